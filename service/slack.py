@@ -147,8 +147,9 @@ def _link_target(url: str | None) -> str | None:
     """The URL as it may appear inside ``<url|label>``, or None when it should not be linked.
 
     Only http(s) is linked. ``|``, ``<``, ``>``, quotes and whitespace are percent-encoded so
-    the URL cannot end the link early or smuggle in a different label; ``&`` stays as is
-    (percent-encoding it would change the query string).
+    the URL cannot end the link early or smuggle in a different label. ``&`` is escaped as
+    ``&amp;`` like everywhere in mrkdwn (percent-encoding it would change the query string);
+    Slack stores link URLs in that form and decodes it when the link is opened.
     """
     if not url:
         return None
@@ -159,7 +160,7 @@ def _link_target(url: str | None) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
-    safe = quote(url, safe="!#$%&'()*+,-./:;=?@[]^_`{}~")
+    safe = quote(url, safe="!#$%&'()*+,-./:;=?@[]^_`{}~").replace("&", "&amp;")
     if len(safe) > LINK_URL_MAX:
         return None
     return safe

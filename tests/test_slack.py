@@ -92,7 +92,7 @@ def test_golden_small_digest() -> None:
                     "type": "section",
                     "text": {
                         "type": "mrkdwn",
-                        "text": "*<https://e.com/r?a=1&b=2|Bank holds rates>*\n"
+                        "text": "*<https://e.com/r?a=1&amp;b=2|Bank holds rates>*\n"
                         "Kept at 4% &amp; hints at cuts.\n_3 sources_",
                     },
                 },
