@@ -1,0 +1,39 @@
+"""Engines behind one interface (:class:`Engine`), chosen by ``BRIEFING_ENGINE``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from service.config import Settings
+from service.engines.base import Engine, GenerationRequest
+from service.engines.extractive import ExtractiveEngine
+from service.errors import ModelUnavailable
+from service.prompts import PromptSet
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Engine", "EngineChoice", "ExtractiveEngine", "GenerationRequest", "select_engine"]
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """The engine that serves, and why it was chosen when it is a fallback."""
+
+    engine: Engine
+    fallback_reason: str | None = None
+
+
+def select_engine(settings: Settings, prompts: PromptSet) -> EngineChoice:
+    """seq2seq or extractive as configured; ``auto`` falls back to extractive and says why."""
+    if settings.engine == "extractive":
+        return EngineChoice(ExtractiveEngine())
+    from service.engines.seq2seq import load_seq2seq
+
+    try:
+        return EngineChoice(load_seq2seq(settings, prompts))
+    except ModelUnavailable as exc:
+        if settings.engine == "seq2seq":
+            raise
+        log.warning("seq2seq engine unavailable, serving with the extractive engine: %s", exc)
+        return EngineChoice(ExtractiveEngine(), fallback_reason=exc.message)

@@ -1,0 +1,245 @@
+"""The request path: one article in, a short and a long briefing out.
+
+``BriefingService.brief`` runs the stages in order:
+  1. preprocess — normalize, dedup, segment (refuses empty text)
+  2. store — the accepted article is committed before any work starts
+  3. cache — a content-addressed hit answers at once
+  4. condense — input beyond the model window is chunked at sentence boundaries and reduced
+     hierarchically (map-reduce with a depth bound, so it always terminates)
+  5. generate — short and long briefings from the condensed text
+  6. shape and check — length rules, repeated sentences, unsupported facts
+  7. cache — the result is stored under its key and returned
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.cache import SQLiteCache, cache_key
+from service.checks import find_unsupported
+from service.config import Settings
+from service.engines import EngineChoice, GenerationRequest, select_engine
+from service.errors import EmptyText, NotFound
+from service.lengths import fit_length
+from service.metrics import Metrics
+from service.preprocess import PREPROCESS_VERSION, Document, chunk_sentences, preprocess
+from service.preprocess import split_sentences as segment
+from service.prompts import PromptSet, load_prompts
+from service.store import Article, ArticleStore
+
+log = logging.getLogger(__name__)
+
+LENGTHS = ("short", "long")
+
+
+@dataclass
+class Condensed:
+    """The text the final prompts see, and what it took to get there."""
+
+    text: str
+    tokens: int  # tokens of the cleaned (possibly capped) input
+    chunks: int  # chunks of the first map step; 1 when the input fit the window
+    rounds: int = 0  # map-reduce rounds run
+    truncated: bool = False
+    dropped_chars: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class BriefingService:
+    """Owns the engine, prompts, cache and store, and runs the stages for each request."""
+
+    def __init__(
+        self, settings: Settings, choice: EngineChoice, prompts: PromptSet,
+        cache: SQLiteCache, store: ArticleStore, metrics: Metrics,
+    ) -> None:
+        self.settings = settings
+        self.choice = choice
+        self.engine = choice.engine
+        self.prompts = prompts
+        self.cache = cache
+        self.store = store
+        self.metrics = metrics
+
+    @classmethod
+    def open(cls, settings: Settings, metrics: Metrics | None = None) -> BriefingService:
+        """Load prompts and the engine, open cache and store: everything a request needs."""
+        prompts = load_prompts(settings.prompts_dir)
+        choice = select_engine(settings, prompts)
+        metrics = metrics or Metrics()
+        engine = choice.engine
+        metrics.engine_info.labels(
+            engine.name, engine.model_id, "yes" if choice.fallback_reason else "no"
+        ).set(1)
+        log.info("serving with the %s engine (model %r)", engine.name, engine.model_id or "-")
+        cache = SQLiteCache(settings.cache_path)
+        store = ArticleStore(settings.store_path)
+        return cls(settings, choice, prompts, cache, store, metrics)
+
+    def close(self) -> None:
+        self.cache.close()
+        self.store.close()
+
+    def brief(self, article: Article, lengths: Sequence[str] = LENGTHS) -> dict[str, Any]:
+        """Briefings of one article (see the module docstring for the stages)."""
+        lengths = tuple(k for k in LENGTHS if k in set(lengths)) or LENGTHS
+        # 1. preprocess
+        doc = preprocess(article.text)
+        if not doc.sentences:
+            raise EmptyText(
+                "the article text is empty or only whitespace: send the article's text in "
+                "`text` (JSON) or as the request body (text/plain)"
+            )
+        # 2. store
+        article_id = self.store.add(article)
+        # 3. cache
+        key = self._key(doc, lengths)
+        hit = self.cache.get(key)
+        if hit is not None:
+            self.metrics.cache_hits.inc()
+            self.store.link_briefing(article_id, hit["id"])
+            return {**hit, "cached": True}
+        self.metrics.cache_misses.inc()
+        # 4. condense
+        condensed = self._condense(doc)
+        # 5. generate
+        requests = [GenerationRequest(condensed.text, self.prompts[k]) for k in lengths]
+        outputs = dict(zip(lengths, self._generate(requests), strict=True))
+        # 6. shape and check
+        result = self._result(key, doc, condensed, outputs)
+        # 7. cache
+        self.cache.put(key, result)
+        self.store.link_briefing(article_id, result["id"])
+        return {**result, "cached": False}
+
+    def get(self, briefing_id: str) -> dict[str, Any]:
+        """A stored result by id; NotFound when unknown."""
+        stored = self.cache.get(briefing_id)
+        if stored is None:
+            raise NotFound(f"no briefing with id {briefing_id!r}: POST the article first")
+        return {**stored, "cached": True}
+
+    # -- stages -----------------------------------------------------------------------
+
+    def _key(self, doc: Document, lengths: Sequence[str]) -> str:
+        s = self.settings
+        return cache_key(
+            text=doc.text,
+            engine=self.engine.name,
+            model=self.engine.model_id,
+            revision=self.engine.model_revision,
+            prompt_version=self.prompts.version,
+            generation={k: self.prompts[k].generation.as_dict() for k in (*lengths, "reduce")},
+            preprocess=PREPROCESS_VERSION,
+            lengths=list(lengths),
+            rules=[s.max_input_chars, s.max_input_tokens, s.reduce_max_depth,
+                   s.short_max_sentences, s.short_max_words, s.long_max_words],
+        )
+
+    def _condense(self, doc: Document) -> Condensed:
+        engine, budget = self.engine, self.engine.max_input_tokens
+        sentences, dropped = _cap_chars(doc.sentences, self.settings.max_input_chars)
+        counts = [engine.count_tokens(s) for s in sentences]
+        condensed = Condensed(text="", tokens=sum(counts), chunks=1, truncated=dropped > 0,
+                              dropped_chars=dropped)
+        total = condensed.tokens
+        while total > budget:
+            if condensed.rounds >= self.settings.reduce_max_depth:
+                sentences = self._cut(condensed, sentences, counts, "reduction depth reached")
+                break
+            chunks = chunk_sentences(sentences, engine, budget)
+            if condensed.rounds == 0:
+                condensed.chunks = len(chunks)
+            partials = self._generate([GenerationRequest(c, self.prompts["reduce"])
+                                       for c in chunks])
+            sentences = [s for p in partials for s in segment(p)]
+            counts = [engine.count_tokens(s) for s in sentences]
+            condensed.rounds += 1
+            if sum(counts) >= total:
+                # No progress (a model that does not shorten): cut instead of looping.
+                sentences = self._cut(condensed, sentences, counts, "reduction made no progress")
+                break
+            total = sum(counts)
+        # One sentence per paragraph: engines that re-segment (extractive) see the same units.
+        condensed.text = "\n\n".join(sentences)
+        return condensed
+
+    def _cut(
+        self, condensed: Condensed, sentences: list[str], counts: list[int], why: str
+    ) -> list[str]:
+        """Leading sentences within the window; what is cut is reported, never silent."""
+        budget = self.engine.max_input_tokens
+        kept, used = [], 0
+        for index, (sentence, n) in enumerate(zip(sentences, counts, strict=True)):
+            if used + n > budget:
+                if not kept:  # one sentence longer than the window: keep its first part
+                    kept = self.engine.split_by_tokens(sentence, budget)[:1]
+                condensed.dropped_chars += sum(len(s) + 1 for s in sentences[index:])
+                break
+            kept.append(sentence)
+            used += n
+        condensed.truncated = True
+        condensed.notes.append(f"{why}; the rest was cut")
+        return kept
+
+    def _generate(self, requests: list[GenerationRequest]) -> list[str]:
+        started = time.perf_counter()
+        outputs = self.engine.generate(requests)
+        kind = "+".join(sorted({r.prompt.kind for r in requests}))
+        self.metrics.generation_seconds.labels(self.engine.name, kind).observe(
+            time.perf_counter() - started
+        )
+        return outputs
+
+    def _result(
+        self, key: str, doc: Document, condensed: Condensed, outputs: dict[str, str]
+    ) -> dict[str, Any]:
+        s = self.settings
+        shaped: dict[str, str | None] = {"short": None, "long": None}
+        if "long" in outputs:
+            shaped["long"] = fit_length(outputs["long"], max_words=s.long_max_words)
+        if "short" in outputs:
+            shaped["short"] = fit_length(
+                outputs["short"], max_words=s.short_max_words,
+                max_sentences=s.short_max_sentences,
+            )
+        unsupported = [
+            u.as_dict()
+            for text in shaped.values() if text
+            for u in find_unsupported(text, doc.text)
+        ]
+        result: dict[str, Any] = {
+            "id": key,
+            **shaped,
+            "engine": self.engine.name,
+            "model": self.engine.model_id,
+            "prompt_version": self.prompts.version,
+            "input": {
+                **doc.stats.as_dict(),
+                "chars": doc.stats.chars_out,
+                "tokens": condensed.tokens,
+                "chunks": condensed.chunks,
+                "reduce_rounds": condensed.rounds,
+                "truncated": condensed.truncated,
+                "dropped_chars": condensed.dropped_chars,
+            },
+            "checks": {"unsupported": unsupported},
+        }
+        if self.choice.fallback_reason:
+            result["fallback_reason"] = self.choice.fallback_reason
+        return result
+
+
+def _cap_chars(sentences: list[str], limit: int) -> tuple[list[str], int]:
+    """Whole sentences up to ``limit`` characters, and how many characters were dropped."""
+    kept, used = [], 0
+    for index, sentence in enumerate(sentences):
+        if used + len(sentence) > limit:
+            return kept, sum(len(s) + 1 for s in sentences[index:])
+        kept.append(sentence)
+        used += len(sentence) + 1
+    return kept, 0
+

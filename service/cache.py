@@ -1,0 +1,65 @@
+"""Content-addressed cache of briefing results in SQLite.
+
+The key is a sha256 over everything that decides the output (normalized text, engine, model
+and revision, prompt version, generation settings, preprocessing version and length rules):
+changing any of them misses, nothing else may. Results survive restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from service.db import open_sqlite
+from service.errors import StorageError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS briefings (
+    key TEXT PRIMARY KEY, result TEXT NOT NULL, created_at REAL NOT NULL
+);
+"""
+
+
+def cache_key(**parts: Any) -> str:
+    """sha256 over the canonical JSON of ``parts`` (sorted keys, so order never matters)."""
+    canonical = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class SQLiteCache:
+    """Briefing results by key; one connection guarded by a lock (writes are tiny)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = open_sqlite(path, _SCHEMA, what="cache")
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        try:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT result FROM briefings WHERE key = ?", (key,)
+                ).fetchone()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cache read failed: {exc}") from exc
+        return json.loads(row[0]) if row else None
+
+    def put(self, key: str, result: dict[str, Any]) -> None:
+        try:
+            with self._lock:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO briefings (key, result, created_at) VALUES (?, ?, ?)",
+                    (key, json.dumps(result, ensure_ascii=False), time.time()),
+                )
+                self._db.commit()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cache write failed: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

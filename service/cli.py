@@ -1,0 +1,112 @@
+"""The ``briefing`` command: serve, summarize, preprocess, model pull."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from service.config import get_settings
+from service.errors import BriefingError
+
+
+def _read_input(name: str) -> str:
+    if name == "-":
+        return sys.stdin.read()
+    return Path(name).read_text(encoding="utf-8")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.api import create_app
+
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_summarize(args: argparse.Namespace) -> int:
+    from service.briefing import BriefingService
+    from service.store import Article
+
+    service = BriefingService.open(get_settings())
+    try:
+        result = service.brief(Article(text=_read_input(args.file)))
+    finally:
+        service.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print(f"SHORT: {result['short']}\n\nLONG: {result['long']}")
+        if result.get("fallback_reason"):
+            print(f"\n(extractive engine: {result['fallback_reason']})", file=sys.stderr)
+    return 0
+
+
+def cmd_preprocess(args: argparse.Namespace) -> int:
+    from service.preprocess import preprocess
+
+    doc = preprocess(_read_input(args.file))
+    if args.json:
+        print(json.dumps({"text": doc.text, "stats": doc.stats.as_dict()}, ensure_ascii=False,
+                         indent=2))
+    else:
+        print(doc.text)
+    return 0
+
+
+def cmd_model_pull(args: argparse.Namespace) -> int:
+    from service.engines.seq2seq import pull_model
+
+    settings = get_settings()
+    target = pull_model(settings, args.model_id or settings.model, timeout_s=args.timeout)
+    print(f"model saved in {target}; it is used when BRIEFING_MODEL={args.model_id or settings.model}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="briefing", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+
+    summarize = sub.add_parser("summarize", help="print the briefings of one article")
+    summarize.add_argument("file", help="article text file, or - for stdin")
+    summarize.add_argument("--json", action="store_true", help="print the full result")
+    summarize.set_defaults(func=cmd_summarize)
+
+    pre = sub.add_parser("preprocess", help="print the cleaned text the model sees")
+    pre.add_argument("file", help="article text file, or - for stdin")
+    pre.add_argument("--json", action="store_true", help="print the text and the stats")
+    pre.set_defaults(func=cmd_preprocess)
+
+    model = sub.add_parser("model", help="manage model weights")
+    model_sub = model.add_subparsers(dest="model_command", required=True)
+    pull = model_sub.add_parser("pull", help="download weights into the data dir")
+    pull.add_argument("model_id", nargs="?", help="hub id (default: BRIEFING_MODEL)")
+    pull.add_argument("--timeout", type=float, default=600.0, help="give up after seconds")
+    pull.set_defaults(func=cmd_model_pull)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except BriefingError as exc:
+        print(f"briefing: error: {exc.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"briefing: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

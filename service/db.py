@@ -1,0 +1,26 @@
+"""Opening the service's SQLite files the same way everywhere (WAL, busy timeout, schema)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from service.errors import StorageError
+
+
+def open_sqlite(path: Path, schema: str, *, what: str) -> sqlite3.Connection:
+    """A connection shared across threads (callers serialize with a lock), schema applied.
+
+    WAL lets readers run beside the one writer; the busy timeout turns a briefly locked file
+    into a short wait instead of an error. Failures become :class:`StorageError` naming
+    ``what`` and the path, so the message says which file to look at.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, check_same_thread=False, timeout=5)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(schema)
+        db.commit()
+    except (OSError, sqlite3.Error) as exc:
+        raise StorageError(f"cannot open the {what} at {path}: {exc}") from exc
+    return db

@@ -1,0 +1,116 @@
+"""One error tree for the whole service; each error knows its HTTP status and stable code.
+
+    BriefingError                      500 internal_error
+    ├── ClientError                    400 bad_request
+    │   ├── InvalidJSON                400 invalid_json
+    │   ├── InvalidEncoding            400 invalid_encoding
+    │   ├── Unauthorized               401 unauthorized
+    │   ├── NotFound                   404 not_found
+    │   ├── PayloadTooLarge            413 payload_too_large
+    │   ├── UnsupportedMediaType       415 unsupported_media_type
+    │   ├── ValidationFailed           422 invalid_request
+    │   │   └── EmptyText              422 empty_text
+    │   └── Overloaded                 429 overloaded
+    └── ServiceError                   503 service_unavailable
+        ├── EngineError                503 engine_error
+        ├── ModelUnavailable           503 model_unavailable
+        ├── RequestTimeout             503 timeout
+        └── StorageError               503 storage_error
+
+Library errors are caught where they happen and re-raised as the most specific error here
+(``raise X(...) from exc``); the API maps this tree to HTTP in exactly one handler.
+"""
+
+from __future__ import annotations
+
+
+class BriefingError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def to_body(self) -> dict[str, dict[str, str]]:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class ClientError(BriefingError):
+    """The request was wrong; the message says what to change."""
+
+    status = 400
+    code = "bad_request"
+
+
+class InvalidJSON(ClientError):
+    code = "invalid_json"
+
+
+class InvalidEncoding(ClientError):
+    code = "invalid_encoding"
+
+
+class Unauthorized(ClientError):
+    status = 401
+    code = "unauthorized"
+
+
+class NotFound(ClientError):
+    status = 404
+    code = "not_found"
+
+
+class PayloadTooLarge(ClientError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(ClientError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class ValidationFailed(ClientError):
+    status = 422
+    code = "invalid_request"
+
+
+class EmptyText(ValidationFailed):
+    code = "empty_text"
+
+
+class Overloaded(ClientError):
+    status = 429
+    code = "overloaded"
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class ServiceError(BriefingError):
+    """The service could not do the work right now; retrying later may help."""
+
+    status = 503
+    code = "service_unavailable"
+
+
+class EngineError(ServiceError):
+    code = "engine_error"
+
+
+class ModelUnavailable(ServiceError):
+    code = "model_unavailable"
+
+
+class RequestTimeout(ServiceError):
+    code = "timeout"
+
+
+class StorageError(ServiceError):
+    code = "storage_error"

@@ -1,0 +1,54 @@
+"""Shared fixtures: the tiny model (built once per session) and settings in a temp data dir."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.api import create_app
+from service.config import Settings
+from tests.tiny_model import build_tiny_t5
+
+SEED_ARTICLE = (Path(__file__).resolve().parent / "seed_article.txt").read_text(encoding="utf-8")
+
+# The tests never reach a model hub; fail fast instead of retrying for a minute.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_t5(tmp_path_factory.mktemp("tiny-t5"))
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings with a temp data dir; keyword arguments override fields."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {"data_dir": tmp_path / "var", "engine": "extractive"}
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def seq2seq_settings(make_settings: Callable[..., Settings], tiny_model_dir: Path) -> Settings:
+    return make_settings(engine="seq2seq", model=str(tiny_model_dir))
+
+
+@pytest.fixture
+def seq2seq_client(seq2seq_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(seq2seq_settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def extractive_client(make_settings: Callable[..., Settings]) -> Iterator[TestClient]:
+    with TestClient(create_app(make_settings(engine="extractive"))) as client:
+        yield client
