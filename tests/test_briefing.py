@@ -1,0 +1,92 @@
+"""The request path's long-input handling: map-reduce that always terminates, and reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from service.api import create_app
+from service.briefing import BriefingService
+from service.cache import SQLiteCache
+from service.config import Settings
+from service.engines import EngineChoice, GenerationRequest
+from service.engines.extractive import ExtractiveEngine
+from service.metrics import Metrics
+from service.prompts import load_prompts
+from service.store import Article, ArticleStore
+
+CITIES = ["Lisbon", "Oslo", "Leeds", "Graz", "Turin", "Lyon", "Porto", "Bergen"]
+TOPICS = ["budget", "flood", "election", "strike", "festival", "bridge", "hospital", "airport"]
+
+
+def story(n: int) -> str:
+    """A small news story of our own, different for each n."""
+    city, topic = CITIES[n % len(CITIES)], TOPICS[(n // 3) % len(TOPICS)]
+    return (
+        f"Officials in {city} announced a new {topic} plan on day {n + 1}.\n\n"
+        f"The plan will cost {n + 2} million euros and take {n % 5 + 2} years, they said.\n\n"
+        f"Residents of {city} met on Monday to discuss the {topic} and its effect on jobs.\n\n"
+        f'"We have waited for this for a long time," said a spokesperson for group {n}.'
+    )
+
+
+def test_forty_stories_back_to_back_get_both_briefings(
+    make_settings: Callable[..., Settings], tiny_model_dir: Path
+) -> None:
+    text = "\n\n".join(story(n) for n in range(40))
+    settings = make_settings(engine="seq2seq", model=str(tiny_model_dir), max_input_tokens=256)
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/v1/briefings", json={"text": text})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["short"] and body["long"]
+    info = body["input"]
+    assert info["chunks"] > 10
+    assert 1 <= info["reduce_rounds"] <= settings.reduce_max_depth
+    assert info["tokens"] > 5000
+
+
+class NeverShorter(ExtractiveEngine):
+    """An engine whose 'summaries' are longer than their input: reduction cannot progress."""
+
+    max_input_tokens = 30
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+        return [f"{r.text} {r.text}" for r in requests]
+
+
+def _service(settings: Settings, engine: ExtractiveEngine) -> BriefingService:
+    return BriefingService(
+        settings, EngineChoice(engine), load_prompts(), SQLiteCache(settings.cache_path),
+        ArticleStore(settings.store_path), Metrics(),
+    )
+
+
+def test_reduction_terminates_and_reports_the_cut(
+    make_settings: Callable[..., Settings],
+) -> None:
+    service = _service(make_settings(), NeverShorter())
+    try:
+        result = service.brief(Article(text="\n\n".join(story(n) for n in range(5))))
+    finally:
+        service.close()
+    info = result["input"]
+    assert info["truncated"] is True
+    assert info["dropped_chars"] > 0
+    assert info["reduce_rounds"] == 1
+
+
+def test_input_over_the_character_limit_is_cut_and_reported(
+    make_settings: Callable[..., Settings],
+) -> None:
+    text = "\n\n".join(story(n) for n in range(10))
+    service = _service(make_settings(max_input_chars=1000), ExtractiveEngine())
+    try:
+        result = service.brief(Article(text=text))
+    finally:
+        service.close()
+    assert result["input"]["truncated"] is True
+    assert 0 < result["input"]["dropped_chars"] < len(text)
+    assert "day 10" not in result["long"]  # story 9 was cut off
