@@ -61,8 +61,10 @@ def cmd_model_pull(args: argparse.Namespace) -> int:
     from service.engines.seq2seq import pull_model
 
     settings = get_settings()
-    target = pull_model(settings, args.model_id or settings.model, timeout_s=args.timeout)
-    print(f"model saved in {target}; it is used when BRIEFING_MODEL={args.model_id or settings.model}")
+    model_id = args.model_id or settings.model
+    target = pull_model(settings, model_id, directory=args.dir, timeout_s=args.timeout)
+    use = target if args.dir else model_id
+    print(f"model saved in {target}; the service uses it with BRIEFING_MODEL={use}")
     return 0
 
 
@@ -90,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_sub = model.add_subparsers(dest="model_command", required=True)
     pull = model_sub.add_parser("pull", help="download weights into the data dir")
     pull.add_argument("model_id", nargs="?", help="hub id (default: BRIEFING_MODEL)")
+    pull.add_argument("--dir", type=Path, help="save here instead of the data dir")
     pull.add_argument("--timeout", type=float, default=600.0, help="give up after seconds")
     pull.set_defaults(func=cmd_model_pull)
     return parser

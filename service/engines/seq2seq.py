@@ -191,7 +191,9 @@ def load_seq2seq(settings: Settings, prompts: PromptSet) -> Seq2SeqEngine:
     )
 
 
-def pull_model(settings: Settings, model_id: str, *, timeout_s: float = 600.0) -> Path:
+def pull_model(
+    settings: Settings, model_id: str, *, directory: Path | None = None, timeout_s: float = 600.0
+) -> Path:
     """Download a hub model into the data dir so the service can start offline later."""
     if not hub_reachable():
         raise ModelUnavailable(
@@ -202,7 +204,7 @@ def pull_model(settings: Settings, model_id: str, *, timeout_s: float = 600.0) -
         )
     from huggingface_hub import snapshot_download
 
-    target = local_model_dir(settings, model_id)
+    target = directory or local_model_dir(settings, model_id)
     snapshot_download(
         repo_id=model_id, revision=settings.model_revision, local_dir=target,
         allow_patterns=["*.json", "*.model", "*.safetensors", "*.txt"],
