@@ -6,6 +6,7 @@ The engine, cache and store are built in the app's lifespan from the settings gi
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import time
@@ -28,6 +29,7 @@ from service.errors import (
     InvalidJSON,
     PayloadTooLarge,
     ServiceError,
+    Unauthorized,
     UnsupportedMediaType,
     ValidationFailed,
 )
@@ -140,6 +142,14 @@ def _describe(exc: ValidationError | RequestValidationError) -> str:
     return "; ".join(parts)
 
 
+def _key_matches(token: bytes, keys: list[bytes]) -> bool:
+    """Constant-time comparison against every key, so timing reveals neither key nor match."""
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(token, key)
+    return matched
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The ASGI app; the engine loads at startup, bounded by the model load timeout."""
     settings = settings or get_settings()
@@ -189,6 +199,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         body = BriefingError("internal error; the request was logged").to_body()
         return JSONResponse(body, status_code=500)
+
+    api_keys = [key.encode() for key in settings.api_key_list]
+    if not api_keys:
+        log.warning("BRIEFING_API_KEYS is not set: /v1/* is open to anyone who can reach it")
+
+    @app.middleware("http")
+    async def require_api_key(request: Request, call_next: Any) -> Response:
+        """/v1/* needs `Authorization: Bearer <key>` when keys are configured."""
+        if api_keys and request.url.path.startswith("/v1/"):
+            scheme, _, token = request.headers.get("authorization", "").partition(" ")
+            if not _key_matches(token.strip().encode(), api_keys) or scheme.lower() != "bearer":
+                error = Unauthorized(
+                    "missing or wrong API key: send the header `Authorization: Bearer <key>`"
+                )
+                return JSONResponse(error.to_body(), status_code=error.status,
+                                    headers={"WWW-Authenticate": "Bearer"})
+        response: Response = await call_next(request)
+        return response
 
     @app.middleware("http")
     async def record_metrics(request: Request, call_next: Any) -> Response:

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineChoice = Literal["auto", "seq2seq", "extractive"]
@@ -43,11 +43,23 @@ class Settings(BaseSettings):
     max_input_chars: int = Field(
         200_000, gt=0, description="Characters of cleaned text summarized; the rest is dropped"
     )
-    max_chunks: int = Field(64, gt=0, description="Most chunks one article is split into")
     reduce_max_depth: int = Field(4, gt=0, description="Most rounds of hierarchical reduction")
     short_max_sentences: int = Field(2, gt=0, description="Sentences in the short briefing")
     short_max_words: int = Field(50, gt=0, description="Words in the short briefing")
     long_max_words: int = Field(200, gt=0, description="Words in the long briefing")
+
+    # Checks
+    unsupported: Literal["flag", "drop"] = Field(
+        "flag", description="Sentences with unsupported facts: flag them, or drop them"
+    )
+
+    # Access and load
+    api_keys: SecretStr | None = Field(
+        None, description="Comma-separated API keys for /v1/*; unset = open (local use)"
+    )
+    request_timeout_s: float = Field(
+        120.0, gt=0, description="Answer 503 timeout when a briefing takes longer"
+    )
 
     # Prompts
     prompts_dir: Path | None = Field(None, description="Prompt templates; default: ./prompts")
@@ -58,6 +70,13 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("BRIEFING_MODEL must name a hub id or a local directory")
         return value.strip()
+
+    @property
+    def api_key_list(self) -> list[str]:
+        """The configured API keys; empty when the API is open."""
+        if self.api_keys is None:
+            return []
+        return [k.strip() for k in self.api_keys.get_secret_value().split(",") if k.strip()]
 
     @property
     def cache_path(self) -> Path:
