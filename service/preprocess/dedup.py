@@ -12,8 +12,13 @@ _NON_WORD = re.compile(r"\W+")
 
 
 def paragraph_key(paragraph: str) -> str:
-    """Comparison key: case, punctuation and spacing differences do not make a new paragraph."""
-    return _NON_WORD.sub(" ", paragraph.casefold()).strip()
+    """Comparison key: case, punctuation and spacing differences do not make a new paragraph.
+
+    A paragraph with no word characters at all (emoji, symbols) is its own key, so it is
+    kept once rather than mistaken for a duplicate of every other such paragraph.
+    """
+    folded = paragraph.casefold()
+    return _NON_WORD.sub(" ", folded).strip() or " ".join(folded.split())
 
 
 def drop_exact_duplicates(paragraphs: list[str]) -> tuple[list[str], int]:
