@@ -92,6 +92,9 @@ def _decode_text(body: bytes, charset: str | None) -> str:
         charset = "utf-16"
     elif body.startswith(b"\xef\xbb\xbf"):
         charset = "utf-8-sig"
+    elif charset is None and len(body) >= 4 and body.count(0) * 3 >= len(body):
+        # UTF-16 without a BOM (Windows tools): every other byte of ASCII text is NUL.
+        charset = "utf-16-le" if body[1::2].count(0) > body[0::2].count(0) else "utf-16-be"
     try:
         return body.decode(charset or "utf-8")
     except (UnicodeDecodeError, LookupError) as exc:
