@@ -1,0 +1,247 @@
+"""Tests for the sentence splitter: golden values on small texts, and properties on any text."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from service.preprocess.sentences import split_sentences
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # abbreviations, initials and decimals are not boundaries
+        (
+            "Dr. Smith met Mr. Jones at 5 p.m. on Friday. They talked for an hour.",
+            ["Dr. Smith met Mr. Jones at 5 p.m. on Friday.", "They talked for an hour."],
+        ),
+        (
+            "Bring some fruit, e.g. apples or pears. Then come inside.",
+            ["Bring some fruit, e.g. apples or pears.", "Then come inside."],
+        ),
+        (
+            "The U.S. economy grew by 3.5 percent last year. Analysts were surprised.",
+            ["The U.S. economy grew by 3.5 percent last year.", "Analysts were surprised."],
+        ),
+        (
+            "J.K. Rowling wrote another book. It sold well.",
+            ["J.K. Rowling wrote another book.", "It sold well."],
+        ),
+        (
+            "The price is $3.50 today. Tomorrow it is $4.",
+            ["The price is $3.50 today.", "Tomorrow it is $4."],
+        ),
+        (
+            "He works at Pitt, Briggs & Co. in London. It pays well.",
+            ["He works at Pitt, Briggs & Co. in London.", "It pays well."],
+        ),
+        ("See p. 55 for details. Then stop.", ["See p. 55 for details.", "Then stop."]),
+        # a clock time alone is not a sentence (pysbd splits after "a.m." here)
+        (
+            "At 5 a.m. Mr. Smith went to the bank. He left at 6 P.M. Mr. Smith then went home.",
+            [
+                "At 5 a.m. Mr. Smith went to the bank.",
+                "He left at 6 P.M.",
+                "Mr. Smith then went home.",
+            ],
+        ),
+        # quotes
+        (
+            '"We will win," she said. "Nobody doubts it."',
+            ['"We will win," she said.', '"Nobody doubts it."'],
+        ),
+        (
+            "She turned to him, 'This is great.' She said it twice.",
+            ["She turned to him, 'This is great.'", "She said it twice."],
+        ),
+        # URLs, domains and e-mail addresses stay whole
+        (
+            "Read more at example.com or www.example.org/news. Then tell us.",
+            ["Read more at example.com or www.example.org/news.", "Then tell us."],
+        ),
+        (
+            "Shares in Amazon.Com rose. Email jane.doe@example.com for details.",
+            ["Shares in Amazon.Com rose.", "Email jane.doe@example.com for details."],
+        ),
+        # ellipses
+        ("I waited... Then he left.", ["I waited...", "Then he left."]),
+        ("I waited...Then he left.", ["I waited...Then he left."]),
+    ],
+)
+def test_golden_values(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "It was a success for the community.Dr Venter said more.",
+            ["It was a success for the community.", "Dr Venter said more."],
+        ),
+        (
+            "Prices rose 2.75% in May.Inflation is back.",
+            ["Prices rose 2.75% in May.", "Inflation is back."],
+        ),
+        ("Is it true?Nobody knows.", ["Is it true?", "Nobody knows."]),
+        ("Wow!Nobody expected that.", ["Wow!", "Nobody expected that."]),
+        (
+            'He called the plan "dead".Ministers denied it.',
+            ['He called the plan "dead".', "Ministers denied it."],
+        ),
+        # a straight quote after the stop opens the next sentence...
+        (
+            'The minister was delighted."It is a great day for us," he said.',
+            ["The minister was delighted.", '"It is a great day for us," he said.'],
+        ),
+        # ...unless a quote is open, then it closes the current one
+        (
+            '"It is over," he said."Now we rebuild."',
+            ['"It is over," he said.', '"Now we rebuild."'],
+        ),
+        (
+            'He said: "It is over."Now they rebuild.',
+            ['He said: "It is over."', "Now they rebuild."],
+        ),
+        (
+            "It ended 1-1 (after extra time).Penalties decided it.",
+            ["It ended 1-1 (after extra time).", "Penalties decided it."],
+        ),
+        (
+            "The final score was 24-10.Owens scored twice.",
+            ["The final score was 24-10.", "Owens scored twice."],
+        ),
+        (
+            "He has lived in the UK.Last week he moved to Paris.",
+            ["He has lived in the UK.", "Last week he moved to Paris."],
+        ),
+        (
+            "Hello world.Today is Tuesday.Mr. Smith bought 1,000.That is a lot.",
+            ["Hello world.", "Today is Tuesday.", "Mr. Smith bought 1,000.", "That is a lot."],
+        ),
+    ],
+)
+def test_glued_sentences_are_split(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mr.Smith arrived late.",
+        "She met Dr.Venter and St.Clair there.",
+        "Shares in Amazon.Com and ASP.Net rose.",
+        "Write to Jane.Doe@example.com today.",
+        "The team in Group F.Should they win, they go through.",
+        "It runs on the U.S.Army network.",
+        "Use e.g.Python for that.",
+        "Call obj.Method(x) twice.",
+    ],
+)
+def test_glue_exceptions_stay_whole(text: str) -> None:
+    assert split_sentences(text) == [text]
+
+
+def test_numbered_list_item_is_not_cut() -> None:
+    assert split_sentences("1.First item\n2.Second item") == ["1.First item", "2.Second item"]
+
+
+def test_blank_line_is_always_a_boundary() -> None:
+    text = "First paragraph has no full stop\n\nSecond paragraph.\n \t\nThird one"
+    assert split_sentences(text) == [
+        "First paragraph has no full stop",
+        "Second paragraph.",
+        "Third one",
+    ]
+    assert split_sentences("It was a cold\n\nnight.") == ["It was a cold", "night."]
+
+
+def test_wrapped_line_is_joined() -> None:
+    assert split_sentences("It was a cold \nnight in the city.") == [
+        "It was a cold night in the city."
+    ]
+    assert split_sentences("This is a sentence\r\ncut off in the middle.") == [
+        "This is a sentence cut off in the middle."
+    ]
+
+
+def test_line_breaks_between_items_and_headlines_are_boundaries() -> None:
+    assert split_sentences("features\ncontact manager\nevents, activities\n") == [
+        "features",
+        "contact manager",
+        "events, activities",
+    ]
+    assert split_sentences("Storm hits the coast\nThe storm arrived at dawn.") == [
+        "Storm hits the coast",
+        "The storm arrived at dawn.",
+    ]
+    assert split_sentences("Menu:\nsoup\nbread") == ["Menu:", "soup", "bread"]
+
+
+@pytest.mark.parametrize("text", ["", " ", "\n\n\n", " \t\r\n \u2028 "])
+def test_empty_input(text: str) -> None:
+    assert split_sentences(text) == []
+
+
+def test_long_paragraph_is_split_exactly() -> None:
+    # one 100 KB line: pysbd only ever sees windows of it
+    sentences = [f"This is sentence number {i} of the test." for i in range(2500)]
+    assert split_sentences(" ".join(sentences)) == sentences
+
+
+def test_long_text_without_boundaries_keeps_all_text() -> None:
+    text = "x" * 50_000 + " " + "word " * 5_000
+    out = split_sentences(text)
+    assert "".join("".join(s.split()) for s in out) == "".join(text.split())
+
+
+def test_threads_share_the_segmenter_safely() -> None:
+    texts = [f"Thread {i} starts here. Dr. Who {i} ends it.Next one {i}." for i in range(8)]
+    expected = [split_sentences(t * 20) for t in texts]
+    results: dict[int, list[str]] = {}
+
+    def run(i: int) -> None:
+        results[i] = split_sentences(texts[i] * 20)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(texts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [results[i] for i in range(len(texts))] == expected
+
+
+# Pieces that reach the special cases, including pysbd's own placeholder characters.
+_PIECES = [
+    "Dr.", "U.S.", "e.g.", "community.Dr", "said.\"The", "1,000.That", "UK.Last", "a.m.",
+    "At 5 a.m.", "3.5", "...", "…", "example.com", "x@y.org", "Hello", "world.", "(", ")", "a)",
+    "1.", "?", "!", '"', "'", "“", "”", "’", "∯", "ȸ", "♨", "☏", "&ᓰ&", "Ü", "ß", "-", "•",
+    " ", "  ", "\t", "\n", "\n\n", "\r", "\u2028", "\x0c",
+]  # fmt: skip
+_TEXTS = st.one_of(
+    st.text(max_size=200),
+    st.lists(st.sampled_from(_PIECES), max_size=40).map("".join),
+    st.text(alphabet=st.sampled_from(list("aZ .!?\"')(\n:1,-")), max_size=120),
+)
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+@settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(_TEXTS)
+def test_never_raises_and_never_invents_text(text: str) -> None:
+    out = split_sentences(text)
+    squashed = _squash(text)
+    for sentence in out:
+        assert sentence and sentence == sentence.strip()
+        assert _squash(sentence) in squashed
+    # nothing lost either: in order, the sentences hold all of the text but its whitespace
+    assert "".join("".join(s.split()) for s in out) == "".join(text.split())
