@@ -6,6 +6,7 @@ The engine, cache and store are built in the app's lifespan from the settings gi
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -28,6 +29,7 @@ from service.errors import (
     InvalidEncoding,
     InvalidJSON,
     PayloadTooLarge,
+    RequestTimeout,
     ServiceError,
     Unauthorized,
     UnsupportedMediaType,
@@ -241,7 +243,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def create_briefing(request: Request, service: ServiceDep) -> dict[str, Any]:
         """Write a short and a long briefing of an article (JSON or text/plain body)."""
         article, lengths = await _parse_article(request, settings.max_body_bytes)
-        return await run_in_threadpool(service.brief, article, lengths or ("short", "long"))
+        timeout = settings.request_timeout_s
+        work = run_in_threadpool(
+            service.brief, article, lengths or ("short", "long"),
+            deadline=time.monotonic() + timeout,
+        )
+        try:
+            return await asyncio.wait_for(work, timeout)
+        except TimeoutError as exc:
+            raise RequestTimeout(
+                f"the briefing took longer than {timeout:g}s (BRIEFING_REQUEST_TIMEOUT_S); "
+                "the article is stored and the work stops at its next step. Retry later"
+            ) from exc
 
     @app.get("/v1/briefings/{briefing_id}")
     async def get_briefing(briefing_id: str, service: ServiceDep) -> dict[str, Any]:

@@ -23,7 +23,15 @@ from service.cache import SQLiteCache, cache_key
 from service.checks import find_unsupported
 from service.config import Settings
 from service.engines import EngineChoice, GenerationRequest, select_engine
-from service.errors import EmptyText, NotFound
+from service.admission import Admission, SingleFlight
+from service.errors import (
+    BriefingError,
+    EmptyText,
+    EngineError,
+    NotFound,
+    RequestTimeout,
+    StorageError,
+)
 from service.lengths import fit_length
 from service.metrics import Metrics
 from service.preprocess import PREPROCESS_VERSION, Document, chunk_sentences, preprocess
@@ -63,6 +71,8 @@ class BriefingService:
         self.cache = cache
         self.store = store
         self.metrics = metrics
+        self.admission = Admission(settings.max_queue + 1)
+        self.flights = SingleFlight()
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> BriefingService:
@@ -83,8 +93,15 @@ class BriefingService:
         self.cache.close()
         self.store.close()
 
-    def brief(self, article: Article, lengths: Sequence[str] = LENGTHS) -> dict[str, Any]:
-        """Briefings of one article (see the module docstring for the stages)."""
+    def brief(
+        self, article: Article, lengths: Sequence[str] = LENGTHS, *,
+        deadline: float | None = None,
+    ) -> dict[str, Any]:
+        """Briefings of one article (see the module docstring for the stages).
+
+        ``deadline`` (``time.monotonic()`` based) is checked between generation steps, so a
+        request whose caller has given up stops using the engine at the next step.
+        """
         lengths = tuple(k for k in LENGTHS if k in set(lengths)) or LENGTHS
         # 1. preprocess
         doc = preprocess(article.text)
@@ -97,23 +114,41 @@ class BriefingService:
         article_id = self.store.add(article)
         # 3. cache
         key = self._key(doc, lengths)
-        hit = self.cache.get(key)
+        try:
+            hit = self.cache.get(key)
+        except StorageError as exc:
+            log.warning("cache unreadable, generating instead: %s", exc.message)
+            hit = None
         if hit is not None:
             self.metrics.cache_hits.inc()
             self.store.link_briefing(article_id, hit["id"])
             return {**hit, "cached": True}
         self.metrics.cache_misses.inc()
-        # 4. condense
-        condensed = self._condense(doc)
-        # 5. generate
-        requests = [GenerationRequest(condensed.text, self.prompts[k]) for k in lengths]
-        outputs = dict(zip(lengths, self._generate(requests), strict=True))
-        # 6. shape and check
-        result = self._result(key, doc, condensed, outputs)
-        # 7. cache
-        self.cache.put(key, result)
+        result, shared = self.flights.run(
+            key,
+            lambda: self.admission.run(lambda: self._compute(key, doc, lengths, deadline)),
+        )
+        if shared:
+            log.info("briefing %s computed once for concurrent identical requests", key[:12])
         self.store.link_briefing(article_id, result["id"])
         return {**result, "cached": False}
+
+    def _compute(
+        self, key: str, doc: Document, lengths: Sequence[str], deadline: float | None
+    ) -> dict[str, Any]:
+        # 4. condense
+        condensed = self._condense(doc, deadline)
+        # 5. generate
+        requests = [GenerationRequest(condensed.text, self.prompts[k]) for k in lengths]
+        outputs = dict(zip(lengths, self._generate(requests, deadline), strict=True))
+        # 6. shape and check
+        result = self._result(key, doc, condensed, outputs)
+        # 7. cache — a failed write costs a future hit, not this answer
+        try:
+            self.cache.put(key, result)
+        except StorageError as exc:
+            log.warning("briefing %s not cached: %s", key[:12], exc.message)
+        return result
 
     def get(self, briefing_id: str) -> dict[str, Any]:
         """A stored result by id; NotFound when unknown."""
@@ -139,7 +174,7 @@ class BriefingService:
                    s.short_max_sentences, s.short_max_words, s.long_max_words],
         )
 
-    def _condense(self, doc: Document) -> Condensed:
+    def _condense(self, doc: Document, deadline: float | None = None) -> Condensed:
         engine, budget = self.engine, self.engine.max_input_tokens
         sentences, dropped = _cap_chars(doc.sentences, self.settings.max_input_chars)
         counts = [engine.count_tokens(s) for s in sentences]
@@ -153,8 +188,9 @@ class BriefingService:
             chunks = chunk_sentences(sentences, engine, budget)
             if condensed.rounds == 0:
                 condensed.chunks = len(chunks)
-            partials = self._generate([GenerationRequest(c, self.prompts["reduce"])
-                                       for c in chunks])
+            partials = self._generate(
+                [GenerationRequest(c, self.prompts["reduce"]) for c in chunks], deadline
+            )
             sentences = [s for p in partials for s in segment(p)]
             counts = [engine.count_tokens(s) for s in sentences]
             condensed.rounds += 1
@@ -185,9 +221,21 @@ class BriefingService:
         condensed.notes.append(f"{why}; the rest was cut")
         return kept
 
-    def _generate(self, requests: list[GenerationRequest]) -> list[str]:
+    def _generate(
+        self, requests: list[GenerationRequest], deadline: float | None = None
+    ) -> list[str]:
+        if deadline is not None and time.monotonic() > deadline:
+            raise RequestTimeout(
+                "the briefing took longer than BRIEFING_REQUEST_TIMEOUT_S; the work was "
+                "stopped. Retry later, or send a shorter text"
+            )
         started = time.perf_counter()
-        outputs = self.engine.generate(requests)
+        try:
+            outputs = self.engine.generate(requests)
+        except BriefingError:
+            raise
+        except Exception as exc:  # any engine failure is the engine's, not the client's
+            raise EngineError(f"the {self.engine.name} engine failed: {exc}") from exc
         kind = "+".join(sorted({r.prompt.kind for r in requests}))
         self.metrics.generation_seconds.labels(self.engine.name, kind).observe(
             time.perf_counter() - started

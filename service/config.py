@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     api_keys: SecretStr | None = Field(
         None, description="Comma-separated API keys for /v1/*; unset = open (local use)"
     )
+    max_queue: int = Field(
+        16, ge=0, description="Briefings waiting for the engine; more get 429 overloaded"
+    )
     request_timeout_s: float = Field(
         120.0, gt=0, description="Answer 503 timeout when a briefing takes longer"
     )
