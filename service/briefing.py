@@ -85,8 +85,8 @@ class BriefingService:
             engine.name, engine.model_id, "yes" if choice.fallback_reason else "no"
         ).set(1)
         log.info("serving with the %s engine (model %r)", engine.name, engine.model_id or "-")
-        cache = SQLiteCache(settings.cache_path)
-        store = ArticleStore(settings.store_path)
+        cache = SQLiteCache(settings.cache_path, timeout_s=settings.sqlite_timeout_s)
+        store = ArticleStore(settings.store_path, timeout_s=settings.sqlite_timeout_s)
         return cls(settings, choice, prompts, cache, store, metrics)
 
     def close(self) -> None:

@@ -34,9 +34,9 @@ def cache_key(**parts: Any) -> str:
 class SQLiteCache:
     """Briefing results by key; one connection guarded by a lock (writes are tiny)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, timeout_s: float = 5.0) -> None:
         self.path = path
-        self._db = open_sqlite(path, _SCHEMA, what="cache")
+        self._db = open_sqlite(path, _SCHEMA, what="cache", timeout_s=timeout_s)
         self._lock = threading.Lock()
 
     def get(self, key: str) -> dict[str, Any] | None:

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
 
     # Storage
     data_dir: Path = Field(Path("var"), description="SQLite files and downloaded models")
+    sqlite_timeout_s: float = Field(
+        5.0, gt=0, description="Wait this long for a locked SQLite file before giving up"
+    )
 
     # Limits
     max_body_bytes: int = Field(1_000_000, gt=0, description="Largest accepted request body")

@@ -8,7 +8,9 @@ from pathlib import Path
 from service.errors import StorageError
 
 
-def open_sqlite(path: Path, schema: str, *, what: str) -> sqlite3.Connection:
+def open_sqlite(
+    path: Path, schema: str, *, what: str, timeout_s: float = 5.0
+) -> sqlite3.Connection:
     """A connection shared across threads (callers serialize with a lock), schema applied.
 
     WAL lets readers run beside the one writer; the busy timeout turns a briefly locked file
@@ -17,7 +19,7 @@ def open_sqlite(path: Path, schema: str, *, what: str) -> sqlite3.Connection:
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, check_same_thread=False, timeout=5)
+        db = sqlite3.connect(path, check_same_thread=False, timeout=timeout_s)
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(schema)
         db.commit()

@@ -44,9 +44,9 @@ def content_hash(text: str) -> str:
 class ArticleStore:
     """Append-only SQLite table of accepted articles."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, timeout_s: float = 5.0) -> None:
         self.path = path
-        self._db = open_sqlite(path, _SCHEMA, what="article store")
+        self._db = open_sqlite(path, _SCHEMA, what="article store", timeout_s=timeout_s)
         self._lock = threading.Lock()
 
     def add(self, article: Article, *, received_at: datetime | None = None) -> int:
