@@ -171,7 +171,7 @@ class BriefingService:
             preprocess=PREPROCESS_VERSION,
             lengths=list(lengths),
             rules=[s.max_input_chars, s.max_input_tokens, s.reduce_max_depth,
-                   s.short_max_sentences, s.short_max_words, s.long_max_words],
+                   s.short_max_sentences, s.short_max_words, s.long_max_words, s.unsupported],
         )
 
     def _condense(self, doc: Document, deadline: float | None = None) -> Condensed:
@@ -242,23 +242,44 @@ class BriefingService:
         )
         return outputs
 
+    def _shape_and_check(
+        self, source: str, outputs: dict[str, str]
+    ) -> tuple[dict[str, str | None], list[dict[str, Any]]]:
+        """Length rules, then facts: each briefing's claims must be in the source, and the
+        short one's also in the long one. ``BRIEFING_UNSUPPORTED=drop`` removes such
+        sentences (and refits); ``flag`` keeps them. Either way they are reported."""
+        s = self.settings
+        drop = s.unsupported == "drop"
+        limits = {
+            "long": {"max_words": s.long_max_words},
+            "short": {"max_words": s.short_max_words, "max_sentences": s.short_max_sentences},
+        }
+        shaped: dict[str, str | None] = {"short": None, "long": None}
+        reported: list[dict[str, Any]] = []
+        for kind in ("long", "short"):  # long first: the short one is checked against it
+            if kind not in outputs:
+                continue
+            text = fit_length(outputs[kind], **limits[kind])
+            found = find_unsupported(text, source)
+            if kind == "short" and shaped["long"]:
+                known = {u.sentence for u in found}
+                found += [u for u in find_unsupported(text, shaped["long"])
+                          if u.sentence not in known]
+            for item in found:
+                reported.append({**item.as_dict(), "briefing": kind, "dropped": drop})
+                if drop:
+                    text = text.replace(item.sentence, " ")
+            text = fit_length(text, **limits[kind]) if drop else text
+            if kind == "short" and not text and shaped["long"]:
+                # Everything in the short one was unsupported: lead with the long one instead.
+                text = fit_length(shaped["long"], **limits["short"])
+            shaped[kind] = text
+        return shaped, reported
+
     def _result(
         self, key: str, doc: Document, condensed: Condensed, outputs: dict[str, str]
     ) -> dict[str, Any]:
-        s = self.settings
-        shaped: dict[str, str | None] = {"short": None, "long": None}
-        if "long" in outputs:
-            shaped["long"] = fit_length(outputs["long"], max_words=s.long_max_words)
-        if "short" in outputs:
-            shaped["short"] = fit_length(
-                outputs["short"], max_words=s.short_max_words,
-                max_sentences=s.short_max_sentences,
-            )
-        unsupported = [
-            u.as_dict()
-            for text in shaped.values() if text
-            for u in find_unsupported(text, doc.text)
-        ]
+        shaped, unsupported = self._shape_and_check(doc.text, outputs)
         result: dict[str, Any] = {
             "id": key,
             **shaped,

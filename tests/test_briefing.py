@@ -90,3 +90,38 @@ def test_input_over_the_character_limit_is_cut_and_reported(
     assert result["input"]["truncated"] is True
     assert 0 < result["input"]["dropped_chars"] < len(text)
     assert "day 10" not in result["long"]  # story 9 was cut off
+
+
+class Fabricating(ExtractiveEngine):
+    """Returns a supported sentence and one with a number the article never mentions."""
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+        return ["Officials in Lisbon announced a new budget plan. The plan adds 999 homes."
+                for _ in requests]
+
+
+def test_unsupported_sentences_are_flagged_by_default(
+    make_settings: Callable[..., Settings],
+) -> None:
+    service = _service(make_settings(), Fabricating())
+    try:
+        result = service.brief(Article(text=story(0)))
+    finally:
+        service.close()
+    assert "999 homes" in result["long"] and "999 homes" in result["short"]
+    flagged = result["checks"]["unsupported"]
+    assert {item["briefing"] for item in flagged} == {"short", "long"}
+    assert all(item["missing"] == ["999"] and item["dropped"] is False for item in flagged)
+
+
+def test_drop_mode_removes_unsupported_sentences(
+    make_settings: Callable[..., Settings],
+) -> None:
+    service = _service(make_settings(unsupported="drop"), Fabricating())
+    try:
+        result = service.brief(Article(text=story(0)))
+    finally:
+        service.close()
+    assert result["long"] == "Officials in Lisbon announced a new budget plan."
+    assert result["short"] == "Officials in Lisbon announced a new budget plan."
+    assert all(item["dropped"] for item in result["checks"]["unsupported"])
