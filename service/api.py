@@ -36,6 +36,7 @@ from service.errors import (
     ValidationFailed,
 )
 from service.metrics import CONTENT_TYPE, Metrics
+from service.scheduler import DailyRuntime
 from service.store import Article
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,16 @@ def _service(request: Request) -> BriefingService:
 
 
 ServiceDep = Annotated[BriefingService, Depends(_service)]
+
+
+def _daily(request: Request) -> DailyRuntime:
+    daily: DailyRuntime | None = getattr(request.app.state, "daily", None)
+    if daily is None:
+        raise ServiceError("the service is still starting; retry in a few seconds")
+    return daily
+
+
+DailyDep = Annotated[DailyRuntime, Depends(_daily)]
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -164,9 +175,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service = await run_in_threadpool(BriefingService.open, settings, metrics)
         app.state.service = service
+        # The daily digest job (and its scheduler when BRIEFING_DAILY_CRON is set).
+        app.state.daily = await run_in_threadpool(DailyRuntime.open, settings, service)
         try:
             yield
         finally:
+            await run_in_threadpool(app.state.daily.close)  # a running digest finishes first
+            app.state.daily = None
             app.state.service = None
             service.close()
 
@@ -177,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.service = None
+    app.state.daily = None
     app.state.metrics = metrics
 
     @app.exception_handler(BriefingError)
@@ -260,6 +276,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def get_briefing(briefing_id: str, service: ServiceDep) -> dict[str, Any]:
         """A briefing written earlier, by its id."""
         return await run_in_threadpool(service.get, briefing_id)
+
+    @app.get("/v1/digests/{day}")
+    async def get_digest(day: str, daily: DailyDep) -> dict[str, Any]:
+        """The digest of a local date (YYYY-MM-DD in BRIEFING_TIMEZONE) and its delivery."""
+        return await run_in_threadpool(daily.show, day)
+
+    @app.post("/v1/digests/{day}")
+    async def create_digest(
+        day: str, daily: DailyDep, deliver: bool = True, force: bool = False
+    ) -> dict[str, Any]:
+        """Build a local date's digest and deliver it to Slack once (force: re-send, or send
+        a day that is not over yet)."""
+        return await run_in_threadpool(daily.build, day, send=deliver, force=force)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The ``briefing`` command: serve, summarize, preprocess, model pull."""
+"""The ``briefing`` command: serve, summarize, preprocess, daily, model pull."""
 
 from __future__ import annotations
 
@@ -57,6 +57,35 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_daily(args: argparse.Namespace) -> int:
+    from service.delivery import DeliveryLedger
+    from service.digest import Briefer, DailyJob, parse_day, yesterday
+    from service.store import ArticleStore
+
+    settings = get_settings()
+    day = parse_day(args.date) if args.date else yesterday(settings.zone)
+    store = ArticleStore(settings.store_path, timeout_s=settings.sqlite_timeout_s)
+    ledger = DeliveryLedger(settings.store_path, timeout_s=settings.sqlite_timeout_s)
+    briefer = Briefer.standalone(settings)
+    try:
+        result = DailyJob(settings, store, briefer, ledger).run(
+            day, send=not args.no_deliver, force=args.force
+        )
+    finally:
+        briefer.close()
+        ledger.close()
+        store.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        digest, delivery = result["digest"], result["delivery"]
+        print(f"digest {digest['date']} ({digest['timezone']}): {digest['articles']} article(s), "
+              f"{len(digest['stories'])} of {digest['stories_total']} story(ies); "
+              f"delivery: {delivery['status']}"
+              + (f" ({delivery['detail']})" if delivery.get("detail") else ""))
+    return 0
+
+
 def cmd_model_pull(args: argparse.Namespace) -> int:
     from service.engines.seq2seq import pull_model
 
@@ -87,6 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("file", help="article text file, or - for stdin")
     pre.add_argument("--json", action="store_true", help="print the text and the stats")
     pre.set_defaults(func=cmd_preprocess)
+
+    daily = sub.add_parser(
+        "daily", help="build a day's digest and deliver it to Slack once (for cron jobs)"
+    )
+    daily.add_argument("--date", help="local date YYYY-MM-DD (default: yesterday)")
+    daily.add_argument("--force", action="store_true",
+                       help="re-send a delivered day, or send a day that is not over")
+    daily.add_argument("--no-deliver", action="store_true", help="build and store only")
+    daily.add_argument("--json", action="store_true", help="print the digest and delivery")
+    daily.set_defaults(func=cmd_daily)
 
     model = sub.add_parser("model", help="manage model weights")
     model_sub = model.add_subparsers(dest="model_command", required=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -70,12 +71,70 @@ class Settings(BaseSettings):
     # Prompts
     prompts_dir: Path | None = Field(None, description="Prompt templates; default: ./prompts")
 
+    # Daily digest and Slack delivery
+    timezone: str = Field("UTC", description="IANA time zone of the digest's days and the cron")
+    daily_cron: str = Field(
+        "0 7 * * *", description="When `briefing serve` runs the daily job (crontab); empty: never"
+    )
+    digest_max_stories: int = Field(10, gt=0, description="Most stories in one digest")
+    digest_similarity: float = Field(
+        0.20, gt=0, le=1, description="Articles this similar (MinHash Jaccard) are one story"
+    )
+    digest_overview: bool = Field(False, description="Open the digest with one long overview")
+    digest_post_empty: bool = Field(True, description="Post a digest for a day without articles")
+    slack_webhook_url: SecretStr | None = Field(
+        None, description="Slack incoming webhook for the digest (a secret; never logged)"
+    )
+    slack_allowed_hosts: str = Field(
+        "hooks.slack.com", description="Comma-separated hosts the webhook may point to"
+    )
+    slack_backoff_s: float = Field(1.0, ge=0, description="First retry delay for Slack 5xx")
+    slack_message_interval_s: float = Field(
+        1.0, ge=0, description="Pause between the messages of one digest (Slack: ~1/s)"
+    )
+    delivery_lease_s: float = Field(
+        60.0, gt=0, description="A delivery lock not renewed for this long is taken over"
+    )
+
     @field_validator("model")
     @classmethod
     def _model_not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("BRIEFING_MODEL must name a hub id or a local directory")
         return value.strip()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("BRIEFING_TIMEZONE must be an IANA name such as Europe/Oslo") from exc
+        return value.strip()
+
+    @field_validator("daily_cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        value = " ".join(value.split())
+        if value:
+            try:
+                CronTrigger.from_crontab(value, timezone="UTC")
+            except ValueError as exc:
+                raise ValueError(f"BRIEFING_DAILY_CRON is not a crontab line: {exc}") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The configured time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def slack_allowed_host_list(self) -> list[str]:
+        return [h.strip() for h in self.slack_allowed_hosts.split(",") if h.strip()]
 
     @property
     def api_key_list(self) -> list[str]:

@@ -6,16 +6,21 @@
     │   ├── InvalidEncoding            400 invalid_encoding
     │   ├── Unauthorized               401 unauthorized
     │   ├── NotFound                   404 not_found
+    │   │   └── DigestNotFound         404 digest_not_found
     │   ├── PayloadTooLarge            413 payload_too_large
     │   ├── UnsupportedMediaType       415 unsupported_media_type
     │   ├── ValidationFailed           422 invalid_request
-    │   │   └── EmptyText              422 empty_text
+    │   │   ├── EmptyText              422 empty_text
+    │   │   └── InvalidDate            422 invalid_date
     │   └── Overloaded                 429 overloaded
     └── ServiceError                   503 service_unavailable
         ├── EngineError                503 engine_error
         ├── ModelUnavailable           503 model_unavailable
         ├── RequestTimeout             503 timeout
-        └── StorageError               503 storage_error
+        ├── StorageError               503 storage_error
+        ├── WebhookNotAllowed          503 webhook_not_allowed
+        ├── DeliveryBusy               503 delivery_busy
+        └── DeliveryFailed             502 delivery_failed
 
 Library errors are caught where they happen and re-raised as the most specific error here
 (``raise X(...) from exc``); the API maps this tree to HTTP in exactly one handler.
@@ -84,6 +89,14 @@ class EmptyText(ValidationFailed):
     code = "empty_text"
 
 
+class InvalidDate(ValidationFailed):
+    code = "invalid_date"
+
+
+class DigestNotFound(NotFound):
+    code = "digest_not_found"
+
+
 class Overloaded(ClientError):
     status = 429
     code = "overloaded"
@@ -114,3 +127,29 @@ class RequestTimeout(ServiceError):
 
 class StorageError(ServiceError):
     code = "storage_error"
+
+
+class WebhookNotAllowed(ServiceError):
+    """The configured Slack webhook URL is malformed or not on an allowed host."""
+
+    code = "webhook_not_allowed"
+
+
+class DeliveryBusy(ServiceError):
+    """Another process holds the delivery lock of this digest; it is being delivered."""
+
+    code = "delivery_busy"
+
+    def __init__(self, message: str, *, retry_after_s: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class DeliveryFailed(ServiceError):
+    """Slack did not accept a message (after retries where retrying made sense).
+
+    The messages sent before it are recorded; the next run resumes with this one.
+    """
+
+    status = 502
+    code = "delivery_failed"

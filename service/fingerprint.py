@@ -1,0 +1,114 @@
+"""Near-duplicate fingerprints of article text: MinHash over word shingles.
+
+The daily digest groups articles by story: the same story reworded or reordered by another
+outlet must land in one group. Exact hashes miss that; a MinHash signature of the text's word
+shingles estimates the Jaccard similarity of two texts from 256 small integers, so a day's
+articles can be compared pairwise cheaply, and the signature can be stored with the article.
+
+``fingerprint(text)`` -> :class:`Fingerprint` (signature + number of distinct shingles);
+``Fingerprint.similarity(other)`` -> estimated Jaccard similarity in 0..1.
+``to_bytes``/``from_bytes`` give the stored form; ``FINGERPRINT_VERSION`` is stored beside
+it, so a change of tokenization or shingle size recomputes old fingerprints instead of
+comparing incompatible ones.
+
+Shingle size and the threshold used for clustering were measured with
+``bench/digest_clustering.py`` (see ``service.digest.SIMILARITY_THRESHOLD``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+from datasketch import MinHash
+
+# Bump when anything below changes what a fingerprint is (tokens, shingles, permutations).
+FINGERPRINT_VERSION = "mh1-w2-256"
+SHINGLE_WORDS = 2
+NUM_PERM = 256  # estimate noise near the threshold: sd ~0.025 (0.035 at 128)
+_SEED = 1
+_HEADER = struct.Struct("<HI")  # num_perm, distinct shingles
+_WORD = re.compile(r"\w+")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words of ``text`` (NFKC, case-folded; punctuation and spacing ignored)."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
+    """The distinct runs of ``size`` consecutive words; a shorter text is one shingle."""
+    tokens = words(text)
+    if len(tokens) <= size:
+        return {" ".join(tokens)} if tokens else set()
+    return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+
+
+@dataclass(frozen=True, eq=False)
+class Fingerprint:
+    """A MinHash signature and the number of distinct shingles it was made from."""
+
+    signature: np.ndarray = field(repr=False)  # NUM_PERM unsigned 32-bit values
+    size: int
+
+    def __repr__(self) -> str:
+        return f"Fingerprint({self.hex()}, size={self.size})"
+
+    def similarity(self, other: Fingerprint) -> float:
+        """Estimated Jaccard similarity of the two shingle sets (0 when either is empty)."""
+        if self.size == 0 or other.size == 0:
+            return 0.0
+        return float(np.count_nonzero(self.signature == other.signature)) / len(self.signature)
+
+    def to_bytes(self) -> bytes:
+        return _HEADER.pack(len(self.signature), self.size) + self.signature.astype("<u4").tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Fingerprint:
+        num_perm, size = _HEADER.unpack_from(data)
+        signature = np.frombuffer(data, dtype="<u4", count=num_perm, offset=_HEADER.size)
+        return cls(signature.astype(np.uint32), size)
+
+    def hex(self) -> str:
+        """A short, stable digest of the signature (for logs and golden-value tests)."""
+        return hashlib.sha256(self.to_bytes()).hexdigest()[:16]
+
+
+def fingerprint(
+    text: str, *, shingle_words: int = SHINGLE_WORDS, num_perm: int = NUM_PERM
+) -> Fingerprint:
+    """The MinHash fingerprint of ``text`` (deterministic across processes and machines)."""
+    grams = shingles(text, shingle_words)
+    minhash = MinHash(num_perm=num_perm, seed=_SEED)
+    if grams:
+        minhash.update_batch([g.encode("utf-8") for g in sorted(grams)])
+    return Fingerprint(np.asarray(minhash.hashvalues, dtype=np.uint32), len(grams))
+
+
+def similarity_matrix(prints: list[Fingerprint]) -> np.ndarray:
+    """Pairwise estimated Jaccard similarities (n x n, diagonal 1 for non-empty texts)."""
+    if not prints:
+        return np.zeros((0, 0))
+    sigs = np.stack([p.signature for p in prints])
+    sizes = np.array([p.size for p in prints])
+    sims = np.empty((len(prints), len(prints)))
+    for i in range(len(prints)):
+        sims[i] = np.count_nonzero(sigs == sigs[i], axis=1) / sigs.shape[1]
+    empty = sizes == 0
+    sims[empty, :] = 0.0
+    sims[:, empty] = 0.0
+    return sims
+
+
+__all__ = [
+    "FINGERPRINT_VERSION",
+    "Fingerprint",
+    "fingerprint",
+    "shingles",
+    "similarity_matrix",
+    "words",
+]

@@ -1,0 +1,177 @@
+"""Run the daily job inside ``briefing serve``: on a cron schedule, and once at start if missed.
+
+``BRIEFING_DAILY_CRON`` (default ``0 7 * * *``) is evaluated in ``BRIEFING_TIMEZONE`` by
+APScheduler's cron trigger, so "07:00" stays 07:00 local across DST changes. A run at local
+time T digests the local day before T's date. Empty cron: no scheduler.
+
+Catch-up: at start, the scheduler looks for the latest time the cron should have fired (up
+to 8 days back); if that run's day is not done (delivered, or built when there is no
+webhook), it runs now. Only the latest missed day is caught up, not every day of a long
+outage: a channel flooded with a week of old digests helps nobody; older days can be sent
+with ``briefing daily --date``. Concurrent runs (catch-up, cron, CLI, other replicas) are
+safe: the delivery ledger lets one of them post.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from service.config import Settings
+from service.delivery import DeliveryLedger
+from service.digest import Briefer, DailyJob, make_webhook, parse_day
+from service.errors import BriefingError, DigestNotFound
+
+log = logging.getLogger(__name__)
+
+_LOOKBACKS = (timedelta(hours=2), timedelta(days=1), timedelta(days=8))
+
+
+class Job(Protocol):
+    def run(self, day: date) -> Any: ...
+
+    def is_done(self, day: date) -> bool: ...
+
+
+def last_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
+    """The latest time ``trigger`` fires at or before ``now`` (up to 8 days back)."""
+    for lookback in _LOOKBACKS:
+        found = None
+        fire = trigger.get_next_fire_time(None, now - lookback)
+        while fire is not None and fire <= now:
+            found = fire
+            fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+        if found is not None:
+            return found
+    return None
+
+
+class DailyScheduler:
+    """Fires the daily job on the cron schedule and catches up a missed run at start."""
+
+    def __init__(self, settings: Settings, job: Job, *, clock: Any = None) -> None:
+        if not settings.daily_cron:
+            raise ValueError("BRIEFING_DAILY_CRON is empty: there is nothing to schedule")
+        self.zone = settings.zone
+        self.cron = settings.daily_cron
+        self.trigger = CronTrigger.from_crontab(settings.daily_cron, timezone=self.zone)
+        self.job = job
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._scheduler = BackgroundScheduler(
+            timezone=self.zone,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        )
+
+    def due_day(self, fire: datetime) -> date:
+        """The day a run fired at ``fire`` digests: the local day before."""
+        return fire.astimezone(self.zone).date() - timedelta(days=1)
+
+    def missed_day(self) -> date | None:
+        """The day of the latest run that should have happened, when it is not done."""
+        fire = last_fire(self.trigger, self._clock().astimezone(self.zone))
+        if fire is None:
+            return None
+        day = self.due_day(fire)
+        return None if self.job.is_done(day) else day
+
+    def start(self, *, catch_up: bool = True) -> None:
+        self._scheduler.add_job(self._scheduled, self.trigger, id="daily-digest",
+                                name="daily digest")
+        if catch_up:
+            self._scheduler.add_job(self._catch_up, id="daily-digest-catch-up",
+                                    name="daily digest catch-up")  # runs once, now
+        self._scheduler.start()
+        next_fire = self.trigger.get_next_fire_time(None, self._clock().astimezone(self.zone))
+        log.info("daily digest scheduled (%r in %s); next run %s", self.cron, self.zone,
+                 next_fire.isoformat() if next_fire else "never")
+
+    def shutdown(self) -> None:
+        """Stop; a run in progress finishes first (its lease would expire anyway)."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+
+    def _scheduled(self) -> None:
+        fire = last_fire(self.trigger, self._clock().astimezone(self.zone))
+        self._run(self.due_day(fire) if fire else self.due_day(self._clock()), "scheduled")
+
+    def _catch_up(self) -> None:
+        try:
+            day = self.missed_day()
+        except BriefingError as exc:
+            log.error("daily digest catch-up: %s", exc.message)
+            return
+        if day is None:
+            log.info("daily digest: no missed run to catch up")
+            return
+        log.info("daily digest: the run for %s was missed; catching up now", day)
+        self._run(day, "catch-up")
+
+    def _run(self, day: date, why: str) -> None:
+        try:
+            result = self.job.run(day)
+        except BriefingError as exc:  # logged with its redacted message; the next run retries
+            log.error("daily digest %s for %s failed: %s", why, day, exc.message)
+            return
+        except Exception:  # a scheduler thread must not die silently
+            log.exception("daily digest %s for %s failed", why, day)
+            return
+        delivery = result.get("delivery", {}) if isinstance(result, dict) else {}
+        log.info("daily digest %s for %s: %s", why, day,
+                 delivery.get("detail") or delivery.get("status", "done"))
+
+
+
+
+class DailyRuntime:
+    """What ``briefing serve`` runs beside the API: the daily job, its ledger, the scheduler."""
+
+    def __init__(self, settings: Settings, job: DailyJob, ledger: DeliveryLedger,
+                 scheduler: DailyScheduler | None) -> None:
+        self.settings = settings
+        self.job = job
+        self.ledger = ledger
+        self.scheduler = scheduler
+
+    @classmethod
+    def open(cls, settings: Settings, service: Any, *, schedule: bool = True) -> DailyRuntime:
+        """Open the ledger, make the job over ``service`` and start the scheduler (if a cron)."""
+        try:  # say at start, not at 07:00, that the webhook cannot be used
+            webhook = make_webhook(settings)
+            if webhook is not None:
+                webhook.close()
+        except BriefingError as exc:
+            log.error("Slack delivery is off: %s", exc.message)
+        ledger = DeliveryLedger(settings.store_path, timeout_s=settings.sqlite_timeout_s)
+        job = DailyJob(settings, service.store, Briefer.for_service(service), ledger)
+        scheduler = None
+        if schedule and settings.daily_cron:
+            scheduler = DailyScheduler(settings, job)
+            scheduler.start()
+        return cls(settings, job, ledger, scheduler)
+
+    def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+        self.ledger.close()
+
+    def show(self, day_text: str) -> dict[str, Any]:
+        """``GET /v1/digests/{date}``: the stored digest and its delivery state."""
+        day = parse_day(day_text)
+        digest = self.job.store.load_digest(day.isoformat(), self.settings.timezone)
+        if digest is None:
+            raise DigestNotFound(
+                f"no digest for {day} ({self.settings.timezone}) yet: it is built by the daily "
+                f"run, or now by POST /v1/digests/{day}"
+            )
+        return {"digest": digest, "delivery": self.job.status(day)}
+
+    def build(self, day_text: str, *, send: bool = True, force: bool = False) -> dict[str, Any]:
+        """``POST /v1/digests/{date}``: build, and deliver when a webhook is configured."""
+        return self.job.run(parse_day(day_text), send=send, force=force)
+
+
+__all__ = ["DailyRuntime", "DailyScheduler", "last_fire"]
