@@ -60,6 +60,7 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
 def cmd_daily(args: argparse.Namespace) -> int:
     from service.delivery import DeliveryLedger
     from service.digest import Briefer, DailyJob, parse_day, yesterday
+    from service.errors import DeliveryBusy
     from service.store import ArticleStore
 
     settings = get_settings()
@@ -71,6 +72,9 @@ def cmd_daily(args: argparse.Namespace) -> int:
         result = DailyJob(settings, store, briefer, ledger).run(
             day, send=not args.no_deliver, force=args.force
         )
+    except DeliveryBusy as exc:  # another run (scheduler, replica) is posting it: not an error
+        print(f"digest {day}: delivery: busy ({exc.message})")
+        return 0
     finally:
         briefer.close()
         ledger.close()

@@ -312,7 +312,7 @@ def deliver(
                 retry_after_s=max(1, int(lease_s)),
             )
         log.info("delivery of %s: another run holds the lock; waiting", key)
-        time.sleep(min(1.0, lease_s / 10))
+        time.sleep(max(0.01, min(0.5, lease_s / 10, deadline - time.monotonic())))
     row = claim.row
     assert row is not None
     if claim.state == "delivered":

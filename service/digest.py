@@ -438,7 +438,7 @@ class DailyJob:
         self.store = store
         self.briefer = briefer
         self.ledger = ledger
-        self._clock = clock
+        self.clock = clock
         self._sleep = sleep
 
     def _key(self, day: date) -> DeliveryKey | None:
@@ -449,7 +449,7 @@ class DailyJob:
                            webhook_id(url.get_secret_value().strip()))
 
     def build(self, day: date) -> dict[str, Any]:
-        return build_digest(self.settings, self.store, self.briefer, day, now=self._clock())
+        return build_digest(self.settings, self.store, self.briefer, day, now=self.clock())
 
     def is_done(self, day: date) -> bool:
         """Delivered (with a webhook), or built after the day ended (without one)."""
@@ -481,7 +481,7 @@ class DailyJob:
         A day that has not ended yet is built but not delivered unless ``force``. A delivered
         day is not rebuilt: the stored digest is returned and nothing is posted.
         """
-        now = self._clock()
+        now = self.clock()
         start, end = day_window(day, self.settings.zone)
         if start > now:
             raise InvalidDate(f"{day} has not begun in {self.settings.timezone}")

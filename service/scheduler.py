@@ -24,7 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 from service.config import Settings
 from service.delivery import DeliveryLedger
 from service.digest import Briefer, DailyJob, make_webhook, parse_day
-from service.errors import BriefingError, DigestNotFound
+from service.errors import BriefingError, DeliveryBusy, DigestNotFound
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,9 @@ class DailyScheduler:
     def _run(self, day: date, why: str) -> None:
         try:
             result = self.job.run(day)
+        except DeliveryBusy as exc:  # another process is posting it
+            log.info("daily digest %s for %s: %s", why, day, exc.message)
+            return
         except BriefingError as exc:  # logged with its redacted message; the next run retries
             log.error("daily digest %s for %s failed: %s", why, day, exc.message)
             return
