@@ -183,6 +183,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(app.state.daily.close)  # a running digest finishes first
             app.state.daily = None
             app.state.service = None
+            # The micro-batcher finishes what is queued before the cache and store close.
+            close_engine = getattr(service.engine, "close", None)
+            if close_engine is not None:
+                await run_in_threadpool(close_engine)
             service.close()
 
     app = FastAPI(

@@ -34,7 +34,22 @@ class Settings(BaseSettings):
     max_input_tokens: int = Field(
         512, gt=8, description="Model input window in tokens (prompt included)"
     )
-    torch_threads: int = Field(0, ge=0, description="torch intra-op threads; 0 = all cores")
+    torch_threads: int = Field(
+        0, ge=0, description="Compute threads (torch or CTranslate2); 0 = all usable cores"
+    )
+    runtime: Literal["auto", "torch", "ctranslate2"] = Field(
+        "auto", description="Where seq2seq runs; auto: CTranslate2 when it loads, else torch"
+    )
+    quantization: Literal["int8", "int8_float32", "int16", "float32"] = Field(
+        "int8", description="CTranslate2 weights (converted once, cached in the data dir)"
+    )
+    max_batch_size: int = Field(8, ge=1, description="Most prompts generated in one batch")
+    max_wait_ms: float = Field(
+        5.0, ge=0, description="How long a batch waits for more prompts before it runs"
+    )
+    batch_max_queue: int = Field(
+        256, ge=1, description="Prompts waiting for a batch; more get 429 overloaded"
+    )
 
     # Storage
     data_dir: Path = Field(Path("var"), description="SQLite files and downloaded models")

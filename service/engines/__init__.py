@@ -25,15 +25,25 @@ class EngineChoice:
 
 
 def select_engine(settings: Settings, prompts: PromptSet) -> EngineChoice:
-    """seq2seq or extractive as configured; ``auto`` falls back to extractive and says why."""
+    """seq2seq or extractive as configured; ``auto`` falls back to extractive and says why.
+
+    The seq2seq engine is served through the micro-batcher (service/batcher.py): concurrent
+    requests share batches. Call ``close()`` on the engine, where it has one, at shutdown.
+    """
     if settings.engine == "extractive":
         return EngineChoice(ExtractiveEngine())
+    from service.batcher import BatchedEngine, MicroBatcher
     from service.engines.seq2seq import load_seq2seq
 
     try:
-        return EngineChoice(load_seq2seq(settings, prompts))
+        engine = load_seq2seq(settings, prompts)
     except ModelUnavailable as exc:
         if settings.engine == "seq2seq":
             raise
         log.warning("seq2seq engine unavailable, serving with the extractive engine: %s", exc)
         return EngineChoice(ExtractiveEngine(), fallback_reason=exc.message)
+    batcher = MicroBatcher(
+        engine, max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_wait_ms,
+        max_queue=settings.batch_max_queue,
+    )
+    return EngineChoice(BatchedEngine(engine, batcher))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from service.prompts import Prompt
+from service.prompts import GenerationSettings, Prompt
 
 
 @dataclass(frozen=True)
@@ -36,3 +36,25 @@ class Engine(Protocol):
     def split_by_tokens(self, text: str, max_tokens: int) -> list[str]: ...
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request after the prepare step: prompt rendered and tokenized, ready to batch."""
+
+    ids: tuple[int, ...]  # input token ids, within the model window
+    settings: GenerationSettings  # only prepared requests with equal settings share a batch
+
+
+class BatchableEngine(Engine, Protocol):
+    """An engine split into prepare → run → decode, so a batcher can pipeline the steps.
+
+    ``generate(requests)`` must equal ``decode(run([prepare(r) for r in requests]))`` for
+    requests with equal settings.
+    """
+
+    def prepare(self, request: GenerationRequest) -> Prepared: ...
+
+    def run(self, batch: Sequence[Prepared]) -> list[list[int]]: ...
+
+    def decode(self, outputs: Sequence[Sequence[int]]) -> list[str]: ...

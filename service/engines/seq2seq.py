@@ -1,9 +1,15 @@
-"""Seq2seq engine: a local transformers model, tokenize → ``generate()`` → decode.
+"""Seq2seq engine: a local transformers model, tokenize → generate → decode.
 
-transformers 5 has no summarization pipeline, so the three steps are ours; truncation is
-explicit (``truncation=True, max_length=window``) and the request path keeps every input within
-the window, so nothing is cut silently. torch and transformers are imported lazily so that the
-extractive engine, the CLI's fast paths and the tests of other stages never pay for them.
+transformers 5 has no summarization pipeline, so the three steps are ours, and they are
+separate methods (``prepare``, ``run``, ``decode``) so the micro-batcher can overlap them.
+Truncation is explicit (``max_length=window``) and the request path keeps every input within
+the window, so nothing is cut silently.
+
+Generation runs on one of two runtimes (``BRIEFING_RUNTIME``): ``torch`` (transformers
+``generate()``), or ``ctranslate2`` (the model converted once to int8; see
+ctranslate2_runtime.py), which ``auto`` prefers because it is faster and smaller. torch and
+transformers are imported lazily, so the extractive engine, the CLI's fast paths and a server
+on CTranslate2 never pay for them.
 """
 
 from __future__ import annotations
@@ -14,12 +20,12 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from service.config import Settings
-from service.engines.base import GenerationRequest
+from service.engines.base import GenerationRequest, Prepared
 from service.errors import EngineError, ModelUnavailable
-from service.prompts import PromptSet
+from service.prompts import GenerationSettings, PromptSet
 
 log = logging.getLogger(__name__)
 
@@ -77,84 +83,229 @@ def resolve_model_source(settings: Settings) -> tuple[str, str]:
     return settings.model, settings.model_revision or "main"
 
 
+class TextTokenizer(Protocol):
+    """What the engine needs from a tokenizer (transformers' or ``tokenizers``' own)."""
+
+    model_max_length: int
+
+    def encode(
+        self, text: str, *, special: bool = True, max_length: int | None = None
+    ) -> list[int]: ...
+
+    def decode(self, ids: Sequence[int]) -> str: ...
+
+    def decode_batch(self, outputs: Sequence[Sequence[int]]) -> list[str]: ...
+
+
+class Runtime(Protocol):
+    """Where generation runs: transformers on torch, or CTranslate2."""
+
+    name: str  # "torch", "ctranslate2-int8", ...
+
+    def generate_ids(
+        self, batch: Sequence[Sequence[int]], settings: GenerationSettings
+    ) -> list[list[int]]: ...
+
+
+class HFTokenizer:
+    """A transformers tokenizer behind :class:`TextTokenizer`."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.model_max_length = int(min(tokenizer.model_max_length, 10**9))
+
+    def encode(
+        self, text: str, *, special: bool = True, max_length: int | None = None
+    ) -> list[int]:
+        if max_length is None:
+            return list(self.tokenizer(text, add_special_tokens=special)["input_ids"])
+        return list(self.tokenizer(
+            text, add_special_tokens=special, truncation=True, max_length=max_length
+        )["input_ids"])
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return str(self.tokenizer.decode(list(ids), skip_special_tokens=True))
+
+    def decode_batch(self, outputs: Sequence[Sequence[int]]) -> list[str]:
+        return list(self.tokenizer.batch_decode([list(o) for o in outputs],
+                                                skip_special_tokens=True))
+
+
+class TorchRuntime:
+    """transformers ``generate()`` under ``inference_mode`` on an eval-mode model."""
+
+    name = "torch"
+
+    def __init__(self, model: Any, *, pad_id: int, eos_id: int) -> None:
+        self.model = model
+        self.pad_id = pad_id
+        self.eos_id = eos_id
+
+    def generate_ids(
+        self, batch: Sequence[Sequence[int]], settings: GenerationSettings
+    ) -> list[list[int]]:
+        """Generated ids per input, without the decoder start token, the end token, padding."""
+        import torch
+
+        width = max(len(ids) for ids in batch)
+        input_ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, ids in enumerate(batch):  # right padding, as the tokenizer would pad
+            input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+            mask[row, : len(ids)] = 1
+        options: dict[str, Any] = {
+            "max_new_tokens": settings.max_new_tokens,
+            "min_new_tokens": settings.min_new_tokens,
+            "num_beams": settings.num_beams,
+            "no_repeat_ngram_size": settings.no_repeat_ngram_size,
+            "do_sample": False,
+        }
+        if settings.num_beams > 1:  # beam-only options warn under greedy search
+            options.update(length_penalty=settings.length_penalty, early_stopping=True)
+        with torch.inference_mode():
+            output = self.model.generate(input_ids=input_ids, attention_mask=mask, **options)
+        return [self._strip(row[1:]) for row in output.tolist()]
+
+    def _strip(self, ids: list[int]) -> list[int]:
+        return ids[: ids.index(self.eos_id)] if self.eos_id in ids else ids
+
+
 class Seq2SeqEngine:
-    """A loaded tokenizer and model; ``generate`` runs one batch per prompt kind."""
+    """A tokenizer and a runtime, split into prepare → run → decode for the batcher.
+
+    ``generate`` runs the three steps directly (one batch per generation settings); the
+    micro-batcher (service/batcher.py) calls them on its own threads instead.
+    """
 
     name = "seq2seq"
 
     def __init__(
-        self, tokenizer: Any, model: Any, *, model_id: str, revision: str, window: int,
-        prompts: PromptSet,
+        self, tokenizer: TextTokenizer, runtime: Runtime, *, model_id: str, revision: str,
+        window: int, prompts: PromptSet,
     ) -> None:
         self.tokenizer = tokenizer
-        self.model = model
+        self.runtime = runtime
         self.model_id = model_id
         self.model_revision = revision
         self.window = window
         # The source text gets what the longest prompt leaves of the window (+1 for </s>).
         overhead = max(self.count_tokens(p.render("")) for p in prompts.prompts.values())
         self.max_input_tokens = max(16, window - overhead - 1)
-        # One generate() at a time: torch already uses every core for one batch.
+        # One batch at a time: the runtime already uses every core for one batch.
         self._lock = threading.Lock()
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(self.tokenizer.encode(text, special=False))
 
     def split_by_tokens(self, text: str, max_tokens: int) -> list[str]:
-        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
-        pieces = (ids[i : i + max_tokens] for i in range(0, len(ids), max_tokens))
-        return [self.tokenizer.decode(p, skip_special_tokens=True).strip() for p in pieces]
+        ids = self.tokenizer.encode(text, special=False)
+        pieces = [ids[i : i + max_tokens] for i in range(0, len(ids), max_tokens)]
+        return [piece.strip() for piece in self.tokenizer.decode_batch(pieces)]
+
+    def prepare(self, request: GenerationRequest) -> Prepared:
+        """Render the prompt and tokenize it, cut to the window (the caller keeps within it)."""
+        ids = self.tokenizer.encode(request.prompt.render(request.text), max_length=self.window)
+        return Prepared(tuple(ids), request.prompt.generation)
+
+    def run(self, batch: Sequence[Prepared]) -> list[list[int]]:
+        """Generate one batch; all its items share one generation settings."""
+        settings = batch[0].settings
+        if any(p.settings != settings for p in batch):
+            raise ValueError("one batch must share one generation settings")
+        try:
+            with self._lock:
+                return self.runtime.generate_ids([p.ids for p in batch], settings)
+        except (RuntimeError, ValueError, MemoryError) as exc:
+            raise EngineError(f"generation failed: {type(exc).__name__}: {exc}") from exc
+
+    def decode(self, outputs: Sequence[Sequence[int]]) -> list[str]:
+        return [text.strip() for text in self.tokenizer.decode_batch(outputs)]
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
         results: list[str] = [""] * len(requests)
-        by_kind: dict[str, list[int]] = {}
+        groups: dict[GenerationSettings, list[tuple[int, Prepared]]] = {}
         for index, request in enumerate(requests):
-            by_kind.setdefault(request.prompt.kind, []).append(index)
-        for indices in by_kind.values():
-            prompt = requests[indices[0]].prompt
-            texts = [prompt.render(requests[i].text) for i in indices]
-            for i, output in zip(indices, self._generate_batch(texts, prompt), strict=True):
-                results[i] = output
+            prepared = self.prepare(request)
+            groups.setdefault(prepared.settings, []).append((index, prepared))
+        for group in groups.values():
+            outputs = self.decode(self.run([p for _, p in group]))
+            for (index, _), output in zip(group, outputs, strict=True):
+                results[index] = output
         return results
 
-    def _generate_batch(self, texts: list[str], prompt: Any) -> list[str]:
-        import torch
 
-        settings = prompt.generation
+def usable_cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def runtime_candidates(settings: Settings) -> list[str]:
+    """Runtimes to try in order; ``auto`` prefers CTranslate2 (faster, see bench/latency.py)."""
+    from service.engines import ctranslate2_runtime
+
+    if settings.runtime != "auto":
+        return [settings.runtime]
+    return ["ctranslate2", "torch"] if ctranslate2_runtime.available() else ["torch"]
+
+
+def _load(source: str, revision: str, settings: Settings) -> tuple[TextTokenizer, Runtime]:
+    """Tokenizer and runtime, trying the runtimes in order; the last failure is raised."""
+    candidates = runtime_candidates(settings)
+    for number, runtime in enumerate(candidates, start=1):
         try:
-            with self._lock, torch.inference_mode():
-                encoded = self.tokenizer(
-                    texts, return_tensors="pt", padding=True, truncation=True,
-                    max_length=self.window,
-                )
-                output = self.model.generate(
-                    **encoded,
-                    max_new_tokens=settings.max_new_tokens,
-                    min_new_tokens=settings.min_new_tokens,
-                    num_beams=settings.num_beams,
-                    no_repeat_ngram_size=settings.no_repeat_ngram_size,
-                    length_penalty=settings.length_penalty,
-                    early_stopping=settings.num_beams > 1,
-                    do_sample=False,
-                )
-        except (RuntimeError, ValueError, MemoryError) as exc:
-            raise EngineError(f"generation failed: {type(exc).__name__}: {exc}") from exc
-        decoded = self.tokenizer.batch_decode(output, skip_special_tokens=True)
-        return [text.strip() for text in decoded]
+            if runtime == "ctranslate2":
+                return _load_ctranslate2(source, revision, settings)
+            return _load_torch(source, settings)
+        except Exception as exc:
+            if number == len(candidates):
+                raise
+            log.warning("the %s runtime did not load (%s: %s); trying %s", runtime,
+                        type(exc).__name__, exc, candidates[number])
+    raise AssertionError("unreachable")
 
 
-def _load(source: str, revision: str, settings: Settings) -> tuple[Any, Any]:
+def _load_torch(source: str, settings: Settings) -> tuple[TextTokenizer, Runtime]:
     import torch
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-    torch.set_num_threads(settings.torch_threads or os.cpu_count() or 1)
+    torch.set_num_threads(settings.torch_threads or usable_cores())
     kwargs: dict[str, Any] = {}
     if not Path(source).is_dir() and settings.model_revision:
         kwargs["revision"] = settings.model_revision
     tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
     model = AutoModelForSeq2SeqLM.from_pretrained(source, **kwargs)
     model.eval()
-    return tokenizer, model
+    runtime = TorchRuntime(model, pad_id=tokenizer.pad_token_id, eos_id=tokenizer.eos_token_id)
+    return HFTokenizer(tokenizer), runtime
+
+
+def _load_ctranslate2(
+    source: str, revision: str, settings: Settings
+) -> tuple[TextTokenizer, Runtime]:
+    from service.engines import ctranslate2_runtime
+
+    if not ctranslate2_runtime.available():
+        raise ModelUnavailable(
+            "BRIEFING_RUNTIME=ctranslate2, but the ctranslate2 package is not installed: "
+            "`pip install ctranslate2`, or set BRIEFING_RUNTIME=torch"
+        )
+    directory = Path(source)
+    if not directory.is_dir():  # a hub id: convert from the downloaded snapshot
+        from huggingface_hub import snapshot_download
+
+        directory = Path(snapshot_download(
+            repo_id=source, revision=settings.model_revision,
+            allow_patterns=["*.json", "*.model", "*.safetensors", "*.txt"],
+        ))
+        revision = directory_fingerprint(directory)
+    return ctranslate2_runtime.load(
+        directory, revision, data_dir=settings.data_dir, quantization=settings.quantization,
+        threads=settings.torch_threads or usable_cores(), window=settings.max_input_tokens,
+        timeout_s=settings.model_load_timeout_s,
+    )
 
 
 def load_seq2seq(settings: Settings, prompts: PromptSet) -> Seq2SeqEngine:
@@ -183,10 +334,11 @@ def load_seq2seq(settings: Settings, prompts: PromptSet) -> Seq2SeqEngine:
         raise ModelUnavailable(
             f"could not load model {settings.model!r}: {type(exc).__name__}: {exc}"
         ) from exc
-    tokenizer, model = box["loaded"]
-    window = min(settings.max_input_tokens, int(tokenizer.model_max_length))
+    tokenizer, runtime = box["loaded"]
+    window = min(settings.max_input_tokens, tokenizer.model_max_length)
+    log.info("model %r runs on %s", settings.model, runtime.name)
     return Seq2SeqEngine(
-        tokenizer, model, model_id=settings.model, revision=revision, window=window,
+        tokenizer, runtime, model_id=settings.model, revision=revision, window=window,
         prompts=prompts,
     )
 

@@ -1,0 +1,248 @@
+"""Micro-batching between the request path and a batchable engine.
+
+Requests from many callers queue up and run together, because one batch of eight costs far
+less than eight single runs (the weights are read once per step for the whole batch).
+
+    callers: prepare ─▶ [bounded queue] ─▶ generate thread ─▶ [queue] ─▶ decode thread
+    (render, tokenize)   429 when full     length-sorted batches        futures resolved
+
+1. prepare runs in the caller's thread (request threads are many), so tokenizing the next
+   requests overlaps the batch being generated. A request that fails to prepare fails alone,
+   before it is queued.
+2. The generate thread takes the oldest waiting item, waits up to ``max_wait_ms`` for company,
+   and runs a batch of at most ``max_batch_size`` items with the same generation settings,
+   chosen among the waiting ones by input length around the oldest (little padding; the oldest
+   is always in, so nothing starves). Items whose caller has gone are dropped.
+3. The decode thread turns ids into text and resolves each caller's future.
+
+A batch that fails is retried item by item, so a failing item fails only its own request. A
+full queue raises :class:`~service.errors.Overloaded` at once (backpressure, not a timeout).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from service.engines.base import BatchableEngine, GenerationRequest, Prepared
+from service.errors import Overloaded, ServiceError
+
+log = logging.getLogger(__name__)
+
+# How many batches' worth of waiting items the length sort looks at.
+_SORT_WINDOW_BATCHES = 4
+
+
+@dataclass
+class _Item:
+    prepared: Prepared
+    future: Future[str]
+    arrived: float  # time.monotonic()
+    order: int  # arrival order, for FIFO fairness between equal times
+    outputs: list[int] = field(default_factory=list)
+
+    @property
+    def length(self) -> int:
+        return len(self.prepared.ids)
+
+
+class MicroBatcher:
+    """Groups prepared items into batches and runs them on an engine's own threads."""
+
+    def __init__(
+        self, engine: BatchableEngine, *, max_batch_size: int = 8, max_wait_ms: float = 5.0,
+        max_queue: int = 256, retry_after_s: int = 1,
+    ) -> None:
+        self.engine = engine
+        self.max_batch_size = max_batch_size
+        self.max_wait_s = max_wait_ms / 1000
+        self.max_queue = max_queue
+        self.retry_after_s = retry_after_s
+        self._waiting: list[_Item] = []
+        self._cond = threading.Condition()
+        self._order = itertools.count()
+        self._decode: queue.Queue[list[_Item] | None] = queue.Queue(maxsize=2)
+        self._closing = False
+        self._threads: list[threading.Thread] = []
+        self.batches_run = 0  # for tests and metrics: how many engine runs
+        self.batch_sizes: list[int] = []  # the size of each run batch, newest last (bounded)
+
+    # -- the caller's side ------------------------------------------------------------
+
+    def submit(self, requests: Sequence[GenerationRequest]) -> list[Future[str]]:
+        """Prepare and queue ``requests`` (all or none); one future per request, in order."""
+        prepared = [self.engine.prepare(r) for r in requests]  # 1. prepare, in this thread
+        now = time.monotonic()
+        with self._cond:
+            if self._closing:
+                raise ServiceError("the service is shutting down; retry on another instance")
+            # A submission larger than the whole queue still runs when the queue is empty,
+            # so a long article's map step can never be refused forever.
+            if self._waiting and len(self._waiting) + len(prepared) > self.max_queue:
+                raise Overloaded(
+                    f"the generation queue is full ({len(self._waiting)} prompts waiting, "
+                    f"limit {self.max_queue}); retry after {self.retry_after_s}s",
+                    retry_after_s=self.retry_after_s,
+                )
+            items = [_Item(p, Future(), now, next(self._order)) for p in prepared]
+            self._waiting.extend(items)
+            self._start()
+            self._cond.notify_all()
+        return [item.future for item in items]
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+        """Submit and wait; the first failing item's error is raised, the others cancelled."""
+        futures = self.submit(requests)
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()  # still waiting: the generate thread drops it
+            raise
+
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Refuse new work, finish what is queued, stop the threads."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout_s)
+
+    # -- the worker side --------------------------------------------------------------
+
+    def _start(self) -> None:
+        if self._threads:
+            return
+        for name, target in (("batcher-generate", self._generate_loop),
+                             ("batcher-decode", self._decode_loop)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _next_batch(self) -> list[_Item] | None:
+        """Block until a batch is due; None when closing and nothing is left."""
+        with self._cond:
+            while True:
+                self._waiting = [i for i in self._waiting if not i.future.cancelled()]
+                if not self._waiting:
+                    if self._closing:
+                        return None
+                    self._cond.wait()
+                    continue
+                oldest = min(self._waiting, key=lambda i: i.order)
+                settings = oldest.prepared.settings
+                peers = [i for i in self._waiting if i.prepared.settings == settings]
+                due = oldest.arrived + self.max_wait_s
+                remaining = due - time.monotonic()
+                if len(peers) >= self.max_batch_size or remaining <= 0 or self._closing:
+                    batch = self._pick(oldest, peers)
+                    chosen = {id(i) for i in batch}
+                    self._waiting = [i for i in self._waiting if id(i) not in chosen]
+                    return batch
+                self._cond.wait(remaining)
+
+    def _pick(self, oldest: _Item, peers: list[_Item]) -> list[_Item]:
+        """At most ``max_batch_size`` peers of similar length, the oldest always among them."""
+        size = self.max_batch_size
+        if len(peers) <= size:
+            return peers
+        window = sorted(peers, key=lambda i: i.order)[: size * _SORT_WINDOW_BATCHES]
+        if oldest not in window:
+            window[-1] = oldest
+        window.sort(key=lambda i: (i.length, i.order))
+        at = window.index(oldest)
+        # The run of `size` neighbours in length order that holds the oldest and spans the
+        # smallest range of lengths: the least padding.
+        starts = range(max(0, at - size + 1), min(at, len(window) - size) + 1)
+        best = min(starts, key=lambda s: window[s + size - 1].length - window[s].length)
+        return window[best : best + size]
+
+    def _generate_loop(self) -> None:
+        while True:
+            batch = self._next_batch()
+            if batch is None:
+                self._decode.put(None)
+                return
+            live = [i for i in batch if i.future.set_running_or_notify_cancel()]
+            if not live:
+                continue
+            try:
+                self._run(live)
+            except BaseException as exc:  # a bug here must not leave callers waiting forever
+                log.exception("the batcher's generate step failed")
+                for item in live:
+                    if not item.future.done():
+                        item.future.set_exception(exc)
+            self._decode.put(live)
+
+    def _run(self, batch: list[_Item]) -> None:
+        """2. generate; on failure retry one by one, so only failing items fail."""
+        self.batches_run += 1
+        self.batch_sizes = [*self.batch_sizes[-999:], len(batch)]
+        try:
+            outputs = self.engine.run([i.prepared for i in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].future.set_exception(exc)
+                return
+            log.warning("a batch of %d failed (%s); running its items one by one",
+                        len(batch), exc)
+            for item in batch:
+                self._run([item])
+            return
+        for item, ids in zip(batch, outputs, strict=True):
+            item.outputs = ids
+
+    def _decode_loop(self) -> None:
+        while True:
+            batch = self._decode.get()
+            if batch is None:
+                return
+            pending = [i for i in batch if not i.future.done()]  # failed ones are done
+            if not pending:
+                continue
+            try:
+                texts = self.engine.decode([i.outputs for i in pending])
+            except Exception:
+                texts = None
+            for index, item in enumerate(pending):  # 3. decode; resolve each future
+                if texts is not None:
+                    item.future.set_result(texts[index])
+                    continue
+                try:
+                    item.future.set_result(self.engine.decode([item.outputs])[0])
+                except Exception as exc:
+                    item.future.set_exception(exc)
+
+
+class BatchedEngine:
+    """An engine whose ``generate`` goes through a :class:`MicroBatcher`; the rest delegates."""
+
+    def __init__(self, engine: BatchableEngine, batcher: MicroBatcher) -> None:
+        self.inner = engine
+        self.batcher = batcher
+        self.name = engine.name
+        self.model_id = engine.model_id
+        self.model_revision = engine.model_revision
+        self.max_input_tokens = engine.max_input_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def split_by_tokens(self, text: str, max_tokens: int) -> list[str]:
+        return self.inner.split_by_tokens(text, max_tokens)
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+        return self.batcher.generate(requests)
+
+    def close(self) -> None:
+        self.batcher.close()
+
+
+__all__ = ["BatchedEngine", "MicroBatcher"]

@@ -1,0 +1,271 @@
+"""The micro-batcher: right result to the right caller, failures isolated, bounded, grouped.
+
+A fake engine (pure Python, its "generation" echoes the text) makes every property exact and
+fast; the last tests run the real tiny model through ``select_engine`` and the HTTP API.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.api import create_app
+from service.batcher import BatchedEngine, MicroBatcher
+from service.config import Settings
+from service.engines import GenerationRequest, select_engine
+from service.engines.base import Prepared
+from service.errors import Overloaded
+from service.prompts import GenerationSettings, Prompt, load_prompts
+
+PROMPTS = load_prompts()
+SHORT = Prompt("short", "{text}", GenerationSettings(max_new_tokens=8))
+LONG = Prompt("long", "{text}", GenerationSettings(max_new_tokens=32))
+
+
+class EchoEngine:
+    """prepare: one 'token' per character; run: returns them; decode: joins them back.
+
+    ``gate`` holds ``run`` until set; ``fail_on`` makes a batch containing that text fail
+    (and that text alone fail when run by itself); ``batches`` records each run's texts.
+    """
+
+    name = "seq2seq"
+    model_id = "echo"
+    model_revision = "1"
+    max_input_tokens = 10_000
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.gate.set()
+        self.entered = threading.Semaphore(0)
+        self.batches: list[list[str]] = []
+        self.fail_on: set[str] = set()
+        self.bad_decode: set[str] = set()
+
+    def count_tokens(self, text: str) -> int:
+        return len(text)
+
+    def split_by_tokens(self, text: str, max_tokens: int) -> list[str]:
+        return [text[i : i + max_tokens] for i in range(0, len(text), max_tokens)]
+
+    def prepare(self, request: GenerationRequest) -> Prepared:
+        if request.text == "unpreparable":
+            raise ValueError("cannot tokenize this")
+        return Prepared(tuple(ord(c) for c in request.text), request.prompt.generation)
+
+    def run(self, batch: Sequence[Prepared]) -> list[list[int]]:
+        self.entered.release()
+        assert self.gate.wait(10)
+        assert len({p.settings for p in batch}) == 1, "mixed settings in one batch"
+        texts = ["".join(map(chr, p.ids)) for p in batch]
+        self.batches.append(texts)
+        if self.fail_on & set(texts):
+            raise RuntimeError(f"cannot generate {sorted(self.fail_on & set(texts))}")
+        return [list(p.ids) for p in batch]
+
+    def decode(self, outputs: Sequence[Sequence[int]]) -> list[str]:
+        texts = ["".join(map(chr, ids)) for ids in outputs]
+        if self.bad_decode & set(texts):
+            raise UnicodeError("cannot decode")
+        return [f"<{t}>" for t in texts]
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+        return self.decode(self.run([self.prepare(r) for r in requests]))
+
+
+@pytest.fixture
+def engine() -> EchoEngine:
+    return EchoEngine()
+
+
+@pytest.fixture
+def make_batcher(engine: EchoEngine):
+    made: list[MicroBatcher] = []
+
+    def make(**options: float) -> MicroBatcher:
+        batcher = MicroBatcher(engine, **options)  # type: ignore[arg-type]
+        made.append(batcher)
+        return batcher
+
+    yield make
+    engine.gate.set()
+    for batcher in made:
+        batcher.close(timeout_s=5)
+
+
+def _hold(engine: EchoEngine, batcher: MicroBatcher) -> None:
+    """Occupy the generate thread with one item, so the next ones queue up."""
+    engine.gate.clear()
+    batcher.submit([GenerationRequest("hold", SHORT)])
+    assert engine.entered.acquire(timeout=5)
+
+
+def test_each_caller_gets_its_own_results_from_shared_batches(
+    engine: EchoEngine, make_batcher
+) -> None:
+    batcher = make_batcher(max_batch_size=8, max_wait_ms=20)
+
+    def call(n: int) -> list[str]:
+        return batcher.generate([GenerationRequest(f"short {n}", SHORT),
+                                 GenerationRequest(f"long {n} " + "x" * n, LONG)])
+
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(call, range(40)))
+    assert results == [[f"<short {n}>", f"<long {n} {'x' * n}>"] for n in range(40)]
+    assert max(len(b) for b in engine.batches) > 1  # requests did share batches
+    assert sum(len(b) for b in engine.batches) == 80
+    assert all(len(b) <= 8 for b in engine.batches)
+
+
+def test_a_failing_item_fails_only_its_own_request(engine: EchoEngine, make_batcher) -> None:
+    batcher = make_batcher(max_batch_size=8, max_wait_ms=10)
+    engine.fail_on = {"poison"}
+    _hold(engine, batcher)
+    futures = [batcher.submit([GenerationRequest(t, SHORT)])[0]
+               for t in ("a", "poison", "b", "c")]
+    engine.gate.set()
+    assert [futures[i].result(5) for i in (0, 2, 3)] == ["<a>", "<b>", "<c>"]
+    with pytest.raises(RuntimeError, match="poison"):
+        futures[1].result(5)
+    assert ["a", "poison", "b", "c"] in engine.batches  # it failed as a batch first
+
+
+def test_failures_in_prepare_and_decode_stay_with_their_request(
+    engine: EchoEngine, make_batcher
+) -> None:
+    batcher = make_batcher(max_batch_size=8, max_wait_ms=10)
+    with pytest.raises(ValueError, match="tokenize"):
+        batcher.generate([GenerationRequest("unpreparable", SHORT)])
+    engine.bad_decode = {"bad"}
+    _hold(engine, batcher)
+    good, bad = (batcher.submit([GenerationRequest(t, SHORT)])[0] for t in ("good", "bad"))
+    engine.gate.set()
+    assert good.result(5) == "<good>"
+    with pytest.raises(UnicodeError):
+        bad.result(5)
+
+
+def test_one_request_with_a_failing_item_gets_the_error(engine: EchoEngine, make_batcher) -> None:
+    batcher = make_batcher(max_batch_size=4, max_wait_ms=5)
+    engine.fail_on = {"bad"}
+    with pytest.raises(RuntimeError, match="bad"):
+        batcher.generate([GenerationRequest("ok", SHORT), GenerationRequest("bad", SHORT)])
+    assert batcher.generate([GenerationRequest("fine", SHORT)]) == ["<fine>"]
+
+
+def test_batches_group_similar_lengths_and_never_mix_settings(
+    engine: EchoEngine, make_batcher
+) -> None:
+    batcher = make_batcher(max_batch_size=2, max_wait_ms=0)
+    _hold(engine, batcher)
+    texts = ["a" * 40, "b", "c" * 41, "dd", "e" * 5]
+    futures = batcher.submit([GenerationRequest(t, SHORT) for t in texts])
+    futures += batcher.submit([GenerationRequest("long one", LONG)])
+    engine.gate.set()
+    assert [f.result(5) for f in futures] == [f"<{t}>" for t in [*texts, "long one"]]
+    batches = [sorted(b) for b in engine.batches[1:]]
+    # The oldest (40 chars) goes first, with its nearest length; then the short pair.
+    assert batches[:2] == [sorted(["a" * 40, "c" * 41]), sorted(["b", "dd"])]
+    assert ["long one"] in batches
+
+
+def test_a_full_queue_refuses_at_once_with_overloaded(engine: EchoEngine, make_batcher) -> None:
+    batcher = make_batcher(max_batch_size=2, max_wait_ms=0, max_queue=3)
+    _hold(engine, batcher)
+    batcher.submit([GenerationRequest(t, SHORT) for t in ("q1", "q2")])
+    started = time.monotonic()
+    with pytest.raises(Overloaded) as refused:
+        batcher.submit([GenerationRequest(t, SHORT) for t in ("q3", "q4")])  # all or none
+    assert time.monotonic() - started < 0.5
+    assert refused.value.status == 429 and refused.value.code == "overloaded"
+    assert batcher.submit([GenerationRequest("q3", SHORT)])  # exactly full is fine
+    engine.gate.set()
+
+
+def test_a_map_step_larger_than_the_queue_runs_when_the_queue_is_empty(
+    engine: EchoEngine, make_batcher
+) -> None:
+    batcher = make_batcher(max_batch_size=4, max_wait_ms=0, max_queue=3)
+    chunks = [GenerationRequest(f"chunk {n}", SHORT) for n in range(10)]
+    assert batcher.generate(chunks) == [f"<chunk {n}>" for n in range(10)]
+
+
+def test_a_lone_request_waits_at_most_max_wait(engine: EchoEngine, make_batcher) -> None:
+    batcher = make_batcher(max_batch_size=8, max_wait_ms=50)
+    started = time.monotonic()
+    assert batcher.generate([GenerationRequest("alone", SHORT)]) == ["<alone>"]
+    assert 0.04 <= time.monotonic() - started < 2
+
+
+def test_items_of_a_gone_caller_are_dropped(engine: EchoEngine, make_batcher) -> None:
+    batcher = make_batcher(max_batch_size=8, max_wait_ms=0)
+    _hold(engine, batcher)
+    gone = batcher.submit([GenerationRequest("gone", SHORT)])[0]
+    assert gone.cancel()
+    kept = batcher.submit([GenerationRequest("kept", SHORT)])[0]
+    engine.gate.set()
+    assert kept.result(5) == "<kept>"
+    assert not any("gone" in b for b in engine.batches)
+
+
+def test_close_finishes_queued_work_then_refuses(engine: EchoEngine, make_batcher) -> None:
+    batcher = make_batcher(max_batch_size=2, max_wait_ms=200)
+    _hold(engine, batcher)
+    queued = batcher.submit([GenerationRequest(f"q{n}", SHORT) for n in range(3)])
+    closer = threading.Thread(target=batcher.close)
+    closer.start()
+    engine.gate.set()
+    closer.join(5)
+    assert [f.result(0) for f in queued] == ["<q0>", "<q1>", "<q2>"]
+    with pytest.raises(Exception, match="shutting down"):
+        batcher.submit([GenerationRequest("late", SHORT)])
+
+
+# -- the real engine ---------------------------------------------------------------------
+
+
+def test_select_engine_batches_the_tiny_model(
+    make_settings: Callable[..., Settings], tiny_model_dir: Path
+) -> None:
+    settings = make_settings(engine="seq2seq", model=str(tiny_model_dir), max_wait_ms=50)
+    engine = select_engine(settings, PROMPTS).engine
+    assert isinstance(engine, BatchedEngine)
+    try:
+        texts = [f"The council met on day {n} and approved {n} new schools." for n in range(6)]
+
+        def call(text: str) -> list[str]:
+            return engine.generate([GenerationRequest(text, PROMPTS["short"]),
+                                    GenerationRequest(text, PROMPTS["long"])])
+
+        with ThreadPoolExecutor(6) as pool:
+            results = list(pool.map(call, texts))
+        assert all(len(r) == 2 and all(r) for r in results)
+        assert engine.batcher.batches_run < 12  # fewer runs than prompts: they shared
+        # Batching changes nothing a caller sees (greedy over padded batches is exact).
+        alone = engine.inner.generate([GenerationRequest(texts[3], PROMPTS["short"])])
+        assert results[3][0] == alone[0]
+    finally:
+        engine.close()
+
+
+def test_the_api_answers_429_when_the_generation_queue_is_full(
+    make_settings: Callable[..., Settings], tiny_model_dir: Path, monkeypatch
+) -> None:
+    settings = make_settings(engine="seq2seq", model=str(tiny_model_dir))
+    with TestClient(create_app(settings)) as client:
+        batcher = client.app.state.service.engine.batcher  # type: ignore[attr-defined]
+
+        def full(requests: Sequence[GenerationRequest]) -> list[str]:
+            raise Overloaded("the generation queue is full", retry_after_s=2)
+
+        monkeypatch.setattr(batcher, "generate", full)
+        response = client.post("/v1/briefings", json={"text": "Rain fell in Oslo today."})
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "overloaded"
+    assert response.headers["Retry-After"] == "2"
