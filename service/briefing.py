@@ -1,6 +1,8 @@
 """The request path: one article in, a short and a long briefing out.
 
 ``BriefingService.brief`` runs the stages in order:
+  0. repeat — the same raw text with the same settings answers from the cache at once,
+     without preprocessing (the article is still stored)
   1. preprocess — normalize, dedup, segment (refuses empty text)
   2. store — the accepted article is committed before any work starts
   3. cache — a content-addressed hit answers at once
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +105,11 @@ class BriefingService:
         request whose caller has given up stops using the engine at the next step.
         """
         lengths = tuple(k for k in LENGTHS if k in set(lengths)) or LENGTHS
+        # 0. repeat
+        alias = self._key(article.text, lengths, raw=True)
+        hit = self._cached(self.cache.get_by_alias, alias)
+        if hit is not None:
+            return self._from_cache(self.store.add(article), hit)
         # 1. preprocess
         doc = preprocess(article.text)
         if not doc.sentences:
@@ -113,20 +120,16 @@ class BriefingService:
         # 2. store
         article_id = self.store.add(article)
         # 3. cache
-        key = self._key(doc, lengths)
-        try:
-            hit = self.cache.get(key)
-        except StorageError as exc:
-            log.warning("cache unreadable, generating instead: %s", exc.message)
-            hit = None
+        key = self._key(doc.text, lengths)
+        hit = self._cached(self.cache.get, key)
         if hit is not None:
-            self.metrics.cache_hits.inc()
-            self.store.link_briefing(article_id, hit["id"])
-            return {**hit, "cached": True}
+            return self._from_cache(article_id, hit)
         self.metrics.cache_misses.inc()
         result, shared = self.flights.run(
             key,
-            lambda: self.admission.run(lambda: self._compute(key, doc, lengths, deadline)),
+            lambda: self.admission.run(
+                lambda: self._compute(key, alias, doc, lengths, deadline)
+            ),
         )
         if shared:
             log.info("briefing %s computed once for concurrent identical requests", key[:12])
@@ -134,7 +137,8 @@ class BriefingService:
         return {**result, "cached": False}
 
     def _compute(
-        self, key: str, doc: Document, lengths: Sequence[str], deadline: float | None
+        self, key: str, alias: str, doc: Document, lengths: Sequence[str],
+        deadline: float | None,
     ) -> dict[str, Any]:
         # 4. condense
         condensed = self._condense(doc, deadline)
@@ -145,7 +149,7 @@ class BriefingService:
         result = self._result(key, doc, condensed, outputs)
         # 7. cache — a failed write costs a future hit, not this answer
         try:
-            self.cache.put(key, result)
+            self.cache.put(key, result, aliases=(alias,))
         except StorageError as exc:
             log.warning("briefing %s not cached: %s", key[:12], exc.message)
         return result
@@ -159,10 +163,28 @@ class BriefingService:
 
     # -- stages -----------------------------------------------------------------------
 
-    def _key(self, doc: Document, lengths: Sequence[str]) -> str:
+    def _cached(
+        self, lookup: Callable[[str], dict[str, Any] | None], key: str
+    ) -> dict[str, Any] | None:
+        """A cache lookup that treats an unreadable cache as a miss (it is only a cache)."""
+        try:
+            return lookup(key)
+        except StorageError as exc:
+            log.warning("cache unreadable, generating instead: %s", exc.message)
+            return None
+
+    def _from_cache(self, article_id: int, hit: dict[str, Any]) -> dict[str, Any]:
+        self.store.link_briefing(article_id, hit["id"])
+        self.metrics.cache_hits.inc()
+        return {**hit, "cached": True}
+
+    def _key(self, text: str, lengths: Sequence[str], *, raw: bool = False) -> str:
+        """The cache key over everything that decides the output; ``raw`` keys the text as
+        received (an alias), otherwise the cleaned text."""
         s = self.settings
         return cache_key(
-            text=doc.text,
+            text=text,
+            raw=raw,
             engine=self.engine.name,
             model=self.engine.model_id,
             revision=self.engine.model_revision,

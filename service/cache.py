@@ -22,6 +22,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS briefings (
     key TEXT PRIMARY KEY, result TEXT NOT NULL, created_at REAL NOT NULL
 );
+-- The same request seen as raw text: lets a repeated POST skip preprocessing.
+CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, key TEXT NOT NULL);
 """
 
 
@@ -49,12 +51,29 @@ class SQLiteCache:
             raise StorageError(f"cache read failed: {exc}") from exc
         return json.loads(row[0]) if row else None
 
-    def put(self, key: str, result: dict[str, Any]) -> None:
+    def get_by_alias(self, alias: str) -> dict[str, Any] | None:
+        """The result stored for ``alias`` (see :meth:`put`), or None."""
+        try:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT b.result FROM aliases a JOIN briefings b ON b.key = a.key"
+                    " WHERE a.alias = ?", (alias,),
+                ).fetchone()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cache read failed: {exc}") from exc
+        return json.loads(row[0]) if row else None
+
+    def put(self, key: str, result: dict[str, Any], *, aliases: tuple[str, ...] = ()) -> None:
+        """Store ``result`` under ``key``, and make each alias lead to it too."""
         try:
             with self._lock:
                 self._db.execute(
                     "INSERT OR REPLACE INTO briefings (key, result, created_at) VALUES (?, ?, ?)",
                     (key, json.dumps(result, ensure_ascii=False), time.time()),
+                )
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO aliases (alias, key) VALUES (?, ?)",
+                    [(alias, key) for alias in aliases],
                 )
                 self._db.commit()
         except sqlite3.Error as exc:
