@@ -189,3 +189,14 @@ def test_metrics_count_requests_per_route(extractive_client: TestClient) -> None
     text = extractive_client.get("/metrics").text
     assert 'briefing_http_requests_total{method="POST",route="/v1/briefings",status="200"} 1.0' in text
     assert "briefing_generation_duration_seconds_count" in text
+
+
+def test_same_article_with_other_whitespace_is_a_hit(extractive_client: TestClient) -> None:
+    first = extractive_client.post("/v1/briefings", content=SEED_ARTICLE, headers=TEXT).json()
+    messier = SEED_ARTICLE.replace("\n", "\r\n").replace(" said", "  said")
+    again = extractive_client.post("/v1/briefings", content=messier, headers=TEXT).json()
+    assert again["cached"] is True and again["id"] == first["id"]
+    other = extractive_client.post(
+        "/v1/briefings", content=SEED_ARTICLE + "\n\nA new closing paragraph.", headers=TEXT
+    ).json()
+    assert other["cached"] is False and other["id"] != first["id"]
