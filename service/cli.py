@@ -65,8 +65,9 @@ def cmd_daily(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     day = parse_day(args.date) if args.date else yesterday(settings.zone)
-    store = ArticleStore(settings.store_path, timeout_s=settings.sqlite_timeout_s)
+    # The ledger first: its open waits out a concurrent run switching a new file to WAL.
     ledger = DeliveryLedger(settings.store_path, timeout_s=settings.sqlite_timeout_s)
+    store = ArticleStore(settings.store_path, timeout_s=settings.sqlite_timeout_s)
     briefer = Briefer.standalone(settings)
     try:
         result = DailyJob(settings, store, briefer, ledger).run(

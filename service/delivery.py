@@ -120,12 +120,31 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def _open_retrying(path: Path, timeout_s: float) -> sqlite3.Connection:
+    """``open_sqlite``, retried while the file is locked.
+
+    Concurrent first opens of a new file (two ``briefing daily`` runs on a fresh data dir)
+    race on switching it to WAL, and SQLite answers that race with "database is locked" at
+    once instead of waiting out the busy timeout.
+    """
+    deadline = time.monotonic() + timeout_s
+    delay = 0.02
+    while True:
+        try:
+            return open_sqlite(path, _SCHEMA, what="delivery ledger", timeout_s=timeout_s)
+        except StorageError as exc:
+            if "locked" not in exc.message or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
 class DeliveryLedger:
     """The ``deliveries`` table; one connection per instance, transactions made explicit."""
 
     def __init__(self, path: Path, *, timeout_s: float = 5.0) -> None:
         self.path = path
-        self._db = open_sqlite(path, _SCHEMA, what="delivery ledger", timeout_s=timeout_s)
+        self._db = _open_retrying(path, timeout_s)
         self._db.isolation_level = None  # we issue BEGIN IMMEDIATE / COMMIT ourselves
         self._lock = threading.Lock()
 

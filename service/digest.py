@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 # articles): at 0.20 recall 0.969 and no different-story pair merged; the closest
 # different-story pair scores 0.176. Settings.digest_similarity defaults to this.
 SIMILARITY_THRESHOLD = 0.20
-TITLE_FALLBACK_CHARS = 120
+TITLE_FALLBACK_CHARS = 90
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EMPTY = Fingerprint(np.zeros(NUM_PERM, dtype=np.uint32), 0)
 
@@ -310,7 +310,7 @@ def fallback_title(text: str) -> str:
     sentences = preprocess(text).sentences
     first = " ".join((sentences[0] if sentences else text).split())
     if len(first) <= TITLE_FALLBACK_CHARS:
-        return first
+        return first.removesuffix(".")
     cut = first[:TITLE_FALLBACK_CHARS].rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:-–—") + "…"
 
@@ -495,7 +495,8 @@ class DailyJob:
             if now < end and not force:
                 return {"digest": self.build(day), "delivery": {
                     "status": "day_not_over",
-                    "detail": f"{day} ends at {end.isoformat()}; the digest is delivered "
+                    "detail": f"{day} ends at {end.astimezone(self.settings.zone).isoformat()}"
+                              "; the digest is delivered "
                               "after that (force delivers now)",
                 }}
             built: dict[str, dict[str, Any]] = {}

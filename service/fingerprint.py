@@ -27,10 +27,12 @@ import numpy as np
 from datasketch import MinHash
 
 # Bump when anything below changes what a fingerprint is (tokens, shingles, permutations).
-FINGERPRINT_VERSION = "mh1-w2-256"
+FINGERPRINT_VERSION = "mh2-w2-256"
 SHINGLE_WORDS = 2
 NUM_PERM = 256  # estimate noise near the threshold: sd ~0.025 (0.035 at 128)
 _SEED = 1
+MAX_WORDS = 20_000  # words of a text that count (the rest is the same story anyway)
+_BATCH = 2_048  # shingles hashed at once (bounds the temporary arrays to ~4 MB)
 _HEADER = struct.Struct("<HI")  # num_perm, distinct shingles
 _WORD = re.compile(r"\w+")
 
@@ -40,9 +42,19 @@ def words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
+def _leading_words(text: str) -> list[str]:
+    found = []
+    for match in _WORD.finditer(unicodedata.normalize("NFKC", text).casefold()):
+        found.append(match.group())
+        if len(found) == MAX_WORDS:
+            break
+    return found
+
+
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
-    """The distinct runs of ``size`` consecutive words; a shorter text is one shingle."""
-    tokens = words(text)
+    """The distinct runs of ``size`` consecutive words of the first ``MAX_WORDS`` words;
+    a shorter text is one shingle."""
+    tokens = _leading_words(text)
     if len(tokens) <= size:
         return {" ".join(tokens)} if tokens else set()
     return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
@@ -81,11 +93,16 @@ class Fingerprint:
 def fingerprint(
     text: str, *, shingle_words: int = SHINGLE_WORDS, num_perm: int = NUM_PERM
 ) -> Fingerprint:
-    """The MinHash fingerprint of ``text`` (deterministic across processes and machines)."""
-    grams = shingles(text, shingle_words)
+    """The MinHash fingerprint of ``text`` (deterministic across processes and machines).
+
+    Only the first ``MAX_WORDS`` words count: a story is recognisable long before that, and
+    it bounds the work the request path spends here on a megabyte-sized body.
+    """
+    grams = sorted(shingles(text, shingle_words))
     minhash = MinHash(num_perm=num_perm, seed=_SEED)
-    if grams:
-        minhash.update_batch([g.encode("utf-8") for g in sorted(grams)])
+    # update_batch builds a (shingles x permutations) array: feed it in slices.
+    for start in range(0, len(grams), _BATCH):
+        minhash.update_batch([g.encode("utf-8") for g in grams[start : start + _BATCH]])
     return Fingerprint(np.asarray(minhash.hashvalues, dtype=np.uint32), len(grams))
 
 

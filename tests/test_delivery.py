@@ -127,10 +127,15 @@ def test_two_concurrent_deliverers_post_once(
     planned = payloads(60)
     outcomes: list[Any] = []
     errors: list[BaseException] = []
-    start = threading.Barrier(2)
+    start = threading.Barrier(2, timeout=10)
 
     def run() -> None:
-        ledger = DeliveryLedger(ledger_path)  # its own connection, like another process
+        try:
+            ledger = DeliveryLedger(ledger_path)  # its own connection, like another process
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            start.abort()
+            return
         try:
             with hook(url) as webhook:
                 start.wait()
@@ -149,6 +154,26 @@ def test_two_concurrent_deliverers_post_once(
     assert not errors
     assert sorted(o.status for o in outcomes) == ["already_delivered", "delivered"]
     assert rec.posted == planned and len(rec.requests) == len(planned)
+
+
+def test_concurrent_first_opens_of_a_new_file(tmp_path: Path) -> None:
+    path = tmp_path / "fresh.sqlite3"
+    start = threading.Barrier(4, timeout=10)
+    errors: list[BaseException] = []
+
+    def open_close() -> None:
+        start.wait()
+        try:
+            DeliveryLedger(path).close()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_close) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert errors == []
 
 
 def test_busy_when_the_holder_keeps_its_lease(ledger: DeliveryLedger,
