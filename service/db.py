@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from service.errors import StorageError
@@ -17,9 +18,26 @@ def open_sqlite(
     into a short wait instead of an error. Failures become :class:`StorageError` naming
     ``what`` and the path, so the message says which file to look at.
     """
+    deadline = time.monotonic() + timeout_s
+    pause = 0.01
+    while True:
+        try:
+            return _open(path, schema, timeout_s)
+        except sqlite3.OperationalError as exc:
+            # Two processes creating the same new file race for the switch to WAL, and
+            # SQLite answers "locked" at once there instead of waiting: retry, bounded.
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise StorageError(f"cannot open the {what} at {path}: {exc}") from exc
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open the {what} at {path}: {exc}") from exc
+
+
+def _open(path: Path, schema: str, timeout_s: float) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, check_same_thread=False, timeout=timeout_s)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, check_same_thread=False, timeout=timeout_s)
         db.execute("PRAGMA journal_mode=WAL")
         # In WAL mode NORMAL still survives a killed process (kill -9): a commit is in the
         # log before it returns; only a power cut can lose the newest commits. FULL would
@@ -27,6 +45,7 @@ def open_sqlite(
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(schema)
         db.commit()
-    except (OSError, sqlite3.Error) as exc:
-        raise StorageError(f"cannot open the {what} at {path}: {exc}") from exc
+    except BaseException:
+        db.close()
+        raise
     return db

@@ -30,7 +30,11 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     """Settings with a temp data dir; keyword arguments override fields."""
 
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"data_dir": tmp_path / "var", "engine": "extractive"}
+        # No daily scheduler unless a test asks for one: a catch-up run at every app start
+        # would build digests in tests about other things.
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / "var", "engine": "extractive", "daily_cron": "",
+        }
         values.update(overrides)
         return Settings(**values)
 

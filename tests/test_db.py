@@ -1,0 +1,29 @@
+"""Opening SQLite files: many processes creating the same new file at once all succeed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+OPEN_ONE = """
+import sys
+from pathlib import Path
+from service.cache import SQLiteCache
+cache = SQLiteCache(Path(sys.argv[1]))
+cache.put("k" + sys.argv[2], {"n": sys.argv[2]})
+cache.close()
+"""
+
+
+def test_concurrent_first_opens_of_one_file_all_succeed(tmp_path: Path) -> None:
+    for attempt in range(3):
+        path = tmp_path / f"cache-{attempt}.sqlite3"
+        processes = [
+            subprocess.Popen([sys.executable, "-c", OPEN_ONE, str(path), str(n)],
+                             stderr=subprocess.PIPE, text=True)
+            for n in range(6)
+        ]
+        for process in processes:
+            _, err = process.communicate(timeout=60)
+            assert process.returncode == 0, err
