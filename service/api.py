@@ -36,6 +36,7 @@ from service.errors import (
     ValidationFailed,
 )
 from service.metrics import CONTENT_TYPE, Metrics
+from service.preprocess.html import as_html_document
 from service.scheduler import DailyRuntime
 from service.store import Article
 
@@ -61,6 +62,7 @@ _BODY_DOC: dict[str, Any] = {
         "content": {
             "application/json": {"schema": BriefingRequest.model_json_schema()},
             "text/plain": {"schema": {"type": "string"}},
+            "text/html": {"schema": {"type": "string"}},
         },
     }
 }
@@ -117,6 +119,9 @@ def _decode_text(body: bytes, charset: str | None) -> str:
         ) from exc
 
 
+_TEXT_TYPES = ("text/plain", "text/html", "application/xhtml+xml")
+
+
 async def _parse_article(request: Request, limit: int) -> tuple[Article, list[str] | None]:
     media = request.headers.get("content-type", "")
     media_type, _, params = media.partition(";")
@@ -126,14 +131,20 @@ async def _parse_article(request: Request, limit: int) -> tuple[Article, list[st
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset":
             charset = value.strip().strip('"') or None
-    if media_type not in ("application/json", "text/plain") and not media_type.endswith("+json"):
+    if media_type not in _TEXT_TYPES and media_type != "application/json" and not (
+        media_type.endswith("+json")
+    ):
         raise UnsupportedMediaType(
             f"Content-Type {media_type or '(none)'!r} is not supported: send "
-            "application/json with a `text` field, or text/plain with the article as the body"
+            "application/json with a `text` field, or text/plain (or text/html) with the "
+            "article as the body"
         )
     body = await _read_body(request, limit)
     if media_type == "text/plain":
         return Article(text=_decode_text(body, charset)), None
+    if media_type in _TEXT_TYPES:
+        # A page: preprocessing extracts its main text (service.preprocess.html).
+        return Article(text=as_html_document(_decode_text(body, charset))), None
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:
@@ -261,7 +272,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/v1/briefings", openapi_extra=_BODY_DOC)
     async def create_briefing(request: Request, service: ServiceDep) -> dict[str, Any]:
-        """Write a short and a long briefing of an article (JSON or text/plain body)."""
+        """Write a short and a long briefing of an article (JSON, text/plain or text/html)."""
         article, lengths = await _parse_article(request, settings.max_body_bytes)
         timeout = settings.request_timeout_s
         work = run_in_threadpool(

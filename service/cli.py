@@ -48,10 +48,11 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 def cmd_preprocess(args: argparse.Namespace) -> int:
     from service.preprocess import preprocess
 
-    doc = preprocess(_read_input(args.file))
+    doc = preprocess(_read_input(args.file), html=args.html)
     if args.json:
-        print(json.dumps({"text": doc.text, "stats": doc.stats.as_dict()}, ensure_ascii=False,
-                         indent=2))
+        removed = [{"reason": r.reason, "text": r.text} for r in doc.removed]
+        print(json.dumps({"text": doc.text, "stats": doc.stats.as_dict(), "removed": removed},
+                         ensure_ascii=False, indent=2))
     else:
         print(doc.text)
     return 0
@@ -119,7 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     pre = sub.add_parser("preprocess", help="print the cleaned text the model sees")
     pre.add_argument("file", help="article text file, or - for stdin")
-    pre.add_argument("--json", action="store_true", help="print the text and the stats")
+    pre.add_argument("--json", action="store_true",
+                     help="print the text, the stats and what was removed, and why")
+    kind = pre.add_mutually_exclusive_group()
+    kind.add_argument("--html", dest="html", action="store_true", default=None,
+                      help="the input is an HTML page (default: decide from the input)")
+    kind.add_argument("--text", dest="html", action="store_false",
+                      help="the input is text, even if it looks like HTML")
     pre.set_defaults(func=cmd_preprocess)
 
     daily = sub.add_parser(

@@ -1,36 +1,67 @@
-"""Preprocessing: pure functions from raw article text to a clean :class:`Document`.
+"""Preprocessing: pure functions from raw article text (or HTML) to a clean :class:`Document`.
 
 No I/O and no torch here, so this stage is cheap to test and to run anywhere.
 
 Stages (``preprocess``):
-  1. normalize — Unicode NFC, one kind of space/newline, no control characters
-  2. paragraphs — split on blank lines
-  3. dedup — repeated paragraphs (and a repeated title) removed, first kept
-  4. sentences — segmentation of what is left
+  1. html — a page (``html=True``, or text that is clearly HTML) is cut to its main text
+  2. repair — mojibake, entities, NFC, spaces, control characters, line endings
+  3. paragraphs — one per line or blank-line block; hard-wrapped lines joined
+  4. boilerplate — furniture lines removed by named rules and repeated labels
+  5. dedup — in order, each paragraph is dropped when it repeats an earlier one (exact or
+     near); otherwise the title at its head and its sentences that are furniture or
+     repeat an earlier sentence are cut, and what is left is kept
+  6. assemble — text, sentences and stats of what is left
+
+The result is a fixed point: ``preprocess(doc.text).text == doc.text``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
+from service.preprocess.boilerplate import boilerplate_rule, glued_furniture, repeated_labels
 from service.preprocess.chunk import TokenCounter, chunk_sentences
-from service.preprocess.dedup import drop_exact_duplicates
-from service.preprocess.normalize import normalize_text, split_paragraphs
+from service.preprocess.dedup import (
+    MIN_NEAR_WORDS,
+    NEAR_THRESHOLD,
+    NearDuplicateIndex,
+    Shingle,
+    containment,
+    paragraph_key,
+    repeats,
+    shingle_frequencies,
+    shingles,
+)
+from service.preprocess.html import extract_text, looks_like_html
+from service.preprocess.normalize import normalize_text, repair, split_paragraphs
 from service.preprocess.sentences import split_sentences
 
 # Part of every cache key: bump when a change here changes what the model sees.
-PREPROCESS_VERSION = "1"
+PREPROCESS_VERSION = "2"
 
 __all__ = [
     "PREPROCESS_VERSION",
     "Document",
     "PreprocessStats",
+    "Removal",
     "TokenCounter",
     "chunk_sentences",
     "normalize_text",
     "preprocess",
     "split_sentences",
 ]
+
+# Sentences with fewer words are never removed as repeats: "He said no." may be said twice.
+MIN_SENTENCE_WORDS = 4
+# A first paragraph of 4 to 30 words without sentence punctuation is the title.
+_TITLE_WORDS = (4, 30)
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"')\]’”»]*$")
+# Separators a scraper leaves between a glued title and the text ("Title - Text", "Title: Text").
+_TITLE_GLUE = " \t-–—:|·•"
+# A paragraph still changing after this many cleaning passes is kept as the last pass left it.
+_MAX_PASSES = 3
 
 
 @dataclass(frozen=True)
@@ -41,11 +72,27 @@ class PreprocessStats:
     chars_out: int
     paragraphs_in: int
     paragraphs_out: int
-    duplicates_removed: int
+    duplicates_removed: int  # paragraphs: exact_duplicates_removed + near_duplicates_removed
     sentences: int
+    html: bool = False  # the input was HTML and its main text was extracted
+    lines_repaired: int = 0  # lines whose encoding, entities or quotes were repaired
+    control_chars_removed: int = 0
+    exact_duplicates_removed: int = 0
+    near_duplicates_removed: int = 0
+    sentence_duplicates_removed: int = 0
+    title_repeats_removed: int = 0
+    boilerplate_removed: int = 0  # furniture lines and sentences
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int | bool]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One piece of text preprocessing removed, and why (``briefing preprocess --json``)."""
+
+    reason: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -58,25 +105,292 @@ class Document:
     stats: PreprocessStats = field(
         default_factory=lambda: PreprocessStats(0, 0, 0, 0, 0, 0)
     )
+    removed: list[Removal] = field(default_factory=list)
 
 
-def preprocess(text: str) -> Document:
-    """Turn raw article text into a clean document (see the module docstring for stages)."""
-    # 1. normalize
-    normalized = normalize_text(text)
-    # 2. paragraphs
-    paragraphs_in = split_paragraphs(normalized)
-    # 3. dedup
-    paragraphs, removed = drop_exact_duplicates(paragraphs_in)
-    # 4. sentences
-    sentences = [s for paragraph in paragraphs for s in split_sentences(paragraph)]
-    clean = "\n\n".join(paragraphs)
+def preprocess(
+    text: str, *, html: bool | None = None, near_threshold: float = NEAR_THRESHOLD
+) -> Document:
+    """Turn raw article text into a clean document (see the module docstring for stages).
+
+    ``html``: True for a page (``Content-Type: text/html``), False for text, None to decide
+    from the text itself. ``near_threshold``: a paragraph or sentence at least this share of
+    whose word bigrams are in one earlier paragraph or sentence repeats it
+    (bench/preprocess.py measures it).
+    """
+    # 1. html
+    is_html = looks_like_html(text) if html is None else html
+    raw = extract_text(text) if is_html else text
+    # 2. repair
+    repaired = repair(raw)
+    # 3. paragraphs
+    paragraphs_in = split_paragraphs(repaired.text)
+    # 4. boilerplate
+    removed: list[Removal] = []
+    paragraphs = _drop_boilerplate(paragraphs_in, removed)
+    # 5. dedup
+    cleaner = _Cleaner(paragraphs, near_threshold)
+    kept: list[tuple[str, list[str]]] = []
+    for paragraph in paragraphs:
+        result = cleaner.clean(paragraph)
+        if result is not None:
+            kept.append(result)
+    removed.extend(cleaner.removed)
+    # 6. assemble
+    clean = "\n\n".join(p for p, _ in kept)
+    counts = cleaner.counts
     stats = PreprocessStats(
         chars_in=len(text),
         chars_out=len(clean),
         paragraphs_in=len(paragraphs_in),
-        paragraphs_out=len(paragraphs),
-        duplicates_removed=removed,
-        sentences=len(sentences),
+        paragraphs_out=len(kept),
+        duplicates_removed=counts["exact"] + counts["near"],
+        sentences=sum(len(s) for _, s in kept),
+        html=is_html,
+        lines_repaired=repaired.lines_repaired,
+        control_chars_removed=repaired.control_chars_removed,
+        exact_duplicates_removed=counts["exact"],
+        near_duplicates_removed=counts["near"],
+        sentence_duplicates_removed=counts["sentence"],
+        title_repeats_removed=counts["title"],
+        boilerplate_removed=len(paragraphs_in) - len(paragraphs) + counts["boilerplate"],
     )
-    return Document(text=clean, paragraphs=paragraphs, sentences=sentences, stats=stats)
+    return Document(
+        text=clean,
+        paragraphs=[p for p, _ in kept],
+        sentences=[s for _, sentences in kept for s in sentences],
+        stats=stats,
+        removed=removed,
+    )
+
+
+def _drop_boilerplate(paragraphs: list[str], removed: list[Removal]) -> list[str]:
+    """Paragraphs that no furniture rule matches, and that are no repeated label."""
+    keys = [paragraph_key(p) for p in paragraphs]
+    labels = repeated_labels(paragraphs, keys)
+    kept: list[str] = []
+    for paragraph, key in zip(paragraphs, keys, strict=True):
+        rule = "repeated label" if key in labels else boilerplate_rule(paragraph)
+        if rule is None:
+            kept.append(paragraph)
+        else:
+            removed.append(Removal(f"boilerplate: {rule}", paragraph))
+    return kept
+
+
+@dataclass
+class _Unit:
+    """A paragraph or sentence as dedup compares it."""
+
+    key: str
+    words: int
+    shingles: frozenset[Shingle]
+    near: bool  # long enough to be compared by similarity, not only exactly
+
+    @classmethod
+    def of(cls, text: str) -> _Unit:
+        key = paragraph_key(text)
+        words = key.count(" ") + 1 if key else 0
+        return cls(key, words, shingles(key), words >= MIN_NEAR_WORDS)
+
+
+@dataclass
+class _Pass:
+    """What one cleaning pass over a paragraph decided (committed only when kept)."""
+
+    text: str | None  # None: the whole paragraph goes
+    sentences: list[str]
+    units: list[_Unit]
+    removed: list[Removal]
+    counts: dict[str, int]
+
+
+class _Cleaner:
+    """Dedup state for one document: the paragraphs and sentences kept so far.
+
+    Each paragraph is cleaned in passes until a pass changes nothing, and only then are its
+    paragraph and sentences added to what later paragraphs are compared with. A kept
+    paragraph is therefore one that a fresh run on the cleaned text keeps unchanged: every
+    decision compares a text only with text that is kept.
+    """
+
+    def __init__(self, paragraphs: list[str], threshold: float) -> None:
+        self._units: dict[str, _Unit] = {}
+        units = [self.unit(p) for p in paragraphs]
+        frequencies = shingle_frequencies(u.shingles for u in units)
+        self.threshold = threshold
+        self.paragraph_keys: set[str] = set()
+        self.paragraph_index = NearDuplicateIndex(threshold, frequencies)
+        self.paragraph_texts: list[str] = []
+        self.sentence_keys: set[str] = set()
+        self.short_keys: set[str] = set()  # sentences too short to be removed as repeats
+        self.sentence_index = NearDuplicateIndex(threshold, frequencies)
+        self.title = _title(paragraphs)
+        self.removed: list[Removal] = []
+        self.counts = dict.fromkeys(("exact", "near", "sentence", "title", "boilerplate"), 0)
+
+    def unit(self, text: str) -> _Unit:
+        """The comparison unit of ``text``, computed once per distinct text."""
+        found = self._units.get(text)
+        if found is None:
+            found = self._units[text] = _Unit.of(text)
+        return found
+
+    def clean(self, paragraph: str) -> tuple[str, list[str]] | None:
+        """The paragraph as kept and its sentences, or None when it is dropped."""
+        removed: list[Removal] = []
+        counts = dict.fromkeys(self.counts, 0)
+        text = paragraph
+        for number in range(1, _MAX_PASSES + 1):
+            step = self._pass(text, first=number == 1)
+            if step.text is None:
+                # Dropped: report the whole paragraph once, not what earlier passes cut.
+                removed = [Removal(step.removed[0].reason, paragraph)]
+                counts = step.counts
+                break
+            removed += step.removed
+            for name, n in step.counts.items():
+                counts[name] += n
+            if not step.removed:
+                break  # this pass cut nothing: a fresh run keeps the text as it is
+            text = step.text
+        self.removed += removed
+        for name, n in counts.items():
+            self.counts[name] += n
+        if step.text is None:
+            return None
+        self._commit(step)
+        return step.text, step.sentences
+
+    def _pass(self, paragraph: str, *, first: bool) -> _Pass:
+        removed: list[Removal] = []
+        counts = dict.fromkeys(self.counts, 0)
+
+        def drop(reason: str, count: str) -> _Pass:
+            counts[count] += 1
+            return _Pass(None, [], [], [Removal(reason, paragraph)], counts)
+
+        unit = self.unit(paragraph)
+        if unit.key in self.paragraph_keys:
+            return drop("exact duplicate", "exact")
+        if unit.near:
+            match = self.paragraph_index.find(unit.shingles)
+            if match is not None:
+                earlier = self.unit(self.paragraph_texts[match])
+                share = containment(unit.shingles, earlier.shingles)
+                return drop(f"near duplicate ({share:.0%} in an earlier paragraph)", "near")
+        if not first:
+            rule = boilerplate_rule(paragraph)
+            if rule is not None:
+                return drop(f"boilerplate: {rule}", "boilerplate")
+        text = paragraph
+        for head in _title_heads(text, self.title):
+            removed.append(Removal("repeated title", head))
+            counts["title"] += 1
+            text = text[len(head) :]
+        sentences: list[str] = []
+        units: list[_Unit] = []
+        for sentence in split_sentences(text):
+            glued = glued_furniture(sentence)
+            if glued:
+                removed.append(Removal("boilerplate: glued to a sentence", glued.strip()))
+                counts["boilerplate"] += 1
+                sentence = sentence[len(glued) :]
+            reason, sentence_unit = self._sentence_reason(sentence, units)
+            if reason is None:
+                sentences.append(sentence)
+                units.append(sentence_unit)
+            else:
+                removed.append(Removal(reason, sentence))
+                counts["boilerplate" if reason.startswith("boilerplate") else "sentence"] += 1
+        if all(u.words < MIN_SENTENCE_WORDS and u.key in self.short_keys for u in units):
+            # Nothing new is left: every sentence was cut, or is a short one said before.
+            if counts["sentence"] or units:
+                return drop("repeats earlier sentences", "near")
+            return drop("boilerplate: every sentence", "boilerplate")
+        return _Pass(" ".join(sentences), sentences, units, removed, counts)
+
+    def _sentence_reason(self, sentence: str, local: list[_Unit]) -> tuple[str | None, _Unit]:
+        """Why ``sentence`` goes (None: it stays), given the paragraph's sentences so far."""
+        unit = self.unit(sentence)
+        rule = boilerplate_rule(sentence, standalone=False)
+        if rule is not None:
+            return f"boilerplate: {rule}", unit
+        if unit.words < MIN_SENTENCE_WORDS:
+            return None, unit
+        if unit.key in self.sentence_keys or any(u.key == unit.key for u in local):
+            return "duplicate sentence", unit
+        if unit.near and (
+            self.sentence_index.find(unit.shingles) is not None
+            or any(u.near and repeats(unit.shingles, u.shingles, self.threshold)
+                   for u in local)
+        ):
+            return "near-duplicate sentence", unit
+        return None, unit
+
+    def _commit(self, step: _Pass) -> None:
+        assert step.text is not None
+        unit = self.unit(step.text)
+        self.paragraph_keys.add(unit.key)
+        self.paragraph_texts.append(step.text)
+        # Every kept paragraph takes a slot, so find() indexes match paragraph_texts.
+        self.paragraph_index.add(unit.shingles if unit.near else frozenset())
+        for sentence_unit in step.units:
+            if sentence_unit.words < MIN_SENTENCE_WORDS:
+                self.short_keys.add(sentence_unit.key)
+                continue
+            self.sentence_keys.add(sentence_unit.key)
+            if sentence_unit.near:
+                self.sentence_index.add(sentence_unit.shingles)
+
+
+def _title(paragraphs: list[str]) -> str | None:
+    """The first paragraph when it reads as a title: a few words, no sentence punctuation."""
+    if not paragraphs:
+        return None
+    first = paragraphs[0]
+    low, high = _TITLE_WORDS
+    if low <= len(first.split()) <= high and not _ENDS_SENTENCE.search(first):
+        return first
+    return None
+
+
+def _title_heads(text: str, title: str | None) -> Iterator[str]:
+    """Leading copies of the title glued to the start of ``text`` ("Title Text begins …").
+
+    Cut only when the title is followed by more than a few words that start like a sentence
+    (capital, digit or quote), so a first sentence that begins with the headline's words
+    ("NATO allies need more shells, Stoltenberg said.") is left whole.
+    """
+    if title is None:
+        return
+    words = paragraph_key(title).split()
+    rest = text
+    while True:
+        matched = _match_words(rest, words)
+        if matched is None:
+            return
+        tail = rest[matched:]
+        after = tail.lstrip(_TITLE_GLUE)
+        if len(after.split()) < 4 or not (after[0].isupper() or after[0].isdigit()
+                                          or after[0] in "\"'“‘("):
+            return
+        head = rest[: len(rest) - len(after)]
+        yield head
+        rest = after
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _match_words(text: str, words: list[str]) -> int | None:
+    """End offset of ``words`` matched (case-folded) at the start of ``text``, or None."""
+    pos = 0
+    for word in words:
+        match = _WORD.search(text, pos)
+        if match is None or match.group().casefold() != word:
+            return None
+        if text[pos : match.start()].strip(_TITLE_GLUE + "\"'“”‘’()[].,;!?"):
+            return None  # something other than punctuation between title words
+        pos = match.end()
+    return pos

@@ -1,14 +1,55 @@
-"""Remove repeated paragraphs inside one article, keeping the first occurrence in order.
+"""Find repeated paragraphs and sentences inside one article, exact and near.
 
-Scrapers often emit the title twice and the whole body twice (see the seed article); the model
-would otherwise spend its window, and its attention, on the same text again.
+Scrapers emit the title twice, the whole body twice, and paragraphs again with small
+differences (spacing, quotes, a word dropped); the model would otherwise spend its window,
+and its attention, on the same text again.
+
+A text *exactly* repeats an earlier one when their :func:`paragraph_key` is equal: case,
+punctuation, quotes and spacing do not make a new paragraph. It *nearly* repeats an
+earlier one when at least ``NEAR_THRESHOLD`` of its word-bigram shingles are in that one
+(containment): an edited copy or a part of it adds nothing, an extension does. The
+threshold was measured by bench/preprocess.py on edited copies of real articles against
+distinct sentences of the same articles.
+
+Why exact sets and not MinHash: MinHash (and LSH over it) estimates set similarity for
+collections too large to compare; one article has at most a few thousand paragraphs and
+sentences, and an index with prefix filtering (Bayardo et al., "Scaling up all pairs
+similarity search", 2007) finds every pair over the threshold exactly, faster than
+computing MinHash signatures, with no estimation error blurring the threshold, and with a
+decision that depends only on the two texts (so cleaning cleaned text changes nothing).
+bench/preprocess.py compares the two.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
+from collections.abc import Iterable
+
+__all__ = [
+    "MIN_NEAR_WORDS",
+    "NEAR_THRESHOLD",
+    "SHINGLE_WORDS",
+    "NearDuplicateIndex",
+    "containment",
+    "drop_exact_duplicates",
+    "repeats",
+    "jaccard",
+    "paragraph_key",
+    "shingle_frequencies",
+    "shingles",
+]
 
 _NON_WORD = re.compile(r"\W+")
+
+# Shingles are word n-grams of this many words.
+SHINGLE_WORDS = 2
+# Jaccard similarity of shingle sets at or above which two texts are near duplicates.
+NEAR_THRESHOLD = 0.8
+# Texts with fewer words are compared exactly only: one dropped word changes too much of a
+# short text for similarity to tell an edit from a different sentence.
+MIN_NEAR_WORDS = 8
 
 
 def paragraph_key(paragraph: str) -> str:
@@ -32,3 +73,110 @@ def drop_exact_duplicates(paragraphs: list[str]) -> tuple[list[str], int]:
         seen.add(key)
         kept.append(paragraph)
     return kept, len(paragraphs) - len(kept)
+
+
+# A word n-gram. Tuples rather than joined strings: building and hashing them is cheaper.
+Shingle = tuple[str, ...]
+
+
+def shingles(key: str, n: int = SHINGLE_WORDS) -> frozenset[Shingle]:
+    """Word ``n``-grams of a key (all its words as one when there are fewer than ``n``)."""
+    words = key.split()
+    if len(words) <= n:
+        return frozenset([tuple(words)]) if words else frozenset()
+    return frozenset(zip(*(words[i:] for i in range(n)), strict=False))
+
+
+def jaccard(a: frozenset[Shingle], b: frozenset[Shingle]) -> float:
+    if not a and not b:
+        return 1.0
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
+
+
+class NearDuplicateIndex:
+    """Shingle sets kept so far; answers "is most of this set inside one of them?" exactly.
+
+    A set ``A`` repeats a kept set ``B`` when at least ``threshold`` of its shingles are
+    in ``B`` (containment, ``|A ∩ B| / |A|``): an edited copy of ``B``, or a part of it, adds
+    nothing, while a text that extends ``B`` with as much again is new and stays. (Jaccard
+    similarity would drop that extension: ``B`` plus one as long again scores 0.5.)
+
+    Prefix filtering (Bayardo et al. 2007): with every set's shingles sorted in one global
+    order (rarest first), if ``|A ∩ B| >= c·|A|`` then the first shared shingle is among the
+    first ``|A| - ceil(c·|A|) + 1`` shingles of ``A``. Every shingle of a kept set is
+    indexed; a query looks up only that prefix (its rarest shingles, whose lists are short)
+    and verifies each candidate exactly.
+    """
+
+    def __init__(self, threshold: float, frequencies: Counter[Shingle] | None = None) -> None:
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError("threshold must be in (0, 1]")
+        self.threshold = threshold
+        self._sets: list[frozenset[Shingle]] = []
+        self._postings: dict[Shingle, list[int]] = {}
+        # The global order: rarer shingles first, then order of first appearance. Shingles
+        # not counted up front are ranked when first seen; a rank never changes, which is
+        # all that prefix filtering needs to be exact.
+        counts = frequencies or Counter()
+        size = len(counts) + 1
+        self._rank = {s: n * size + i for i, (s, n) in enumerate(counts.items())}
+        self._after = (max(counts.values(), default=0) + 1) * size
+
+    def find(self, items: frozenset[Shingle]) -> int | None:
+        """Index of the first kept set that holds at least ``threshold`` of ``items``, or
+        None."""
+        if not items:
+            return None
+        needed = _needed(self.threshold, len(items))
+        rank = self._rank
+        for shingle in items.difference(rank):  # (a set minus dict keys scans the dict)
+            rank[shingle] = self._after + len(rank)  # after every counted shingle
+        prefix = sorted(items, key=rank.__getitem__)[: len(items) - needed + 1]
+        candidates: set[int] = set()
+        postings = self._postings
+        for shingle in prefix:
+            found = postings.get(shingle)
+            if found:
+                candidates.update(found)
+        best: int | None = None
+        for index in candidates:
+            if (best is None or index < best) and len(items & self._sets[index]) >= needed:
+                best = index
+        return best
+
+    def add(self, items: frozenset[Shingle]) -> int:
+        index = len(self._sets)
+        self._sets.append(items)
+        postings = self._postings
+        for shingle in items:
+            found = postings.get(shingle)
+            if found is None:
+                postings[shingle] = [index]
+            else:
+                found.append(index)
+        return index
+
+
+def containment(a: frozenset[Shingle], b: frozenset[Shingle]) -> float:
+    """Share of ``a``'s shingles that are in ``b``."""
+    return len(a & b) / len(a) if a else 1.0
+
+
+def repeats(a: frozenset[Shingle], b: frozenset[Shingle], threshold: float) -> bool:
+    """Whether ``a`` nearly repeats ``b``: at least ``threshold`` of its shingles are in ``b``
+    (the test :class:`NearDuplicateIndex` applies)."""
+    return bool(a) and len(a & b) >= _needed(threshold, len(a))
+
+
+def _needed(threshold: float, size: int) -> int:
+    """Shingles of a set of ``size`` that must be in another for it to repeat that one."""
+    return max(1, math.ceil(threshold * size - 1e-9))
+
+
+def shingle_frequencies(sets: Iterable[frozenset[Shingle]]) -> Counter[Shingle]:
+    """How many of ``sets`` hold each shingle: the global order for prefix filtering."""
+    counts: Counter[Shingle] = Counter()
+    for items in sets:
+        counts.update(items)
+    return counts

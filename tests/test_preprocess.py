@@ -1,0 +1,512 @@
+"""Preprocessing: golden values for each stage, the seed article, and properties on any text."""
+
+from __future__ import annotations
+
+import re
+
+import ftfy
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import service.preprocess as pp
+from service.preprocess import Document, preprocess, split_sentences
+from service.preprocess.boilerplate import boilerplate_rule
+from service.preprocess.dedup import (
+    NearDuplicateIndex,
+    containment,
+    jaccard,
+    paragraph_key,
+    repeats,
+    shingles,
+)
+from service.preprocess.html import as_html_document, extract_text, looks_like_html
+from service.preprocess.normalize import _FTFY_CONFIG, _fix_unicode, repair, split_paragraphs
+from tests.conftest import SEED_ARTICLE
+
+# -- public API --------------------------------------------------------------------------------
+
+
+def test_public_api_is_complete() -> None:
+    for name in pp.__all__:
+        assert hasattr(pp, name), name
+    assert {"preprocess", "split_sentences", "PREPROCESS_VERSION"} <= set(pp.__all__)
+    doc = preprocess("The council met on Monday. It agreed a budget.")
+    assert isinstance(doc, Document)
+    assert doc.text == "The council met on Monday. It agreed a budget."
+    assert doc.paragraphs == [doc.text]
+    assert doc.sentences == ["The council met on Monday.", "It agreed a budget."]
+    stats = doc.stats.as_dict()
+    for key in ("chars_in", "chars_out", "paragraphs_in", "paragraphs_out",
+                "duplicates_removed", "exact_duplicates_removed", "near_duplicates_removed",
+                "sentence_duplicates_removed", "boilerplate_removed", "sentences"):
+        assert key in stats, key
+    assert split_sentences is pp.split_sentences
+
+
+# -- 1. repair ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("The deal is worth â‚¬78bn", "The deal is worth €78bn"),  # UTF-8 read as cp1252
+        ("He didnâ€™t say", "He didn't say"),
+        ("CafÃ© owners", "Café owners"),
+        ("AT&amp;T and &quot;Verizon&quot;", 'AT&T and "Verizon"'),
+        ("double &amp;amp; escaped", "double & escaped"),  # a fixed point, not one level
+        ("cafe\u0301", "caf\u00e9"),  # NFC
+        ("ﬁnal ＬＯＵＤ", "final LOUD"),  # ligature, full width
+        ("a\u00a0\u2009\u3000b\tc", "a b c"),  # odd spaces
+        ("The mayor spoke.\x00\x07\x1b Then she left.", "The mayor spoke. Then she left."),
+        ("\u202eThe council\u202c met\u200b.", "The council met."),  # bidi, zero width
+        ("\ufeffBOM first", "BOM first"),
+        ("one\r\ntwo\rthree\u2028four", "one\ntwo\nthree\nfour"),
+        ("p1\u2029p2", "p1\n\np2"),
+        ("  spaced   out  \n\n\n\n next ", "spaced out\n\nnext"),
+        ("\u201cCurly\u201d \u2018quotes\u2019", "\"Curly\" 'quotes'"),
+    ],
+)
+def test_repair_golden(raw: str, clean: str) -> None:
+    assert repair(raw).text == clean
+
+
+def test_repair_counts_what_it_did() -> None:
+    result = repair("Worth â‚¬78bn\nfine line\nbad\x00\x01 line\u200b")
+    assert result.lines_repaired == 1
+    assert result.control_chars_removed == 3
+    assert repair("plain text").lines_repaired == 0
+
+
+_SAFE = "\t !\"#$%'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~\u00a0\u02bc\u2018\u2019\u201a\u201b" \
+        "\u201c\u201d\u201e\u201f\u2013\u2014\u2026"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_SAFE, max_size=60))
+def test_ftfy_shortcut_gives_ftfys_answer(text: str) -> None:
+    assert _fix_unicode(text) == ftfy.fix_text(text, _FTFY_CONFIG)
+
+
+# -- 2. paragraphs ----------------------------------------------------------------------------
+
+
+def test_split_paragraphs_lines_blocks_and_wrapping() -> None:
+    text = (
+        "A title line\n"
+        "The first paragraph is on one line.\n"
+        "Advertisement\n"
+        "The second one\n"
+        "wraps onto a lower-case line.\n\n"
+        "This block is hard-wrapped at a fixed width as an e-mail\n"
+        "would do it, so every line but the last stops in the\n"
+        "middle of a sentence and Capitalised words start lines\n"
+        "too.\n\n"
+        "Last."
+    )
+    assert split_paragraphs(text) == [
+        "A title line",
+        "The first paragraph is on one line.",
+        "Advertisement",
+        "The second one wraps onto a lower-case line.",
+        "This block is hard-wrapped at a fixed width as an e-mail would do it, so every "
+        "line but the last stops in the middle of a sentence and Capitalised words start "
+        "lines too.",
+        "Last.",
+    ]
+
+
+# -- 3. HTML --------------------------------------------------------------------------------
+
+PAGE = """<!DOCTYPE html><html><head><title>Rates rise</title><script>var a=1;</script></head>
+<body><nav><a href="/">Home</a> <a href="/world">World</a> <a href="/biz">Business</a></nav>
+<article><h1>Central bank raises rates to a ten-year high</h1>
+<p>The central bank raised its main interest rate by half a point on Tuesday, the biggest
+increase in a decade, as inflation stayed well above its target.</p>
+<div class="ad">Advertisement</div>
+<p>Economists had expected a smaller rise &amp; said the decision showed how worried the
+bank had become about prices of food and energy.</p>
+<p>Read more: <a href="/x">Inflation hits 5% as food prices soar</a></p>
+<p>The governor said further increases could not be ruled out if wages kept rising fast.</p>
+</article>
+<footer><p>&copy; 2024 Example News Ltd. All rights reserved.</p>
+<a href="/privacy">Privacy policy</a></footer></body></html>"""
+
+
+def test_html_page_is_cut_to_its_article() -> None:
+    doc = preprocess(PAGE)
+    assert doc.stats.html is True
+    assert doc.paragraphs[0] == "Central bank raises rates to a ten-year high"
+    assert "The central bank raised its main interest rate by half a point" in doc.text
+    assert "Economists had expected a smaller rise & said" in doc.text
+    assert "further increases could not be ruled out" in doc.text
+    for furniture in ("Advertisement", "Read more", "Privacy", "rights reserved", "var a",
+                      "Business"):
+        assert furniture not in doc.text, furniture
+
+
+@pytest.mark.parametrize(
+    ("text", "is_html"),
+    [
+        (PAGE, True),
+        ("<html><script>alert(1)</script><p>The bank raised rates.</p></html>", True),
+        ("<p>One.</p>\n<p>Two.</p>", True),
+        ("<div><p>Nested</p></div>", True),
+        ("The <b>bold</b> claim that 3 < 4 and 5 > 2.", False),
+        ("Use the <p> tag for paragraphs and <br> for breaks.", False),
+        ("Plain prose.", False),
+        ("", False),
+    ],
+)
+def test_looks_like_html(text: str, is_html: bool) -> None:
+    assert looks_like_html(text) is is_html
+
+
+def test_html_fragments_and_forcing() -> None:
+    assert preprocess("<html><script>alert(1)</script><p>The bank raised rates.</p></html>"
+                      ).text == "The bank raised rates."
+    fragment = as_html_document("Rates rose <b>sharply</b> &amp; fast.")
+    assert looks_like_html(fragment)
+    assert preprocess(fragment).text == "Rates rose sharply & fast."
+    assert as_html_document(PAGE) is PAGE
+    # html=False: text that looks like HTML is taken as text (tags kept).
+    assert "<p>" in preprocess("<p>One.</p>\n<p>Two.</p>", html=False).text
+    assert preprocess("Plain prose here.", html=True).text == "Plain prose here."
+    assert extract_text("<html><body></body></html>").strip() == ""
+
+
+# -- 4. boilerplate -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("Advertisement", "call to action"),
+        ("ADVERTISEMENT", "call to action"),
+        ("Story continues below advertisement", "call to action"),
+        ("Share this article", "call to action"),
+        ("Comments (12)", "call to action"),
+        ("Media playback is unsupported on your device", "call to action"),
+        ("Read more: NATO warns allies over shell stocks", "link label"),
+        ("RELATED | Ukraine asks for more air defence", "link label"),
+        ("Sign up for our Morning Briefing newsletter.", "newsletter"),
+        ("Get the best of the news in your inbox: sign up for our newsletter", "newsletter"),
+        ("Subscribe for full access", "subscribe"),
+        ("Follow us on Twitter @NewsDesk", "social"),
+        ("Follow BBC Wales on Facebook", "social"),
+        ("Share on Reddit", "share"),
+        ("Email this story", "share"),
+        ("Click here for more news", "click here"),
+        ("The article continues after this message", "continues below"),
+        ("Image copyright Getty Images", "credit"),
+        ("Photo: AP", "credit"),
+        ("© 2024 Example Media Ltd", "copyright"),
+        ("Copyright 2024 The Daily Example. All rights reserved.", "copyright"),
+        ("Published 10:32 GMT, 5 May 2024", "dateline"),
+        ("Updated: 3 hours ago", "dateline"),
+        ("5 min read", "reading time"),
+        ("24 comments", "comment count"),
+        ("* * *", "separator"),
+        ("By Jane Smith", "byline"),
+        ("By Tom Lee and Ana Ruiz, Political Reporters", "byline"),
+    ],
+)
+def test_furniture_lines_are_named(line: str, rule: str) -> None:
+    assert boilerplate_rule(line) == rule
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Share prices fell 3% on Monday.",
+        "More than 10,000 people signed up for the newsletter in its first week.",
+        "Subscribers rose 5%.",
+        "By Tuesday the council had agreed.",
+        "Follow the money, she said.",
+        "Follow us on this path.",
+        "Related: the minister said he would resign.",
+        "Photos taken by the drone showed damage.",
+        "The advertisement was banned by the regulator.",
+        "Print sales fell again.",
+        "Print on demand sales fell.",
+        "Email records show the meeting took place.",
+        "Home prices rose 5% in May.",
+        "Search teams found the boat on Monday.",
+        "Copyright lawyers say the ruling matters.",
+        "Updated 2024 figures show growth.",
+        "Updated guidance was published on 5 May 2024.",
+        "Find us a solution, he demanded.",
+        "Join us in welcoming the new head.",
+        "Latest: Police say two people have died.",
+        "The story continues below the fold of the newspaper.",
+        "Sign up rates for the scheme were low, the report said.",
+        "In 2015 the club was sold.",
+        '"Read more: that is what I tell my students," she said.',
+        "😀🎉🔥",
+    ],
+)
+def test_story_sentences_are_never_furniture(sentence: str) -> None:
+    assert boilerplate_rule(sentence) is None
+    assert boilerplate_rule(sentence, standalone=False) is None
+
+
+def test_boilerplate_lines_and_sentences_are_removed() -> None:
+    text = (
+        "Council approves budget for new schools\n\n"
+        "By Jane Smith\n"
+        "The council approved a budget of £4m for two new schools on Monday.\n\n"
+        "Advertisement\n\n"
+        "Building will start in spring and finish by 2027, officials said. "
+        "Read more: Town hall to close early\n\n"
+        "Sign up for our daily newsletter."
+    )
+    doc = preprocess(text)
+    assert doc.paragraphs == [
+        "Council approves budget for new schools",
+        "The council approved a budget of £4m for two new schools on Monday.",
+        "Building will start in spring and finish by 2027, officials said.",
+    ]
+    assert doc.stats.boilerplate_removed == 4
+    reasons = [r.reason for r in doc.removed]
+    assert reasons == ["boilerplate: byline", "boilerplate: call to action",
+                       "boilerplate: newsletter", "boilerplate: link label"]
+
+
+def test_repeated_short_labels_are_furniture_but_not_the_title() -> None:
+    body = [f"Paragraph number {n} says something different about the flood." for n in range(4)]
+    text = "\n\n".join(["Flood hits the valley town"]
+                       + [p + "\n\nPicture agency" for p in body] + ["Flood hits the valley town"])
+    doc = preprocess(text)
+    assert "Picture agency" not in doc.text
+    assert doc.paragraphs[0] == "Flood hits the valley town"
+    assert doc.text.count("Flood hits the valley town") == 1
+
+
+# -- 5. dedup -------------------------------------------------------------------------------
+
+
+def test_paragraph_key_ignores_case_punctuation_and_spacing() -> None:
+    assert paragraph_key("The  Council, met!") == paragraph_key("the council met")
+    assert paragraph_key("😀🎉") == "😀🎉"
+
+
+def test_shingles_and_jaccard() -> None:
+    assert shingles("a b c") == frozenset({("a", "b"), ("b", "c")})
+    assert shingles("a") == frozenset({("a",)})
+    assert shingles("") == frozenset()
+    assert jaccard(shingles("a b c d"), shingles("a b c d")) == 1.0
+    assert jaccard(shingles("a b c d"), shingles("a b c e")) == pytest.approx(2 / 4)
+
+
+def test_near_duplicate_index_is_exact() -> None:
+    index = NearDuplicateIndex(0.6)
+    for key in ("w x y z", "a b c d e f", "p q r s t u v"):
+        index.add(shingles(key))
+    assert index.find(shingles("a b c d e g")) == 1  # 4 of its 5 bigrams are in set 1
+    assert index.find(shingles("b c d")) == 1  # a part of an earlier text
+    assert index.find(shingles("a b c d e f g h i j k")) is None  # an extension: new text
+    assert index.find(shingles("a b x d e y")) is None
+    assert index.find(frozenset()) is None
+    # Brute force agrees on every pair of a small family.
+    keys = ["a b c d", "a b c", "b c d e", "a c b d", "d c b a", "a b c d e", "x a b c d y z"]
+    for t in (0.3, 0.5, 0.7, 1.0):
+        idx = NearDuplicateIndex(t)
+        for k in keys:
+            idx.add(shingles(k))
+        for q in keys + ["c d e f", "z y x"]:
+            brute = [i for i, k in enumerate(keys) if repeats(shingles(q), shingles(k), t)]
+            assert idx.find(shingles(q)) == (brute[0] if brute else None), (t, q)
+    assert containment(shingles("a b c"), shingles("a b c d")) == 1.0
+
+
+def test_near_duplicate_paragraph_is_removed_but_an_extension_stays() -> None:
+    first = ("Police said the man, who is 34, was arrested at his home in Leeds on Friday "
+             "and later charged with two counts of fraud.")
+    edited = ("Police said the man, who is 34, was arrested at his home in Leeds on Friday "
+              "and charged with two counts of fraud.")  # a word dropped
+    other = ("Police said the woman, who is 29, was released from custody in York on Monday "
+             "without charge after questioning.")
+    doc = preprocess("\n\n".join([first, other, edited]))
+    assert doc.paragraphs == [first, other]
+    assert doc.stats.near_duplicates_removed == 1
+    assert doc.removed[0].reason == "near duplicate (95% in an earlier paragraph)"
+    extension = first[:-1] + (", a spokesman for West Yorkshire Police told reporters outside "
+                              "the court, adding that a second man had been released on bail.")
+    assert preprocess(f"{first}\n\n{extension}").paragraphs == [first, extension]
+
+
+def test_exact_repeats_are_removed_first_kept_in_order() -> None:
+    text = ("The river burst its banks on Sunday night.\n\n"
+            "Hundreds of homes were flooded, the council said.\n\n"
+            "THE RIVER BURST ITS BANKS ON SUNDAY NIGHT\n\n"
+            "the river  burst its banks, on Sunday night!")
+    doc = preprocess(text)
+    assert doc.paragraphs == ["The river burst its banks on Sunday night.",
+                              "Hundreds of homes were flooded, the council said."]
+    assert (doc.stats.exact_duplicates_removed, doc.stats.duplicates_removed) == (2, 2)
+
+
+def test_distinct_templated_sentences_are_kept() -> None:
+    a = "The 24-year-old joined Leeds in 2015 on a three-year deal."
+    b = "The 22-year-old joined Hull in 2017 on a two-year deal."
+    assert preprocess(f"{a}\n\n{b}").paragraphs == [a, b]
+
+
+def test_repeated_sentences_inside_new_paragraphs_are_cut() -> None:
+    text = ("The mayor resigned on Tuesday after a vote of no confidence.\n\n"
+            "The mayor resigned on Tuesday after a vote of no confidence. Her deputy takes "
+            "over until an election in May.\n\n"
+            "He said no. The vote was close.\n\n"
+            "He said no. The result surprised many councillors.")
+    doc = preprocess(text)
+    assert doc.paragraphs == [
+        "The mayor resigned on Tuesday after a vote of no confidence.",
+        "Her deputy takes over until an election in May.",
+        "He said no. The vote was close.",
+        "He said no. The result surprised many councillors.",  # short sentences stay
+    ]
+    assert doc.stats.sentence_duplicates_removed == 1
+
+
+def test_whole_article_repeated_as_one_block_is_removed() -> None:
+    paragraphs = [
+        "Storm Ciara brought winds of up to 90mph to the coast on Sunday.",
+        "Trains were cancelled across the north and thousands lost power.",
+        "Forecasters expect the wind to ease by Tuesday afternoon.",
+    ]
+    text = "\n\n".join(paragraphs) + "\n\n" + " ".join(paragraphs)
+    doc = preprocess(text)
+    assert doc.paragraphs == paragraphs
+    assert doc.stats.duplicates_removed == 1
+    assert doc.removed[-1].reason == "repeats earlier sentences"
+
+
+def test_title_glued_to_the_text_is_cut() -> None:
+    title = "Storm Ciara batters the coast"
+    text = f"{title}\n\n{title} Storm Ciara brought winds of up to 90mph on Sunday."
+    doc = preprocess(text)
+    assert doc.paragraphs == [title, "Storm Ciara brought winds of up to 90mph on Sunday."]
+    assert doc.stats.title_repeats_removed == 1
+    # A first sentence that starts with the headline's words stays whole.
+    lead = f"{title}, forecasters said on Sunday as winds reached 90mph."
+    assert preprocess(f"{title}\n\n{lead}").paragraphs == [title, lead]
+
+
+def test_emoji_only_and_empty_text() -> None:
+    assert preprocess("😀🎉🔥").sentences == ["😀🎉🔥"]
+    for blank in ("", " \n\n\t\u00a0 ", "\x00\u200b"):
+        doc = preprocess(blank)
+        assert (doc.text, doc.paragraphs, doc.sentences) == ("", [], [])
+
+
+def test_seed_article_title_once_and_body_once() -> None:
+    doc = preprocess(SEED_ARTICLE)
+    stats = doc.stats
+    assert (stats.paragraphs_in, stats.paragraphs_out, stats.duplicates_removed) == (22, 11, 11)
+    assert stats.exact_duplicates_removed == 11 and stats.boilerplate_removed == 0
+    assert doc.text.count("NATO's secretary general has urged allies") == 1
+    assert doc.paragraphs[0].startswith("NATO's secretary general")
+    assert "\u00a0" not in doc.text
+    assert preprocess(doc.text).text == doc.text
+
+
+# -- properties -----------------------------------------------------------------------------
+
+_PIECES = (
+    "The council said. Mr. Smith went home! Is it? Advertisement Read more: Share this "
+    "\u2019 \u201c caf\u00e9 \u00e2\u20ac\u2122 &amp; \u00a0 a.Bc community.Dr Venter 5 p.m. "
+    "\u00c3\u00a9 \t \x00 \u200b By Jane Smith Sign up for our newsletter police arrested a "
+    "man on Friday in Leeds <p> </p> ... * 2024 © 😀"
+).split(" ")
+_dirty = st.lists(
+    st.one_of(st.sampled_from(_PIECES), st.sampled_from(["\n", "\n\n", "\r\n", " "])),
+    max_size=50,
+).map(" ".join)
+_any_text = st.one_of(st.text(max_size=300), _dirty)
+_WORD = re.compile(r"\w+")
+_PROPERTY = settings(max_examples=150, deadline=None,
+                     suppress_health_check=[HealthCheck.too_slow])
+
+
+@_PROPERTY
+@given(_any_text)
+def test_never_raises_and_is_consistent(text: str) -> None:
+    doc = preprocess(text)
+    assert doc.text == "\n\n".join(doc.paragraphs)
+    assert doc.stats.paragraphs_out == len(doc.paragraphs)
+    assert doc.stats.sentences == len(doc.sentences)
+    assert doc.stats.chars_out == len(doc.text)
+    assert all(p and "\n" not in p for p in doc.paragraphs)
+
+
+@_PROPERTY
+@given(_any_text)
+def test_idempotent(text: str) -> None:
+    once = preprocess(text).text
+    assert preprocess(once).text == once
+
+
+@_PROPERTY
+@given(_any_text)
+def test_never_invents_text(text: str) -> None:
+    source = set(_WORD.findall(repair(text).text))
+    for word in _WORD.findall(preprocess(text, html=False).text):
+        assert word in source
+
+
+@_PROPERTY
+@given(st.lists(st.sampled_from([
+    "The river burst its banks on Sunday night.",
+    "Hundreds of homes were flooded, the council said.",
+    "Rescue teams worked through the night to reach stranded families.",
+    "Advertisement",
+    "Read more: Flood warnings issued for the north",
+]), min_size=1, max_size=12))
+def test_every_repeat_goes_and_every_sentence_stays_once(paragraphs: list[str]) -> None:
+    doc = preprocess("\n\n".join(paragraphs))
+    story = {p for p in paragraphs if boilerplate_rule(p) is None}
+    assert sorted(doc.paragraphs) == sorted(story)
+
+
+# -- the API and the CLI ------------------------------------------------------------------
+
+
+def test_api_takes_html_and_reports_the_stats(extractive_client) -> None:
+    response = extractive_client.post(
+        "/v1/briefings", content=PAGE.encode(), headers={"Content-Type": "text/html"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["input"]["html"] is True
+    assert "Advertisement" not in body["long"] and "central bank" in body["long"].lower()
+    fragment = extractive_client.post(
+        "/v1/briefings", content=b"The bank raised rates <b>again</b> on Tuesday &amp; said more.",
+        headers={"Content-Type": "text/html; charset=utf-8"},
+    )
+    assert fragment.status_code == 200
+    assert fragment.json()["long"] == "The bank raised rates again on Tuesday & said more."
+    seed = extractive_client.post("/v1/briefings", content=SEED_ARTICLE,
+                                  headers={"Content-Type": "text/plain"}).json()["input"]
+    assert (seed["paragraphs_in"], seed["paragraphs_out"], seed["duplicates_removed"]) == (
+        22, 11, 11)
+    assert seed["boilerplate_removed"] == 0 and seed["html"] is False
+
+
+def test_cli_preprocess_json_says_what_was_removed(capsys, tmp_path) -> None:
+    import json
+
+    from service.cli import main
+
+    path = tmp_path / "page.txt"
+    path.write_text("Rates rise again\n\nAdvertisement\n\nThe bank raised rates on Tuesday.\n")
+    assert main(["preprocess", "--json", str(path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["text"] == "Rates rise again\n\nThe bank raised rates on Tuesday."
+    assert out["removed"] == [{"reason": "boilerplate: call to action", "text": "Advertisement"}]
+    assert out["stats"]["boilerplate_removed"] == 1
+    html = tmp_path / "page.html"
+    html.write_text("<p>Rates rose.</p>")
+    assert main(["preprocess", "--text", str(html)]) == 0
+    assert capsys.readouterr().out.startswith("<p>Rates rose.")
+    assert main(["preprocess", "--html", str(html)]) == 0
+    assert capsys.readouterr().out.strip() == "Rates rose."
