@@ -10,9 +10,10 @@ less than eight single runs (the weights are read once per step for the whole ba
    requests overlaps the batch being generated. A request that fails to prepare fails alone,
    before it is queued.
 2. The generate thread takes the oldest waiting item, waits up to ``max_wait_ms`` for company,
-   and runs a batch of at most ``max_batch_size`` items with the same generation settings,
-   chosen among the waiting ones by input length around the oldest (little padding; the oldest
-   is always in, so nothing starves). Items whose caller has gone are dropped.
+   and runs a batch of items with the same generation settings: at most ``max_batch_size``
+   of them and ``max_batch_tokens`` padded input tokens × beams (which bounds memory), chosen
+   among the waiting ones by input length around the oldest (little padding; the oldest is
+   always in, so nothing starves). Items whose caller has gone are dropped.
 3. The decode thread turns ids into text and resolves each caller's future.
 
 A batch that fails is retried item by item, so a failing item fails only its own request. A
@@ -57,10 +58,11 @@ class MicroBatcher:
 
     def __init__(
         self, engine: BatchableEngine, *, max_batch_size: int = 8, max_wait_ms: float = 5.0,
-        max_queue: int = 256, retry_after_s: int = 1,
+        max_queue: int = 256, max_batch_tokens: int | None = None, retry_after_s: int = 1,
     ) -> None:
         self.engine = engine
         self.max_batch_size = max_batch_size
+        self.max_batch_tokens = max_batch_tokens
         self.max_wait_s = max_wait_ms / 1000
         self.max_queue = max_queue
         self.retry_after_s = retry_after_s
@@ -148,20 +150,26 @@ class MicroBatcher:
                 self._cond.wait(remaining)
 
     def _pick(self, oldest: _Item, peers: list[_Item]) -> list[_Item]:
-        """At most ``max_batch_size`` peers of similar length, the oldest always among them."""
-        size = self.max_batch_size
-        if len(peers) <= size:
-            return peers
-        window = sorted(peers, key=lambda i: i.order)[: size * _SORT_WINDOW_BATCHES]
+        """Peers of similar length, the oldest always among them, within both limits:
+        ``max_batch_size`` items and ``max_batch_tokens`` padded input tokens × beams (what
+        the runtime keeps in memory for cross-attention grows with that product)."""
+        window = sorted(peers, key=lambda i: i.order)[: self.max_batch_size * _SORT_WINDOW_BATCHES]
         if oldest not in window:
             window[-1] = oldest
         window.sort(key=lambda i: (i.length, i.order))
         at = window.index(oldest)
-        # The run of `size` neighbours in length order that holds the oldest and spans the
-        # smallest range of lengths: the least padding.
-        starts = range(max(0, at - size + 1), min(at, len(window) - size) + 1)
-        best = min(starts, key=lambda s: window[s + size - 1].length - window[s].length)
-        return window[best : best + size]
+        beams = max(1, oldest.prepared.settings.num_beams)
+        for size in range(min(self.max_batch_size, len(window)), 0, -1):
+            # The run of `size` neighbours in length order that holds the oldest and spans
+            # the smallest range of lengths: the least padding.
+            starts = range(max(0, at - size + 1), min(at, len(window) - size) + 1)
+            best = min(starts, key=lambda s: window[s + size - 1].length - window[s].length)
+            batch = window[best : best + size]
+            if self.max_batch_tokens is None or size == 1:
+                return batch
+            if size * batch[-1].length * beams <= self.max_batch_tokens:
+                return batch
+        raise AssertionError("unreachable: a batch of one always fits")
 
     def _generate_loop(self) -> None:
         while True:

@@ -133,7 +133,7 @@ def test_a_failing_item_fails_only_its_own_request(engine: EchoEngine, make_batc
     assert [futures[i].result(5) for i in (0, 2, 3)] == ["<a>", "<b>", "<c>"]
     with pytest.raises(RuntimeError, match="poison"):
         futures[1].result(5)
-    assert ["a", "poison", "b", "c"] in engine.batches  # it failed as a batch first
+    assert ["a", "b", "c", "poison"] in engine.batches  # it failed as a batch (by length)
 
 
 def test_failures_in_prepare_and_decode_stay_with_their_request(
@@ -173,6 +173,19 @@ def test_batches_group_similar_lengths_and_never_mix_settings(
     # The oldest (40 chars) goes first, with its nearest length; then the short pair.
     assert batches[:2] == [sorted(["a" * 40, "c" * 41]), sorted(["b", "dd"])]
     assert ["long one"] in batches
+
+
+def test_the_token_budget_bounds_a_batch_by_length_times_beams(
+    engine: EchoEngine, make_batcher
+) -> None:
+    beams = Prompt("long", "{text}", GenerationSettings(max_new_tokens=8, num_beams=4))
+    batcher = make_batcher(max_batch_size=8, max_wait_ms=0, max_batch_tokens=4 * 30)
+    _hold(engine, batcher)
+    texts = ["a" * 10, "b" * 10, "c" * 10, "d" * 10, "e" * 200]  # 3 x 10 x 4 beams = 120
+    futures = batcher.submit([GenerationRequest(t, beams) for t in texts])
+    engine.gate.set()
+    assert [f.result(5) for f in futures] == [f"<{t}>" for t in texts]
+    assert [len(b) for b in engine.batches[1:]] == [3, 1, 1]  # over budget alone still runs
 
 
 def test_a_full_queue_refuses_at_once_with_overloaded(engine: EchoEngine, make_batcher) -> None:

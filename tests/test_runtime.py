@@ -100,7 +100,8 @@ def test_ctranslate2_float32_greedy_equals_torch_token_for_token(
     assert torch_engine.runtime.name == "torch"
     assert ct2_engine.runtime.name == "ctranslate2-float32"
     lengths = set()
-    for settings in GREEDY:
+    # The tiny model's output is one token repeated: one setting shows the tied layout agrees.
+    for settings in GREEDY if model_dir.name.startswith("sharp") else GREEDY[:1]:
         requests = [GenerationRequest(text, _prompt(settings)) for text in TEXTS]
         prepared = [torch_engine.prepare(r) for r in requests]
         assert [ct2_engine.prepare(r) for r in requests] == prepared  # same token ids in

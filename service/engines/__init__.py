@@ -44,6 +44,6 @@ def select_engine(settings: Settings, prompts: PromptSet) -> EngineChoice:
         return EngineChoice(ExtractiveEngine(), fallback_reason=exc.message)
     batcher = MicroBatcher(
         engine, max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_wait_ms,
-        max_queue=settings.batch_max_queue,
+        max_queue=settings.batch_max_queue, max_batch_tokens=settings.max_batch_tokens,
     )
     return EngineChoice(BatchedEngine(engine, batcher))

@@ -1,0 +1,410 @@
+"""Latency, throughput, memory and cold start: plain transformers (A) vs this service (B).
+
+Run by hand, not in CI:
+
+    .venv/bin/python bench/latency.py                      # small and base shapes, ~10 min
+    .venv/bin/python bench/latency.py --shapes small --articles 4 --short-tokens 24 \\
+        --long-tokens 48                                    # a quick look, ~2 min
+
+What it does:
+1. Builds random-weight models with the flan-t5-small and flan-t5-base shapes (gated-GELU,
+   vocabulary 32128, one shared input embedding, an lm_head of its own as in flan-t5) and a
+   sentencepiece tokenizer trained on the articles: no download. Cached in --workdir.
+2. Reads articles from ../shared/eval/summ_refs_news.jsonl at run time (never copied here);
+   the first --articles with at least 380 words, so each input fills the 512-token window.
+3. Runs each variant in a fresh subprocess (so peak RSS and cold start are its own):
+     A  plain transformers: tokenize → generate() → decode, one article at a time;
+     B  this service's engine: select_engine() → micro-batcher → runtime (BRIEFING_RUNTIME,
+        default auto = CTranslate2 int8), 8 callers at once for the throughput;
+     B' (--short-from-long) B, but the short briefing is written from the long one;
+     S  the service itself: create_app() to ready, and the cache-hit latency of brief().
+   Output lengths are forced (min = max new tokens), with the prompts' beam settings, so A
+   and B do the same work whatever the random weights say.
+4. Prints one table per shape with B/A ratios and the issue's targets.
+
+Random weights generate noise, so this measures speed, not quality.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_ARTICLES = ROOT.parent / "shared" / "eval" / "summ_refs_news.jsonl"
+SHAPES: dict[str, dict[str, int]] = {
+    # From google/flan-t5-small and google/flan-t5-base config.json.
+    "small": {"d_model": 512, "d_ff": 1024, "num_heads": 6, "num_layers": 8},
+    "base": {"d_model": 768, "d_ff": 2048, "num_heads": 12, "num_layers": 12},
+}
+MIN_WORDS = 380
+TARGETS = {"throughput": 5.0, "latency": 0.4, "rss": 0.4, "ready_s": 5.0, "hit_ms": 5.0}
+
+
+def load_articles(path: Path, count: int) -> list[str]:
+    if not path.is_file():
+        sys.exit(f"{path} not found: pass --articles-file (a JSONL file with an `article` field)")
+    articles = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            text = json.loads(line)["article"]
+            if len(text.split()) >= MIN_WORDS:
+                articles.append(text)
+            if len(articles) == count:
+                break
+    return articles
+
+
+# -- 1. models ----------------------------------------------------------------------------
+
+
+def build_model(shape: str, directory: Path, articles_file: Path) -> Path:
+    """A random-weight flan-t5-shaped model and a tokenizer trained on the articles."""
+    if (directory / "model.safetensors").is_file():
+        return directory
+    import sentencepiece as spm
+    import torch
+    from transformers import T5Config, T5ForConditionalGeneration, T5TokenizerFast
+
+    directory.mkdir(parents=True, exist_ok=True)
+    texts = [json.loads(line)["article"] for line in articles_file.open(encoding="utf-8")]
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(line for t in texts for line in t.splitlines() if line.strip()),
+        model_prefix=str(directory / "spiece"), vocab_size=16000, hard_vocab_limit=False,
+        model_type="unigram", character_coverage=1.0, pad_id=0, eos_id=1, unk_id=2,
+        bos_id=-1, minloglevel=2,
+    )
+    tokenizer = T5TokenizerFast.from_pretrained(str(directory), extra_ids=0,
+                                                model_max_length=512)
+    dims = SHAPES[shape]
+    config = T5Config(
+        vocab_size=32128, d_kv=64, num_decoder_layers=dims["num_layers"],
+        feed_forward_proj="gated-gelu", tie_word_embeddings=False,
+        decoder_start_token_id=0, pad_token_id=0, eos_token_id=1, **dims,
+    )
+    torch.manual_seed(0)
+    model = T5ForConditionalGeneration(config)
+    with torch.no_grad():
+        model.encoder.embed_tokens.weight = model.shared.weight
+        model.decoder.embed_tokens.weight = model.shared.weight
+        model.lm_head.weight = torch.nn.Parameter(
+            torch.randn_like(model.shared.weight) * config.d_model**-0.5
+        )
+    model.config.tie_word_embeddings = False
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+def fast_prompts(directory: Path) -> Path:
+    """The production prompts with tiny outputs: the cache-hit run needs one quick miss."""
+    from service.prompts import DEFAULT_PROMPTS_DIR
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in DEFAULT_PROMPTS_DIR.glob("*.toml"):
+        text = path.read_text(encoding="utf-8")
+        lines = [
+            "max_new_tokens = 4" if line.startswith("max_new_tokens") else
+            "min_new_tokens = 1" if line.startswith("min_new_tokens") else
+            "num_beams = 1" if line.startswith("num_beams") else line
+            for line in text.splitlines()
+        ]
+        (directory / path.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return directory
+
+
+# -- 3. the variants, each in its own process ----------------------------------------------
+
+
+def _forced(kind: str, tokens: int, beams: int) -> Any:
+    from service.prompts import GenerationSettings, Prompt, load_prompts
+
+    prompt = load_prompts()[kind]
+    settings = GenerationSettings(
+        max_new_tokens=tokens, min_new_tokens=tokens, num_beams=beams,
+        no_repeat_ngram_size=prompt.generation.no_repeat_ngram_size,
+        length_penalty=prompt.generation.length_penalty,
+    )
+    return Prompt(kind, prompt.template, settings)
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. Not ``getrusage``: Linux carries ru_maxrss over exec, so a
+    child would report its parent's peak (the parent builds the models)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_a(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
+    """A: plain transformers, one article at a time."""
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    model = AutoModelForSeq2SeqLM.from_pretrained(args.model)
+    ready = time.time() - spawned
+    prompts = [_forced("short", args.short_tokens, args.beams),
+               _forced("long", args.long_tokens, args.beams)]
+
+    def brief(article: str) -> list[str]:
+        outputs = []
+        for prompt in prompts:
+            encoded = tokenizer(prompt.render(article), return_tensors="pt", truncation=True,
+                                max_length=512)
+            g = prompt.generation
+            beam_options = ({"length_penalty": g.length_penalty, "early_stopping": True}
+                            if g.num_beams > 1 else {})
+            ids = model.generate(
+                **encoded, max_new_tokens=g.max_new_tokens, min_new_tokens=g.min_new_tokens,
+                num_beams=g.num_beams, no_repeat_ngram_size=g.no_repeat_ngram_size,
+                do_sample=False, **beam_options,
+            )
+            outputs.append(tokenizer.decode(ids[0], skip_special_tokens=True))
+        return outputs
+
+    articles = load_articles(Path(args.articles_file), args.articles)
+    brief(articles[0])
+    first = time.time() - spawned
+    latencies = []
+    started = time.perf_counter()
+    for article in articles:  # one by one: a plain loop has no concurrency
+        t = time.perf_counter()
+        brief(article)
+        latencies.append(time.perf_counter() - t)
+    total = time.perf_counter() - started
+    return {"ready_s": ready, "first_s": first, "latency_s": statistics.median(latencies),
+            "throughput": len(articles) / total, "rss_mb": _peak_rss_mb(),
+            "torch_imported": "torch" in sys.modules}
+
+
+def child_b(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
+    """B: the service's engine (select_engine → batcher → runtime); 8 callers at once."""
+    from service.config import Settings
+    from service.engines import GenerationRequest, select_engine
+    from service.prompts import load_prompts
+
+    settings = Settings(engine="seq2seq", model=args.model, data_dir=Path(args.data_dir),
+                        runtime=args.runtime, quantization=args.quantization)
+    engine = select_engine(settings, load_prompts()).engine
+    ready = time.time() - spawned
+    short = _forced("short", args.short_tokens, args.beams)
+    long = _forced("long", args.long_tokens, args.beams)
+
+    def brief(article: str) -> list[str]:
+        if args.short_from_long:
+            written = engine.generate([GenerationRequest(article, long)])[0]
+            return [engine.generate([GenerationRequest(written, short)])[0], written]
+        return engine.generate([GenerationRequest(article, short),
+                                GenerationRequest(article, long)])
+
+    articles = load_articles(Path(args.articles_file), args.articles)
+    brief(articles[0])
+    first = time.time() - spawned
+    latencies = []
+    for article in articles[: args.latency_articles]:
+        t = time.perf_counter()
+        brief(article)
+        latencies.append(time.perf_counter() - t)
+    threads = [threading.Thread(target=brief, args=(a,)) for a in articles]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    total = time.perf_counter() - started
+    runtime = engine.inner.runtime.name  # type: ignore[attr-defined]
+    engine.close()  # type: ignore[attr-defined]
+    return {"ready_s": ready, "first_s": first, "latency_s": statistics.median(latencies),
+            "throughput": len(articles) / total, "rss_mb": _peak_rss_mb(),
+            "torch_imported": "torch" in sys.modules, "runtime": runtime,
+            "batch_sizes": engine.batcher.batch_sizes[-8:]}  # type: ignore[attr-defined]
+
+
+def child_service(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
+    """S: the app factory to ready (lifespan done), then cache hits of brief() in process."""
+    from fastapi.testclient import TestClient
+
+    from service.api import create_app
+    from service.config import Settings
+    from service.store import Article
+
+    settings = Settings(engine="seq2seq", model=args.model, data_dir=Path(args.data_dir),
+                        runtime=args.runtime, quantization=args.quantization,
+                        prompts_dir=fast_prompts(Path(args.data_dir) / "fast-prompts"))
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/readyz").status_code == 200
+        ready = time.time() - spawned
+        service = client.app.state.service  # type: ignore[attr-defined]
+        article = Article(text=load_articles(Path(args.articles_file), 1)[0])
+        assert service.brief(article)["cached"] is False
+        hits = []
+        for _ in range(args.hits):
+            t = time.perf_counter()
+            assert service.brief(article)["cached"] is True
+            hits.append(time.perf_counter() - t)
+        http = []
+        for _ in range(args.hits // 4):
+            t = time.perf_counter()
+            assert client.post("/v1/briefings", json={"text": article.text}).status_code == 200
+            http.append(time.perf_counter() - t)
+    return {"ready_s": ready, "hit_ms": statistics.median(hits) * 1000,
+            "hit_http_ms": statistics.median(http) * 1000, "rss_mb": _peak_rss_mb(),
+            "torch_imported": "torch" in sys.modules}
+
+
+def child_convert(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
+    """The one-time CTranslate2 conversion, outside the measured processes."""
+    from service.config import Settings
+    from service.engines import ctranslate2_runtime
+    from service.engines.seq2seq import directory_fingerprint
+
+    settings = Settings(engine="seq2seq", model=args.model, data_dir=Path(args.data_dir),
+                        quantization=args.quantization)
+    target = ctranslate2_runtime.converted_dir(
+        settings.data_dir, directory_fingerprint(Path(args.model)), args.quantization
+    )
+    cached = (target / ctranslate2_runtime.MARKER).is_file()
+    t = time.perf_counter()
+    ctranslate2_runtime.ensure_converted(Path(args.model), target, args.quantization,
+                                         timeout_s=1800)
+    return {"convert_s": time.perf_counter() - t, "cached": cached}
+
+
+CHILDREN = {"A": child_a, "B": child_b, "S": child_service, "convert": child_convert}
+
+
+# -- 4. the parent: run, collect, print ----------------------------------------------------
+
+
+def run_child(role: str, args: argparse.Namespace, model: Path, data_dir: Path,
+              *extra: str) -> dict[str, Any]:
+    command = [
+        sys.executable, str(Path(__file__).resolve()), "--child", role, "--model", str(model),
+        "--data-dir", str(data_dir), "--articles-file", str(args.articles_file),
+        "--articles", str(args.articles), "--latency-articles", str(args.latency_articles),
+        "--short-tokens", str(args.short_tokens), "--long-tokens", str(args.long_tokens),
+        "--beams", str(args.beams), "--runtime", args.runtime,
+        "--quantization", args.quantization, "--hits", str(args.hits), *extra,
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
+           "TOKENIZERS_PARALLELISM": "false", "BENCH_SPAWNED": repr(time.time())}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"variant {role} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _ratio(b: float, a: float) -> str:
+    return f"{b / a:.2f}x" if a else "-"
+
+
+def print_table(shape: str, m: dict[str, dict[str, Any]], conversion: dict[str, Any],
+                args: argparse.Namespace) -> None:
+    a, b, s, t = m["A"], m["B"], m["S"], TARGETS
+    rows = [
+        ("latency p50 / article (s)", "latency_s", f"<= {t['latency']}x",
+         lambda r: r <= t["latency"], "{:.2f}"),
+        ("throughput @8 (articles/s)", "throughput", f">= {t['throughput']:g}x",
+         lambda r: r >= t["throughput"], "{:.3f}"),
+        ("peak RSS (MB)", "rss_mb", f"<= {t['rss']}x", lambda r: r <= t["rss"], "{:.0f}"),
+        ("cold start to first briefing (s)", "first_s", "", None, "{:.2f}"),
+        ("engine ready after start (s)", "ready_s", "", None, "{:.2f}"),
+    ]
+    print(f"\n== flan-t5-{shape} shape (random weights): {args.articles} articles x (short "
+          f"{args.short_tokens} + long {args.long_tokens} tokens, forced), {args.beams} beams; "
+          f"B = {b['runtime']}; medians of {len(a['runs'])} interleaved runs")
+    print(f"{'metric':<34}{'A transformers':>15}{'B service':>12}{'B/A':>8}  target")
+    for name, key, target, check, fmt in rows:
+        ratio = b[key] / a[key]
+        mark = "" if check is None else ("  met" if check(ratio) else "  MISSED")
+        spread = [rb[key] / ra[key] for ra, rb in zip(a["runs"], b["runs"], strict=True)]
+        print(f"{name:<34}{fmt.format(a[key]):>15}{fmt.format(b[key]):>12}{ratio:>7.2f}x  "
+              f"{target}{mark}  (runs: {', '.join(f'{x:.2f}' for x in spread)})")
+    ok = s["ready_s"] <= t["ready_s"]
+    print(f"{'service start to /readyz (s)':<34}{'':>15}{s['ready_s']:>12.2f}{'':>8}  "
+          f"<= {t['ready_s']:g} s{'  met' if ok else '  MISSED'}")
+    ok = s["hit_ms"] <= t["hit_ms"]
+    print(f"{'cache hit p50, brief() (ms)':<34}{'':>15}{s['hit_ms']:>12.2f}{'':>8}  "
+          f"<= {t['hit_ms']:g} ms{'  met' if ok else '  MISSED'}")
+    print(f"{'cache hit p50, HTTP POST (ms)':<34}{'':>15}{s['hit_http_ms']:>12.2f}")
+    if "B'" in m:
+        b2 = m["B'"]
+        print(f"short from long (B'): latency {b2['latency_s']:.2f} s "
+              f"({_ratio(b2['latency_s'], b['latency_s'])} of B), throughput "
+              f"{b2['throughput']:.3f}/s ({_ratio(b2['throughput'], b['throughput'])} of B)")
+    print(f"torch imported: A {a['torch_imported']}, B {b['torch_imported']}, "
+          f"service {s['torch_imported']}; B batch sizes (last run): {b['batch_sizes']}")
+    how = "cached" if conversion["cached"] else f"{conversion['convert_s']:.1f} s, once"
+    print(f"CTranslate2 conversion: {how}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shapes", default="small,base")
+    parser.add_argument("--articles", type=int, default=8, help="and the concurrency of B")
+    parser.add_argument("--latency-articles", type=int, default=3)
+    parser.add_argument("--short-tokens", type=int, default=24)
+    parser.add_argument("--long-tokens", type=int, default=64)
+    parser.add_argument("--beams", type=int, default=4, help="the prompts use 4")
+    parser.add_argument("--runtime", default="auto", choices=["auto", "torch", "ctranslate2"])
+    parser.add_argument("--quantization", default="int8")
+    parser.add_argument("--short-from-long", action="store_true",
+                        help="also measure B writing the short briefing from the long one")
+    parser.add_argument("--hits", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3, help="fresh runs of each variant")
+    parser.add_argument("--articles-file", type=Path, default=DEFAULT_ARTICLES)
+    parser.add_argument("--workdir", type=Path,
+                        default=Path(tempfile.gettempdir()) / "briefing-bench")
+    parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
+    parser.add_argument("--model", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        spawned = float(os.environ.get("BENCH_SPAWNED", time.time()))
+        print(json.dumps(CHILDREN[args.child](args, spawned)))
+        return
+    load_articles(args.articles_file, 1)  # fail early without the file
+    for shape in args.shapes.split(","):
+        model = build_model(shape, args.workdir / f"flan-t5-{shape}-random", args.articles_file)
+        data_dir = args.workdir / f"data-{shape}"
+        conversion = run_child("convert", args, model, data_dir)
+        runs: dict[str, list[dict[str, Any]]] = {"A": [], "B": [], "B'": [], "S": []}
+        for _ in range(args.repeats):  # interleaved, so a burst of load hits both sides
+            runs["A"].append(run_child("A", args, model, data_dir))
+            runs["B"].append(run_child("B", args, model, data_dir))
+            if args.short_from_long:
+                runs["B'"].append(run_child("B", args, model, data_dir, "--short-from-long"))
+            service_dir = data_dir / "service"  # a fresh cache, the same converted model
+            shutil.rmtree(service_dir, ignore_errors=True)
+            service_dir.mkdir(parents=True)
+            (data_dir / "ctranslate2").mkdir(exist_ok=True)
+            (service_dir / "ctranslate2").symlink_to(data_dir / "ctranslate2")
+            runs["S"].append(run_child("S", args, model, service_dir))
+        print_table(shape, {k: _medians(v) for k, v in runs.items() if v}, conversion, args)
+
+
+def _medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each numeric field's median over the runs; other fields from the last run."""
+    merged = dict(runs[-1])
+    for key, value in runs[-1].items():
+        if isinstance(value, float):
+            merged[key] = statistics.median(r[key] for r in runs)
+    merged["runs"] = runs
+    return merged
+
+
+if __name__ == "__main__":
+    main()
