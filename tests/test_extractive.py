@@ -1,0 +1,228 @@
+"""The extractive engine: what it picks, what it never picks, and that it keeps the budgets.
+
+The texts are our own, written for these tests. ROUGE against Lead-3 is bench/quality.py's
+job; here each rule of the ranking gets a small article where the right answer is plain.
+"""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from service.engines import GenerationRequest
+from service.engines.extractive import (
+    DEFAULT_BUDGETS,
+    MAX_SENTENCE_WORDS,
+    Budget,
+    ExtractiveEngine,
+    rank,
+    rank_sentences,
+    select,
+    sentences_of,
+)
+from service.lengths import fit_length
+from service.preprocess import preprocess, split_sentences
+from service.prompts import load_prompts
+
+PROMPTS = load_prompts()
+
+# A news story of our own: lede first, then detail, a quote, an aside and a repeat.
+STORY = [
+    "The city of Harlow will close its Victoria Street bridge for repairs from Monday, after "
+    "engineers found cracks in two of its steel supports.",  # 0 lede
+    "The bridge carries about 12,000 cars a day across the river Stort.",  # 1
+    "Engineers said the cracks in the steel supports were found during a routine inspection "
+    "in March.",  # 2
+    "Drivers will be sent on a diversion through the town centre, adding up to 20 minutes to "
+    "journeys across the river.",  # 3
+    "'We know this is hard for drivers,' said council leader Ann Mills.",  # 4
+    "The repairs to the bridge are expected to cost £4 million and take six months.",  # 5
+    "The weather on Sunday was mild and sunny.",  # 6 aside: nothing to do with the story
+    "Buses will keep using the bridge on a single lane while the steel supports are repaired.",
+    "Harlow's Victoria Street bridge will close on Monday for repairs to cracks in its steel "
+    "supports, the city said.",  # 8 repeats the lede
+]
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def extract(sentences: list[str], kind: str) -> str:
+    """The engine's output for an article given as one sentence per paragraph, as the request
+    path hands it over."""
+    return ExtractiveEngine().extract("\n\n".join(sentences), kind)
+
+
+def test_sentences_are_cut_as_the_splitter_cuts_them() -> None:
+    raw = (
+        "Bridge to close\n\n" + " ".join(STORY[:4]) + "\n\nThe repairs were, the mayor "
+        "said,\nlong overdue.\r\n\r\nShe added: 'Mr. Smith agreed.' Work starts at 9 a.m. "
+        "on Monday.\n \n\u201cNo,\u201d he said.\u2028Then he left."
+    )
+    for text in (raw, "\n\n".join(STORY), "\n\n".join(split_sentences(raw)), "", "\n \n"):
+        assert sentences_of(text) == split_sentences(text)
+    # The one known difference: pysbd cuts a run-in list without punctuation; here it stays
+    # whole (preprocessing has already cut it in the request path).
+    assert sentences_of("1) The first item 2) The second item") == [
+        "1) The first item 2) The second item"
+    ]
+
+
+def test_the_lede_ranks_first_and_leads_the_short_briefing() -> None:
+    ranking = rank_sentences(STORY)
+    assert ranking[0] == 0
+    assert extract(STORY, "short").startswith(STORY[0])
+
+
+def test_an_aside_sharing_no_word_with_the_story_ranks_last() -> None:
+    assert rank_sentences(STORY)[-1] == 6
+    assert STORY[6] not in extract(STORY, "long")
+
+
+def test_a_sentence_repeating_earlier_ones_loses_to_new_facts() -> None:
+    # Sentence 8 says again what the lede said; sentence 5 (cost, duration) is news.
+    ranking = rank_sentences(STORY)
+    assert ranking.index(5) < ranking.index(8)
+    # Swap the two: a repeat moved earlier still loses to the facts it displaced.
+    swapped = STORY[:5] + [STORY[8], STORY[6], STORY[7], STORY[5]]
+    ranking = rank_sentences(swapped)
+    assert ranking.index(8) < ranking.index(5)
+
+
+def test_a_sentence_the_article_goes_on_to_develop_beats_a_one_off_before_it() -> None:
+    article = [
+        "Harlow council met on Tuesday evening for its monthly meeting at the town hall.",
+        "Councillors first approved longer Saturday opening hours for the public library.",
+        "The council then voted to close the Victoria Street bridge for six months of repairs "
+        "to its cracked steel supports.",
+        "Engineers found the cracks in the steel supports during an inspection in March.",
+        "The bridge repairs will cost £4 million, paid from the roads budget.",
+        "During the closure, drivers will follow a diversion that avoids the bridge.",
+        "Buses will use one lane of the bridge while the steel supports are repaired.",
+    ]
+    ranking = rank_sentences(article)
+    assert ranking.index(2) < ranking.index(1)
+    assert "Victoria Street bridge" in extract(article, "short")
+
+
+def test_headlines_captions_fragments_and_bare_quotes_are_not_picked() -> None:
+    headline = "Victoria Street bridge to close for six months"
+    caption = (
+        "The Victoria Street bridge in Harlow, pictured on Sunday, carries 12,000 cars a day "
+        "and will close on Monday Engineers found cracks in two of its steel supports during "
+        "a routine inspection in March and say the bridge must close while the supports are "
+        "replaced, which will take six months and cost the city about four million pounds."
+    )
+    assert words(caption) > MAX_SENTENCE_WORDS
+    fragment = "No surprise."
+    bare_quote = "'It is the only way across for most of us.'"
+    article = [headline, STORY[0], caption, fragment, bare_quote, *STORY[1:6]]
+    ranking = rank(article)
+    chosen = {article[i] for i in select(article, DEFAULT_BUDGETS["long"], ranking)}
+    assert article[ranking.order[0]] == STORY[0]  # the lede, not the headline before it
+    assert not chosen & {headline, caption, fragment, bare_quote}
+    # The quote with a speaker is a sentence like any other.
+    assert ranking.usable[article.index(STORY[4])]
+
+
+def test_the_lede_after_a_headline_is_not_a_repeat_of_it() -> None:
+    headline = "Harlow to close Victoria Street bridge for repairs after cracks found"
+    assert rank_sentences([headline, *STORY])[0] == 1
+
+
+def test_short_and_long_keep_their_budgets_in_article_order() -> None:
+    article = STORY + [s.replace("Harlow", town) for town in ("Epping", "Ware") for s in STORY]
+    short = extract(article, "short")
+    long = extract(article, "long")
+    assert 1 <= len(split_sentences(short)) <= 2 and words(short) <= 50
+    assert 100 < words(long) <= 200
+    for kind, briefing in (("short", short), ("long", long)):
+        chosen = select(article, DEFAULT_BUDGETS[kind])
+        assert chosen == sorted(chosen)  # article order
+        assert briefing == " ".join(article[i] for i in chosen)  # whole sentences
+    # The article repeats sentences (the towns' stories share some); none is taken twice.
+    assert len(set(split_sentences(long))) == len(split_sentences(long))
+    # The length rules downstream have nothing left to cut.
+    assert fit_length(short, max_words=50, max_sentences=2) == short
+    assert fit_length(long, max_words=200) == long
+
+
+def test_a_long_sentence_is_skipped_for_a_shorter_one_that_fits() -> None:
+    budget = Budget(max_words=30, max_sentences=2)
+    article = [STORY[0], STORY[1], STORY[2]]  # 22, 12 and 16 words
+    assert select(article, budget) == [0]
+    assert select(article, Budget(max_words=40, max_sentences=2)) == [0, 1]
+
+
+def test_an_article_of_one_overlong_sentence_still_gets_it() -> None:
+    # Nothing fits: the best sentence alone; the length rules shorten it, visibly.
+    run_on = " ".join(["the council met again on Monday and talked for hours"] * 8) + "."
+    assert extract([run_on], "short") == run_on
+
+
+def test_edge_inputs() -> None:
+    assert rank_sentences([]) == []
+    assert extract([], "short") == ""
+    assert rank_sentences(["Only one sentence here, about nothing."]) == [0]
+    # Nothing shares a word with anything: isolation says nothing, position ranks.
+    unrelated = ["Cats sleep all afternoon in summer.", "Rain fell in Leeds overnight again.",
+                 "Prices rose across Europe last month."]
+    assert rank_sentences(unrelated) == [0, 1, 2]
+
+
+def test_generate_answers_each_kind_like_extract_and_is_deterministic() -> None:
+    engine = ExtractiveEngine()
+    text = "\n\n".join(STORY)
+    requests = [GenerationRequest(text, PROMPTS[k]) for k in ("short", "long", "reduce")]
+    outputs = engine.generate(requests)
+    assert outputs == [engine.extract(text, k) for k in ("short", "long", "reduce")]
+    assert engine.generate(requests) == outputs
+    assert len(split_sentences(outputs[2])) <= 4
+
+
+def test_budgets_can_be_set_per_engine() -> None:
+    class Terse(ExtractiveEngine):
+        budgets = {"long": Budget(max_words=30)}
+
+    assert words(Terse().extract("\n\n".join(STORY), "long")) <= 30
+
+
+def test_a_cleaned_article_through_preprocessing() -> None:
+    raw = "Bridge to close for repairs\n\n" + "\n\n".join(STORY) + "\n\nShare this article"
+    doc = preprocess(raw)
+    short = extract(doc.sentences, "short")
+    assert short.startswith(STORY[0])
+
+
+def test_ranking_a_long_input_stays_fast() -> None:
+    # 40 copies of the story with varied names: ~2,000 sentences, past the centrality cap.
+    article = [s.replace("Harlow", f"Town{n}").replace("12,000", f"{n},000")
+               for n in range(40) for s in STORY * 6]
+    started = time.perf_counter()
+    ranking = rank_sentences(article)
+    assert time.perf_counter() - started < 2.0  # ~0.1 s on a laptop; a loose guard
+    assert sorted(ranking) == list(range(len(article)))
+
+
+sentence_text = st.text(
+    alphabet=st.sampled_from("abcdefgh ,.'\"!?XYZ"), min_size=0, max_size=80
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(sentence_text, max_size=25), st.integers(1, 80), st.integers(1, 4))
+def test_rank_is_a_permutation_and_select_keeps_any_budget(
+    sentences: list[str], max_words: int, max_sentences: int
+) -> None:
+    ranking = rank_sentences(sentences)
+    assert sorted(ranking) == list(range(len(sentences)))
+    assert rank_sentences(sentences) == ranking
+    chosen = select(sentences, Budget(max_words, max_sentences))
+    assert chosen == sorted(set(chosen))
+    assert len(chosen) <= max(1, max_sentences)
+    if len(chosen) > 1:
+        assert sum(words(sentences[i]) for i in chosen) <= max_words
+    assert bool(chosen) == bool(sentences)
