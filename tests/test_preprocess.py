@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import service.preprocess as pp
-from service.preprocess import Document, preprocess, split_sentences
+from service.preprocess import Document, _one_edit, preprocess, split_sentences
 from service.preprocess.boilerplate import boilerplate_rule
 from service.preprocess.dedup import (
     NearDuplicateIndex,
@@ -189,6 +189,9 @@ def test_html_fragments_and_forcing() -> None:
         ("Media playback is unsupported on your device", "call to action"),
         ("Read more: NATO warns allies over shell stocks", "link label"),
         ("RELATED | Ukraine asks for more air defence", "link label"),
+        ("Read more: Rates rise for the fifth time this year.", "link label"),
+        ("Advertisement - Scroll to continue", "call to action"),
+        ("Watch | The moment the bridge fell", "link label"),
         ("Sign up for our Morning Briefing newsletter.", "newsletter"),
         ("Get the best of the news in your inbox: sign up for our newsletter", "newsletter"),
         ("Subscribe for full access", "subscribe"),
@@ -224,7 +227,7 @@ def test_furniture_lines_are_named(line: str, rule: str) -> None:
         "By Tuesday the council had agreed.",
         "Follow the money, she said.",
         "Follow us on this path.",
-        "Related: the minister said he would resign.",
+        "More: the minister said he would resign.",
         "Photos taken by the drone showed damage.",
         "The advertisement was banned by the regulator.",
         "Print sales fell again.",
@@ -350,6 +353,32 @@ def test_distinct_templated_sentences_are_kept() -> None:
     a = "The 24-year-old joined Leeds in 2015 on a three-year deal."
     b = "The 22-year-old joined Hull in 2017 on a two-year deal."
     assert preprocess(f"{a}\n\n{b}").paragraphs == [a, b]
+
+
+def test_templated_lines_with_other_names_or_numbers_are_new() -> None:
+    lines = [
+        "Mohamed Salah (Egypt) wins a free kick in the defensive half.",
+        "Ali Gabr (Egypt) wins a free kick in the defensive half.",
+        "Police said 12 people were hurt in the crash on the motorway near Leeds.",
+        "Police said 13 people were hurt in the crash on the motorway near Leeds.",
+    ]
+    assert preprocess("\n\n".join(lines)).paragraphs == lines
+    # A name misspelt by one letter is the same name: the copy goes.
+    first = "Mr Janner was charged by police on Friday after a long inquiry into claims."
+    typo = "Mr Jannre was charged by police on Friday after a long inquiry into claims."
+    assert preprocess(f"{first}\n\n{typo}").paragraphs == [first]
+    assert _one_edit("janner", "jannre") and _one_edit("janner", "janer")
+    assert not _one_edit("salah", "gabr") and not _one_edit("cat", "cut")
+
+
+def test_story_text_in_front_of_furniture_is_kept() -> None:
+    doc = preprocess("Survivors include his wife and a granddaughter. "
+                     "©2015 The Hollywood Reporter. All rights reserved.")
+    assert doc.text == "Survivors include his wife and a granddaughter."
+    doc = preprocess("Scroll down for video A new graph reveals the favourite teams. "
+                     "Media playback is unsupported on your device Fans voted online.")
+    assert doc.sentences == ["A new graph reveals the favourite teams.", "Fans voted online."]
+    assert doc.stats.boilerplate_removed == 2
 
 
 def test_repeated_sentences_inside_new_paragraphs_are_cut() -> None:

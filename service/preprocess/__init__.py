@@ -7,9 +7,10 @@ Stages (``preprocess``):
   2. repair — mojibake, entities, NFC, spaces, control characters, line endings
   3. paragraphs — one per line or blank-line block; hard-wrapped lines joined
   4. boilerplate — furniture lines removed by named rules and repeated labels
-  5. dedup — in order, each paragraph is dropped when it repeats an earlier one (exact or
-     near); otherwise the title at its head and its sentences that are furniture or
-     repeat an earlier sentence are cut, and what is left is kept
+  5. dedup — in order, each paragraph is dropped when it repeats an earlier kept one
+     (exact, or most of its word pairs in one); otherwise the title at its head, furniture
+     glued to its sentences, and sentences that are furniture or repeat earlier text are
+     cut, and what is left is kept
   6. assemble — text, sentences and stats of what is left
 
 The result is a fixed point: ``preprocess(doc.text).text == doc.text``.
@@ -18,7 +19,7 @@ The result is a fixed point: ``preprocess(doc.text).text == doc.text``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Set
 from dataclasses import asdict, dataclass, field
 
 from service.preprocess.boilerplate import boilerplate_rule, glued_furniture, repeated_labels
@@ -55,6 +56,10 @@ __all__ = [
 
 # Sentences with fewer words are never removed as repeats: "He said no." may be said twice.
 MIN_SENTENCE_WORDS = 4
+# A sentence nearly all of whose word pairs are somewhere in the text kept so far (if not
+# in one paragraph) repeats it: a repeated article whose sentences the splitter runs together
+# differently, or a sentence that repeats the end of one paragraph and the start of the next.
+COVERED_THRESHOLD = 0.9
 # A first paragraph of 4 to 30 words without sentence punctuation is the title.
 _TITLE_WORDS = (4, 30)
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"')\]’”»]*$")
@@ -115,14 +120,34 @@ def preprocess(
 
     ``html``: True for a page (``Content-Type: text/html``), False for text, None to decide
     from the text itself. ``near_threshold``: a paragraph or sentence at least this share of
-    whose word bigrams are in one earlier paragraph or sentence repeats it
-    (bench/preprocess.py measures it).
+    whose word bigrams are in one earlier paragraph repeats it (bench/preprocess.py
+    measures it).
     """
+    if html is not None:
+        return _preprocess(text, html=html, detect=False, near_threshold=near_threshold)
+    doc = _preprocess(text, html=looks_like_html(text), detect=True,
+                      near_threshold=near_threshold)
+    if not doc.stats.html and looks_like_html(doc.text):
+        # What cleaning left is markup: control characters or furniture in front of it hid
+        # it ("Home!<p>…"). The input was HTML after all, and taking it as such keeps the
+        # result a fixed point.
+        doc = _preprocess(text, html=True, detect=True, near_threshold=near_threshold)
+    return doc
+
+
+def _preprocess(text: str, *, html: bool, detect: bool, near_threshold: float) -> Document:
     # 1. html
-    is_html = looks_like_html(text) if html is None else html
+    is_html = html
     raw = extract_text(text) if is_html else text
     # 2. repair
     repaired = repair(raw)
+    for _ in range(2):
+        # Decoded entities can turn text into markup ("&lt;p&gt;…"): when deciding from the
+        # text, what is clearly HTML after repair is extracted too.
+        if not detect or not looks_like_html(repaired.text):
+            break
+        is_html = True
+        repaired = repair(extract_text(repaired.text))
     # 3. paragraphs
     paragraphs_in = split_paragraphs(repaired.text)
     # 4. boilerplate
@@ -182,6 +207,7 @@ def _drop_boilerplate(paragraphs: list[str], removed: list[Removal]) -> list[str
 class _Unit:
     """A paragraph or sentence as dedup compares it."""
 
+    text: str
     key: str
     words: int
     shingles: frozenset[Shingle]
@@ -191,7 +217,25 @@ class _Unit:
     def of(cls, text: str) -> _Unit:
         key = paragraph_key(text)
         words = key.count(" ") + 1 if key else 0
-        return cls(key, words, shingles(key), words >= MIN_NEAR_WORDS)
+        return cls(text, key, words, shingles(key), words >= MIN_NEAR_WORDS)
+
+    def adds_facts_to(self, words: Set[str], numbers: Set[str], *, typos: bool = True) -> bool:
+        """Whether this text has a number, or a name, that other text lacks (``words``:
+        its :func:`paragraph_key` words; ``numbers``: its numbers as digits).
+
+        Such a text is new even when most of its word pairs are not: templated lines
+        ("Ali Gabr (Egypt) wins a free kick", "Shares in Tesco rose 2%") differ in little
+        but the facts. Scrapers' edits add neither; with ``typos``, a name misspelt by one
+        letter (a typo, two letters swapped) is the same name (``words`` should then be
+        one text's, not a whole document's: each new name is compared with every word).
+        """
+        own_numbers, names = _facts(self.text)
+        if not own_numbers <= numbers:
+            return True
+        return any(
+            name not in words and not (typos and any(_one_edit(name, w) for w in words))
+            for name in names
+        )
 
 
 @dataclass
@@ -224,7 +268,8 @@ class _Cleaner:
         self.paragraph_texts: list[str] = []
         self.sentence_keys: set[str] = set()
         self.short_keys: set[str] = set()  # sentences too short to be removed as repeats
-        self.sentence_index = NearDuplicateIndex(threshold, frequencies)
+        self.kept_words: set[str] = set()  # of everything kept, for facts not seen yet
+        self.kept_numbers: set[str] = set()
         self.title = _title(paragraphs)
         self.removed: list[Removal] = []
         self.counts = dict.fromkeys(("exact", "near", "sentence", "title", "boilerplate"), 0)
@@ -274,7 +319,7 @@ class _Cleaner:
         if unit.key in self.paragraph_keys:
             return drop("exact duplicate", "exact")
         if unit.near:
-            match = self.paragraph_index.find(unit.shingles)
+            match = self.paragraph_index.find(unit.shingles, self._no_new_facts(unit))
             if match is not None:
                 earlier = self.unit(self.paragraph_texts[match])
                 share = containment(unit.shingles, earlier.shingles)
@@ -288,27 +333,29 @@ class _Cleaner:
             removed.append(Removal("repeated title", head))
             counts["title"] += 1
             text = text[len(head) :]
-        sentences: list[str] = []
+        kept: list[tuple[int, int]] = []  # spans of the sentences kept, in ``text``
         units: list[_Unit] = []
-        for sentence in split_sentences(text):
-            glued = glued_furniture(sentence)
+        for start, end in _spans(text, split_sentences(text)):
+            glued = glued_furniture(text[start:end])
             if glued:
                 removed.append(Removal("boilerplate: glued to a sentence", glued.strip()))
                 counts["boilerplate"] += 1
-                sentence = sentence[len(glued) :]
+                start += len(glued)
+            sentence = text[start:end]
             reason, sentence_unit = self._sentence_reason(sentence, units)
             if reason is None:
-                sentences.append(sentence)
+                kept.append((start, end))
                 units.append(sentence_unit)
             else:
                 removed.append(Removal(reason, sentence))
                 counts["boilerplate" if reason.startswith("boilerplate") else "sentence"] += 1
+        sentences = [text[a:b] for a, b in kept]
         if all(u.words < MIN_SENTENCE_WORDS and u.key in self.short_keys for u in units):
             # Nothing new is left: every sentence was cut, or is a short one said before.
             if counts["sentence"] or units:
                 return drop("repeats earlier sentences", "near")
             return drop("boilerplate: every sentence", "boilerplate")
-        return _Pass(" ".join(sentences), sentences, units, removed, counts)
+        return _Pass(_join(text, kept), sentences, units, removed, counts)
 
     def _sentence_reason(self, sentence: str, local: list[_Unit]) -> tuple[str | None, _Unit]:
         """Why ``sentence`` goes (None: it stays), given the paragraph's sentences so far."""
@@ -320,28 +367,115 @@ class _Cleaner:
             return None, unit
         if unit.key in self.sentence_keys or any(u.key == unit.key for u in local):
             return "duplicate sentence", unit
+        # A sentence's bigrams are among its paragraph's, so a sentence that nearly repeats
+        # an earlier sentence nearly repeats that sentence's paragraph: one index of kept
+        # paragraphs answers both (and also catches a sentence that the splitter cut
+        # differently this time, as two sentences of that paragraph run together).
         if unit.near and (
-            self.sentence_index.find(unit.shingles) is not None
-            or any(u.near and repeats(unit.shingles, u.shingles, self.threshold)
+            self.paragraph_index.find(unit.shingles, self._no_new_facts(unit)) is not None
+            or any(repeats(unit.shingles, u.shingles, self.threshold)
+                   and not unit.adds_facts_to(set(u.key.split()), _numbers(u.text))
                    for u in local)
         ):
             return "near-duplicate sentence", unit
+        if (
+            unit.near
+            and self.paragraph_index.covered(unit.shingles) >= COVERED_THRESHOLD
+            and not unit.adds_facts_to(self.kept_words, self.kept_numbers, typos=False)
+        ):
+            return "repeats earlier paragraphs", unit
         return None, unit
+
+    def _no_new_facts(self, unit: _Unit) -> Callable[[int], bool]:
+        """Accepts a kept paragraph (by index) that has every name and number of ``unit``."""
+
+        def accept(index: int) -> bool:
+            earlier = self.paragraph_texts[index]
+            return not unit.adds_facts_to(set(self.unit(earlier).key.split()),
+                                          _numbers(earlier))
+
+        return accept
 
     def _commit(self, step: _Pass) -> None:
         assert step.text is not None
         unit = self.unit(step.text)
+        self.kept_words.update(unit.key.split())
+        self.kept_numbers.update(_numbers(step.text))
         self.paragraph_keys.add(unit.key)
         self.paragraph_texts.append(step.text)
-        # Every kept paragraph takes a slot, so find() indexes match paragraph_texts.
-        self.paragraph_index.add(unit.shingles if unit.near else frozenset())
+        self.paragraph_index.add(unit.shingles)  # its slot matches paragraph_texts
         for sentence_unit in step.units:
             if sentence_unit.words < MIN_SENTENCE_WORDS:
                 self.short_keys.add(sentence_unit.key)
                 continue
             self.sentence_keys.add(sentence_unit.key)
-            if sentence_unit.near:
-                self.sentence_index.add(sentence_unit.shingles)
+
+
+_NUMBER = re.compile(r"\d(?:[\d,.:]*\d)?")
+_NAME = re.compile(r"\b[A-Z][\w'’-]*")
+
+
+def _numbers(text: str) -> set[str]:
+    """The numbers of ``text`` as digit strings ("£1,000" and "1000" are both "1000")."""
+    return {re.sub(r"\D", "", n) for n in _NUMBER.findall(text)}
+
+
+def _facts(text: str) -> tuple[set[str], set[str]]:
+    """Numbers (as digits) and capitalised words (as key words) of ``text``; its first word
+    is capitalised only because it comes first and does not count."""
+    names = _NAME.findall(text)
+    first = _WORD.search(text)
+    if names and first is not None and names[0] == first.group():
+        names = names[1:]
+    words = {w for name in names for w in paragraph_key(name).split() if not w.isdigit()}
+    return _numbers(text), words
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by one letter added, dropped, changed, or two letters
+    swapped (words of at least four letters only)."""
+    if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) < len(b):
+        return a[i:] == b[i + 1 :]
+    return a[i + 1 :] == b[i + 1 :] or (
+        i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+    )
+
+
+def _spans(text: str, sentences: list[str]) -> list[tuple[int, int]]:
+    """Where each sentence is in ``text`` (the splitter returns slices of it, in order)."""
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for sentence in sentences:
+        start = text.find(sentence, cursor)
+        if start < 0:  # not a slice after all: take the paragraph as one sentence
+            return [(0, len(text))]
+        cursor = start + len(sentence)
+        spans.append((start, cursor))
+    return spans
+
+
+def _join(text: str, spans: list[tuple[int, int]]) -> str:
+    """The kept sentences of ``text`` as one paragraph.
+
+    Sentences that were next to each other keep what was between them (one space, or
+    nothing where the source glued them: "community.Dr Venter"), so a paragraph that lost
+    nothing is left exactly as it was; one space stands where something was cut.
+    """
+    parts: list[str] = []
+    previous_end = -1
+    for start, end in spans:
+        if parts:
+            parts.append(text[previous_end:start] if start - previous_end <= 1 else " ")
+        parts.append(text[start:end])
+        previous_end = end
+    return "".join(parts)
 
 
 def _title(paragraphs: list[str]) -> str | None:

@@ -26,8 +26,16 @@ MAX_WORDS = 40
 
 # Whole-line calls to action and navigation labels, compared case-folded, with bullets,
 # surrounding punctuation and a trailing count ("Comments (12)") taken off.
+_NON_WORD = re.compile(r"[^\w']+")
+
+
+def _words_of(text: str) -> str:
+    """Words only, one space apart: "Advertisement - Scroll to continue" is a CTA line."""
+    return _NON_WORD.sub(" ", text).strip(" '")
+
+
 _CTA_LINES = frozenset(
-    phrase.strip()
+    _words_of(phrase)
     for phrase in """
     advertisement, advertisements, advertising, ad, ads, sponsored, sponsored content,
     paid content, promoted, promoted content, partner content, paid post, ad feedback,
@@ -78,15 +86,19 @@ _DATEISH = (
 )
 
 # (name, pattern, most words the line may have). Patterns match the whole line, case-folded,
-# with leading bullets taken off; all of them are anchored at a CTA's or label's first words.
+# with leading bullets taken off; all of them are anchored at a CTA's or label's first words,
+# so that story text in front of furniture ("… a granddaughter. © 2015 Reporter.") keeps a
+# line from matching (its sentences are then judged one by one).
 _RULES: list[tuple[str, re.Pattern[str], int]] = [
     (name, re.compile(pattern), max_words)
     for name, pattern, max_words in [
-        # A label, a separator, then a headline; ending in a full stop it is a sentence.
+        # A label, a separator, then a headline. After the weaker labels, a line ending in
+        # a full stop is a sentence ("More: the minister said he would resign.") and stays.
         ("link label",
-         r"(?:read more|read also|also read|see also|related|more|more on this|watch|listen|"
-         r"recommended|further reading|don't miss|most read|trending|read next|up next|"
-         r"explainer|in pictures|top story|must read)"
+         r"(?:read more|read also|also read|see also|related(?: story| article)?|"
+         r"more on this(?: story)?|further reading|read next|up next|most read|must read|"
+         r"recommended|don't miss)\s*(?::|\||»|›|>|–|—|-{1,2})\s*\S.*|"
+         r"(?:more|watch|listen|explainer|in pictures|top story|trending)"
          r"\s*(?::|\||»|›|>|–|—|-{1,2})\s*\S(?:.*[^.])?",
          20),
         ("newsletter",
@@ -118,7 +130,7 @@ _RULES: list[tuple[str, re.Pattern[str], int]] = [
          r"(?:photo|image|picture|photograph|credit|video)s?\s*:\s*[^.]*",
          15),
         ("copyright",
-         r"(?:copyright\s*)?(?:©|\(c\)).*|copyright\s+\d{4}\b.*|.*\ball rights reserved\b.*",
+         r"(?:copyright\s*)?(?:©|\(c\)).*|copyright\s+\d{4}\b.*",
          25),
         ("dateline",
          rf"(?:published|updated|last updated|posted|first published|modified)\b(?:\s+on)?"
@@ -178,9 +190,9 @@ def boilerplate_rule(text: str, *, standalone: bool = True) -> str | None:
     if standalone and _is_separator(line):
         return "separator"
     head = line.lstrip(_LEAD).casefold().replace("’", "'")
-    if _COUNT.sub("", head.rstrip(_TRAIL)) in _CTA_LINES:
+    if _words_of(_COUNT.sub("", head)) in _CTA_LINES:
         return "call to action"
-    if _MAYBE.match(head) or "rights reserved" in head:
+    if _MAYBE.match(head):
         for name, pattern, max_words in _RULES:
             if len(words) <= max_words and pattern.fullmatch(head):
                 return name

@@ -5,11 +5,12 @@ differences (spacing, quotes, a word dropped); the model would otherwise spend i
 and its attention, on the same text again.
 
 A text *exactly* repeats an earlier one when their :func:`paragraph_key` is equal: case,
-punctuation, quotes and spacing do not make a new paragraph. It *nearly* repeats an
-earlier one when at least ``NEAR_THRESHOLD`` of its word-bigram shingles are in that one
-(containment): an edited copy or a part of it adds nothing, an extension does. The
-threshold was measured by bench/preprocess.py on edited copies of real articles against
-distinct sentences of the same articles.
+punctuation, quotes and spacing do not make a new paragraph. A paragraph or sentence of at
+least ``MIN_NEAR_WORDS`` words *nearly* repeats an earlier kept paragraph when at least
+``NEAR_THRESHOLD`` of its word bigrams are in that one (containment): an edited copy, or a
+part of it, adds nothing; a text that extends it does. The threshold was measured by
+bench/preprocess.py on edited copies of real articles, against distinct sentences and
+extensions from the same articles.
 
 Why exact sets and not MinHash: MinHash (and LSH over it) estimates set similarity for
 collections too large to compare; one article has at most a few thousand paragraphs and
@@ -25,7 +26,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 __all__ = [
     "MIN_NEAR_WORDS",
@@ -115,6 +116,9 @@ class NearDuplicateIndex:
         self.threshold = threshold
         self._sets: list[frozenset[Shingle]] = []
         self._postings: dict[Shingle, list[int]] = {}
+        # Every shingle kept. (Not the postings' keys: a set intersected with a dict walks
+        # the whole dict, where one set with another walks the smaller.)
+        self._seen: set[Shingle] = set()
         # The global order: rarer shingles first, then order of first appearance. Shingles
         # not counted up front are ranked when first seen; a rank never changes, which is
         # all that prefix filtering needs to be exact.
@@ -123,9 +127,11 @@ class NearDuplicateIndex:
         self._rank = {s: n * size + i for i, (s, n) in enumerate(counts.items())}
         self._after = (max(counts.values(), default=0) + 1) * size
 
-    def find(self, items: frozenset[Shingle]) -> int | None:
-        """Index of the first kept set that holds at least ``threshold`` of ``items``, or
-        None."""
+    def find(
+        self, items: frozenset[Shingle], accept: Callable[[int], bool] | None = None
+    ) -> int | None:
+        """Index of the first kept set that holds at least ``threshold`` of ``items`` (and
+        that ``accept`` accepts), or None."""
         if not items:
             return None
         needed = _needed(self.threshold, len(items))
@@ -139,15 +145,19 @@ class NearDuplicateIndex:
             found = postings.get(shingle)
             if found:
                 candidates.update(found)
-        best: int | None = None
-        for index in candidates:
-            if (best is None or index < best) and len(items & self._sets[index]) >= needed:
-                best = index
-        return best
+        for index in sorted(candidates):
+            if len(items & self._sets[index]) >= needed and (accept is None or accept(index)):
+                return index
+        return None
+
+    def covered(self, items: frozenset[Shingle]) -> float:
+        """Share of ``items`` found in any kept set (1.0 for an empty set)."""
+        return len(items & self._seen) / len(items) if items else 1.0
 
     def add(self, items: frozenset[Shingle]) -> int:
         index = len(self._sets)
         self._sets.append(items)
+        self._seen.update(items)
         postings = self._postings
         for shingle in items:
             found = postings.get(shingle)
