@@ -6,8 +6,10 @@ furniture when the whole line is a call to action ("Advertisement", "Share this 
 credit, copyright, dateline or byline, a separator, or a short label line repeated down the
 page. Each rule is anchored to the whole line and bounded in length, so that a sentence of
 the story that merely mentions a newsletter or shares never matches; tests/test_preprocess.py
-keeps a list of such sentences, and bench/preprocess.py counts story sentences of real
-articles that any rule matches (none, at the time of writing).
+keeps a list of such sentences, and bench/preprocess.py lists the sentences of real articles
+that a rule matches (15 of 9,285 in the eval set at the time of writing, every one furniture
+the source kept: "Media playback is unsupported on your device", "Subscribe to the BBC
+Sport newsletter to get …", "Terms and conditions", "©2015 The Hollywood Reporter.").
 
 :func:`boilerplate_rule` names the rule that matched (for the removal report) or None.
 """
@@ -24,8 +26,6 @@ __all__ = ["MAX_WORDS", "boilerplate_rule", "glued_furniture", "repeated_labels"
 # No rule looks at a line longer than this many words: furniture is short.
 MAX_WORDS = 40
 
-# Whole-line calls to action and navigation labels, compared case-folded, with bullets,
-# surrounding punctuation and a trailing count ("Comments (12)") taken off.
 _NON_WORD = re.compile(r"[^\w']+")
 
 
@@ -34,6 +34,8 @@ def _words_of(text: str) -> str:
     return _NON_WORD.sub(" ", text).strip(" '")
 
 
+# Whole-line calls to action and navigation labels, compared case-folded, as words only,
+# with leading bullets and a trailing count ("Comments (12)") taken off.
 _CTA_LINES = frozenset(
     _words_of(phrase)
     for phrase in """
