@@ -150,8 +150,11 @@ def _peak_rss_mb() -> float:
 
 def child_a(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
     """A: plain transformers, one article at a time."""
+    import torch
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     model = AutoModelForSeq2SeqLM.from_pretrained(args.model)
     ready = time.time() - spawned
@@ -177,9 +180,12 @@ def child_a(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
     articles = load_articles(Path(args.articles_file), args.articles)
     brief(articles[0])
     first = time.time() - spawned
+    # A plain loop has no concurrency: its throughput at any concurrency is 1 / its mean
+    # latency, so it runs the first --latency-articles only (all with --a-all).
+    articles = articles if args.a_all else articles[: args.latency_articles]
     latencies = []
     started = time.perf_counter()
-    for article in articles:  # one by one: a plain loop has no concurrency
+    for article in articles:
         t = time.perf_counter()
         brief(article)
         latencies.append(time.perf_counter() - t)
@@ -196,7 +202,8 @@ def child_b(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
     from service.prompts import load_prompts
 
     settings = Settings(engine="seq2seq", model=args.model, data_dir=Path(args.data_dir),
-                        runtime=args.runtime, quantization=args.quantization)
+                        runtime=args.runtime, quantization=args.quantization,
+                        torch_threads=args.threads)
     engine = select_engine(settings, load_prompts()).engine
     ready = time.time() - spawned
     short = _forced("short", args.short_tokens, args.beams)
@@ -242,6 +249,7 @@ def child_service(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
 
     settings = Settings(engine="seq2seq", model=args.model, data_dir=Path(args.data_dir),
                         runtime=args.runtime, quantization=args.quantization,
+                        torch_threads=args.threads,
                         prompts_dir=fast_prompts(Path(args.data_dir) / "fast-prompts"))
     with TestClient(create_app(settings)) as client:
         assert client.get("/readyz").status_code == 200
@@ -296,7 +304,9 @@ def run_child(role: str, args: argparse.Namespace, model: Path, data_dir: Path,
         "--articles", str(args.articles), "--latency-articles", str(args.latency_articles),
         "--short-tokens", str(args.short_tokens), "--long-tokens", str(args.long_tokens),
         "--beams", str(args.beams), "--runtime", args.runtime,
-        "--quantization", args.quantization, "--hits", str(args.hits), *extra,
+        "--quantization", args.quantization, "--hits", str(args.hits),
+        "--threads", str(args.threads),
+        *(["--a-all"] if args.a_all else []), *extra,
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false", "BENCH_SPAWNED": repr(time.time())}
@@ -324,7 +334,8 @@ def print_table(shape: str, m: dict[str, dict[str, Any]], conversion: dict[str, 
     ]
     print(f"\n== flan-t5-{shape} shape (random weights): {args.articles} articles x (short "
           f"{args.short_tokens} + long {args.long_tokens} tokens, forced), {args.beams} beams; "
-          f"B = {b['runtime']}; medians of {len(a['runs'])} interleaved runs")
+          f"B = {b['runtime']}; threads {args.threads or 'all'}; medians of {len(a['runs'])} "
+          "interleaved runs")
     print(f"{'metric':<34}{'A transformers':>15}{'B service':>12}{'B/A':>8}  target")
     for name, key, target, check, fmt in rows:
         ratio = b[key] / a[key]
@@ -364,6 +375,12 @@ def main() -> None:
     parser.add_argument("--short-from-long", action="store_true",
                         help="also measure B writing the short briefing from the long one")
     parser.add_argument("--hits", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="compute threads for A and B; 0: each library's default (all "
+                             "cores). On a shared machine use the cores that are free: "
+                             "oversubscribed threads make both sides many times slower")
+    parser.add_argument("--a-all", action="store_true",
+                        help="run A on all --articles, not only the latency ones")
     parser.add_argument("--repeats", type=int, default=3, help="fresh runs of each variant")
     parser.add_argument("--articles-file", type=Path, default=DEFAULT_ARTICLES)
     parser.add_argument("--workdir", type=Path,

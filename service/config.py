@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     )
     max_batch_size: int = Field(8, ge=1, description="Most prompts generated in one batch")
     max_batch_tokens: int = Field(
-        8192, ge=1, description="Most input tokens x beams in one batch (bounds its memory)"
+        6144, ge=1, description="Most input tokens x beams in one batch (bounds its memory)"
     )
     max_wait_ms: float = Field(
         5.0, ge=0, description="How long a batch waits for more prompts before it runs"

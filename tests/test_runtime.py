@@ -16,6 +16,7 @@ import logging
 import shutil
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from service.config import Settings
 from service.engines import ctranslate2_runtime
 from service.engines.base import GenerationRequest
 from service.engines.seq2seq import Seq2SeqEngine, directory_fingerprint, load_seq2seq
+from service.engines.text_tokenizer import FastTokenizer
 from service.errors import ModelUnavailable
 from service.prompts import GenerationSettings, Prompt, load_prompts
 from tests.conftest import SEED_ARTICLE
@@ -139,15 +141,18 @@ def test_inputs_longer_than_1024_tokens_are_not_cut(
         ct2_engine.runtime.generate_ids([list(range(3, 3004))], settings)
 
 
-def test_fast_tokenizer_matches_transformers(
-    make_settings: Callable[..., Settings], tiny_model_dir: Path
+@pytest.mark.parametrize("runtime", ["torch", "ctranslate2"])
+def test_tokenizers_match_transformers(
+    make_settings: Callable[..., Settings], tiny_model_dir: Path, runtime: str
 ) -> None:
+    """Both runtimes tokenize with the stateless FastTokenizer: from the converted model's
+    tokenizer.json (CTranslate2) or transformers' own backend (torch)."""
     from transformers import AutoTokenizer
 
     engine = _engine(make_settings(engine="seq2seq", model=str(tiny_model_dir),
-                                   runtime="ctranslate2"))
+                                   runtime=runtime))
     fast = engine.tokenizer
-    assert isinstance(fast, ctranslate2_runtime.FastTokenizer)
+    assert isinstance(fast, FastTokenizer)
     reference = AutoTokenizer.from_pretrained(str(tiny_model_dir))
     for text in [*TEXTS, "", "  spaces  ", "don't , isn't ."]:
         assert fast.encode(text) == reference(text)["input_ids"]
@@ -157,6 +162,25 @@ def test_fast_tokenizer_matches_transformers(
             text, truncation=True, max_length=12)["input_ids"]
         ids = reference(text)["input_ids"] + [0, 0]
         assert fast.decode(ids) == reference.decode(ids, skip_special_tokens=True)
+
+
+def test_concurrent_tokenizing_with_different_limits_does_not_race(
+    make_settings: Callable[..., Settings], tiny_model_dir: Path
+) -> None:
+    """prepare() (cut to the window) runs in many request threads next to count_tokens()
+    (uncut); transformers' own call would flip the shared truncation state between them."""
+    engine = _engine(make_settings(engine="seq2seq", model=str(tiny_model_dir),
+                                   runtime="torch"))
+    text = " ".join(TEXTS) * 3
+    cut, whole = engine.tokenizer.encode(text, max_length=40), engine.count_tokens(text)
+
+    def work(n: int) -> bool:
+        if n % 2:
+            return engine.tokenizer.encode(text, max_length=40) == cut
+        return engine.count_tokens(text) == whole
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(work, range(400)))
 
 
 def test_conversion_is_cached_by_fingerprint(
@@ -221,3 +245,20 @@ def test_without_the_ctranslate2_package(
     with pytest.raises(ModelUnavailable, match="pip install ctranslate2"):
         _engine(make_settings(engine="seq2seq", model=str(tiny_model_dir),
                               runtime="ctranslate2"))
+
+
+def test_prepare_converts_the_configured_model_ahead_of_time(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from service.config import get_settings
+
+    monkeypatch.setenv("BRIEFING_MODEL", str(tiny_model_dir))
+    monkeypatch.setenv("BRIEFING_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        assert ctranslate2_runtime._main(["prepare"]) == 0
+    finally:
+        get_settings.cache_clear()
+    target = Path(capsys.readouterr().out.strip())
+    assert target.parent == tmp_path / "ctranslate2" and (target / "model.bin").is_file()
+    assert ctranslate2_runtime._main(["nonsense"]) == 2

@@ -34,8 +34,8 @@ import time
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
+from service.engines.text_tokenizer import FastTokenizer
 from service.errors import ModelUnavailable
 from service.prompts import GenerationSettings
 
@@ -127,56 +127,6 @@ def _convert_in_child(source: Path, output: Path, quantization: str, timeout_s: 
         raise ModelUnavailable(f"converting {source} to CTranslate2 failed: {tail[0]}")
 
 
-class FastTokenizer:
-    """The saved ``tokenizer.json`` through the ``tokenizers`` library: no transformers.
-
-    Matches the transformers tokenizer it was saved from (tests/test_runtime.py): the same
-    post-processor adds ``</s>``, truncation keeps it, and decoding skips special tokens and
-    applies the same clean-up flag.
-    """
-
-    def __init__(self, directory: Path) -> None:
-        from tokenizers import Tokenizer
-
-        self._tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-        self._tokenizer.no_truncation()
-        self._tokenizer.no_padding()
-        config_path = directory / "tokenizer_config.json"
-        config: dict[str, Any] = {}
-        if config_path.is_file():
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-        self.model_max_length = int(config.get("model_max_length") or 10**9)
-        self._clean_up = bool(config.get("clean_up_tokenization_spaces", False))
-        self._specials = self._tokenizer.num_special_tokens_to_add(False)
-
-    def encode(
-        self, text: str, *, special: bool = True, max_length: int | None = None
-    ) -> list[int]:
-        encoding = self._tokenizer.encode(text, add_special_tokens=False)
-        if max_length is not None:
-            encoding.truncate(max_length - (self._specials if special else 0))
-        if special:
-            encoding = self._tokenizer.post_process(encoding)
-        return list(encoding.ids)
-
-    def decode(self, ids: Sequence[int]) -> str:
-        return self.decode_batch([ids])[0]
-
-    def decode_batch(self, outputs: Sequence[Sequence[int]]) -> list[str]:
-        texts = self._tokenizer.decode_batch([list(o) for o in outputs],
-                                             skip_special_tokens=True)
-        return [_clean_up(t) for t in texts] if self._clean_up else texts
-
-
-def _clean_up(text: str) -> str:
-    """transformers' ``clean_up_tokenization``: spaces before punctuation and contractions."""
-    for before, after in ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"),
-                          (" n't", "n't"), (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"),
-                          (" 're", "'re")):
-        text = text.replace(before, after)
-    return text
-
-
 class CTranslate2Runtime:
     """``generate_ids`` on a converted model; one translate call per batch."""
 
@@ -225,21 +175,35 @@ def load(
     """Tokenizer and runtime of the cached conversion of ``source`` (converted when missing)."""
     target = converted_dir(data_dir, fingerprint, quantization)
     ensure_converted(source, target, quantization, timeout_s=timeout_s)
-    tokenizer = FastTokenizer(target)
+    tokenizer = FastTokenizer.from_dir(target)
     window = min(window, tokenizer.model_max_length)
     runtime = CTranslate2Runtime(target, quantization=quantization, threads=threads,
                                  max_input_length=window)
     return tokenizer, runtime
 
 
-def _main(argv: list[str]) -> int:
-    if len(argv) != 4 or argv[0] != "convert":
-        print("usage: python -m service.engines.ctranslate2_runtime convert SRC OUT QUANT",
-              file=sys.stderr)
-        return 2
-    convert(Path(argv[1]), Path(argv[2]), argv[3])
-    return 0
+USAGE = """usage: python -m service.engines.ctranslate2_runtime prepare
+       python -m service.engines.ctranslate2_runtime convert SRC OUT QUANTIZATION
 
+prepare: convert the configured model (BRIEFING_MODEL, BRIEFING_QUANTIZATION, ...) into the
+data dir's cache now, e.g. at image build time, so the first start does not pay for it."""
+
+
+def _main(argv: list[str]) -> int:
+    if argv == ["prepare"]:
+        from service.config import get_settings
+        from service.engines.seq2seq import load_seq2seq
+        from service.prompts import load_prompts
+
+        settings = get_settings().model_copy(update={"runtime": "ctranslate2"})
+        engine = load_seq2seq(settings, load_prompts(settings.prompts_dir))
+        print(getattr(engine.runtime, "directory", ""))
+        return 0
+    if len(argv) == 4 and argv[0] == "convert":
+        convert(Path(argv[1]), Path(argv[2]), argv[3])
+        return 0
+    print(USAGE, file=sys.stderr)
+    return 2
 
 if __name__ == "__main__":
     sys.exit(_main(sys.argv[1:]))

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from service.config import Settings
 from service.engines.base import GenerationRequest, Prepared
+from service.engines.text_tokenizer import TextTokenizer, from_transformers
 from service.errors import EngineError, ModelUnavailable
 from service.prompts import GenerationSettings, PromptSet
 
@@ -83,20 +84,6 @@ def resolve_model_source(settings: Settings) -> tuple[str, str]:
     return settings.model, settings.model_revision or "main"
 
 
-class TextTokenizer(Protocol):
-    """What the engine needs from a tokenizer (transformers' or ``tokenizers``' own)."""
-
-    model_max_length: int
-
-    def encode(
-        self, text: str, *, special: bool = True, max_length: int | None = None
-    ) -> list[int]: ...
-
-    def decode(self, ids: Sequence[int]) -> str: ...
-
-    def decode_batch(self, outputs: Sequence[Sequence[int]]) -> list[str]: ...
-
-
 class Runtime(Protocol):
     """Where generation runs: transformers on torch, or CTranslate2."""
 
@@ -105,30 +92,6 @@ class Runtime(Protocol):
     def generate_ids(
         self, batch: Sequence[Sequence[int]], settings: GenerationSettings
     ) -> list[list[int]]: ...
-
-
-class HFTokenizer:
-    """A transformers tokenizer behind :class:`TextTokenizer`."""
-
-    def __init__(self, tokenizer: Any) -> None:
-        self.tokenizer = tokenizer
-        self.model_max_length = int(min(tokenizer.model_max_length, 10**9))
-
-    def encode(
-        self, text: str, *, special: bool = True, max_length: int | None = None
-    ) -> list[int]:
-        if max_length is None:
-            return list(self.tokenizer(text, add_special_tokens=special)["input_ids"])
-        return list(self.tokenizer(
-            text, add_special_tokens=special, truncation=True, max_length=max_length
-        )["input_ids"])
-
-    def decode(self, ids: Sequence[int]) -> str:
-        return str(self.tokenizer.decode(list(ids), skip_special_tokens=True))
-
-    def decode_batch(self, outputs: Sequence[Sequence[int]]) -> list[str]:
-        return list(self.tokenizer.batch_decode([list(o) for o in outputs],
-                                                skip_special_tokens=True))
 
 
 class TorchRuntime:
@@ -279,7 +242,7 @@ def _load_torch(source: str, settings: Settings) -> tuple[TextTokenizer, Runtime
     model = AutoModelForSeq2SeqLM.from_pretrained(source, **kwargs)
     model.eval()
     runtime = TorchRuntime(model, pad_id=tokenizer.pad_token_id, eos_id=tokenizer.eos_token_id)
-    return HFTokenizer(tokenizer), runtime
+    return from_transformers(tokenizer), runtime
 
 
 def _load_ctranslate2(
