@@ -21,11 +21,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.admission import Admission, SingleFlight
 from service.cache import SQLiteCache, cache_key
 from service.checks import find_unsupported
 from service.config import Settings
 from service.engines import EngineChoice, GenerationRequest, select_engine
-from service.admission import Admission, SingleFlight
 from service.errors import (
     BriefingError,
     EmptyText,

@@ -35,7 +35,7 @@ def _coded(response) -> int:
 @pytest.mark.parametrize(
     ("body", "status"),
     [
-        ("The mayor spoke.\x00\x07\x1b Then she left.".encode(), 200),
+        (b"The mayor spoke.\x00\x07\x1b Then she left.", 200),
         ("\u202eThe council met on Monday.\u202c It agreed.".encode(), 200),
         ("😀🎉🔥".encode(), 200),
         ("\ufeffThe bank raised rates on Tuesday.".encode(), 200),
@@ -44,7 +44,7 @@ def _coded(response) -> int:
         ("The bank raised rates on Tuesday.".encode("utf-16"), 200),
         (b"\xff\xfe\x00\xd8", 400),  # a BOM then a lone surrogate
         (b"\x80\x81\xfe", 400),
-        ("<html><script>alert(1)</script><p>The bank raised rates.</p></html>".encode(), 200),
+        (b"<html><script>alert(1)</script><p>The bank raised rates.</p></html>", 200),
         (("line\n" * 100_000).encode(), 200),
         ("\n\n\n\t \xa0".encode(), 422),
     ],
@@ -81,7 +81,11 @@ def test_any_bytes_get_200_or_a_coded_4xx(client: TestClient, body: bytes, as_js
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | st.integers() | st.text(max_size=50),
+    st.none()
+    | st.booleans()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers()
+    | st.text(max_size=50),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
                                                                 max_size=4),
     max_leaves=20,
