@@ -11,7 +11,7 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.engines import GenerationRequest
+from service.engines import GenerationRequest, select_engine
 from service.engines.extractive import (
     DEFAULT_BUDGETS,
     MAX_SENTENCE_WORDS,
@@ -184,10 +184,22 @@ def test_generate_answers_each_kind_like_extract_and_is_deterministic() -> None:
 
 
 def test_budgets_can_be_set_per_engine() -> None:
-    class Terse(ExtractiveEngine):
-        budgets = {"long": Budget(max_words=30)}
+    terse = ExtractiveEngine({"long": Budget(max_words=30)})
+    assert words(terse.extract("\n\n".join(STORY), "long")) <= 30
 
-    assert words(Terse().extract("\n\n".join(STORY), "long")) <= 30
+
+def test_the_engine_the_service_selects_follows_the_length_settings(make_settings) -> None:
+    """BRIEFING_LONG_MAX_WORDS=400 gives a longer long briefing than the 200-word default,
+    and a one-sentence short limit is chosen by the engine, not cut afterwards."""
+    piers = [f"Inspectors checked pier {n} of the Victoria Street bridge and logged the state "
+             f"of its {n + 2} steel supports." for n in range(1, 30)]
+    text = "\n\n".join(STORY + piers)
+    default = select_engine(make_settings(), load_prompts()).engine
+    roomy = select_engine(
+        make_settings(long_max_words=400, short_max_sentences=1), load_prompts()
+    ).engine
+    assert words(default.extract(text, "long")) <= 200 < words(roomy.extract(text, "long")) <= 400
+    assert len(split_sentences(roomy.extract(text, "short"))) == 1
 
 
 def test_a_cleaned_article_through_preprocessing() -> None:

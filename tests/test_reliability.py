@@ -23,6 +23,7 @@ class GatedEngine(ExtractiveEngine):
     """Extractive output, but each generate() waits for the gate: work we can hold in flight."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.gate = threading.Event()
         self.entered = threading.Semaphore(0)
         self.calls = 0

@@ -30,8 +30,13 @@ def select_engine(settings: Settings, prompts: PromptSet) -> EngineChoice:
     The seq2seq engine is served through the micro-batcher (service/batcher.py): concurrent
     requests share batches. Call ``close()`` on the engine, where it has one, at shutdown.
     """
+    extractive = ExtractiveEngine.for_limits(
+        short_max_words=settings.short_max_words,
+        short_max_sentences=settings.short_max_sentences,
+        long_max_words=settings.long_max_words,
+    )
     if settings.engine == "extractive":
-        return EngineChoice(ExtractiveEngine())
+        return EngineChoice(extractive)
     from service.batcher import BatchedEngine, MicroBatcher
     from service.engines.seq2seq import load_seq2seq
 
@@ -41,7 +46,7 @@ def select_engine(settings: Settings, prompts: PromptSet) -> EngineChoice:
         if settings.engine == "seq2seq":
             raise
         log.warning("seq2seq engine unavailable, serving with the extractive engine: %s", exc)
-        return EngineChoice(ExtractiveEngine(), fallback_reason=exc.message)
+        return EngineChoice(extractive, fallback_reason=exc.message)
     batcher = MicroBatcher(
         engine, max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_wait_ms,
         max_queue=settings.batch_max_queue, max_batch_tokens=settings.max_batch_tokens,

@@ -258,7 +258,22 @@ class ExtractiveEngine:
     model_id = ""
     model_revision = ""
     max_input_tokens = 10**9  # works on the whole text, never chunks
-    budgets: Mapping[str, Budget] = DEFAULT_BUDGETS  # per kind; others get _OTHER_KIND
+
+    def __init__(self, budgets: Mapping[str, Budget] | None = None) -> None:
+        #: per kind; other kinds get ``_OTHER_KIND``
+        self.budgets: Mapping[str, Budget] = budgets or DEFAULT_BUDGETS
+
+    @classmethod
+    def for_limits(
+        cls, *, short_max_words: int, short_max_sentences: int, long_max_words: int
+    ) -> ExtractiveEngine:
+        """An engine whose short and long picks fit the configured length limits, so the
+        length stage has nothing to cut (it cuts at sentence ends, and would drop a pick)."""
+        return cls({
+            **DEFAULT_BUDGETS,
+            "short": Budget(max_words=short_max_words, max_sentences=short_max_sentences),
+            "long": Budget(max_words=long_max_words),
+        })
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
