@@ -3,7 +3,7 @@
 Run by hand: ``.venv/bin/python bench/digest_clustering.py [--n 0] [--seed 7]`` (about 30 s).
 
 1. Take ``--n`` news articles (0: all of at least 60 words) from ``summ_refs_news.jsonl``
-   (read at run time from ``/work/shared/eval`` or ``$BRIEFING_EVAL_DIR``; nothing is copied
+   (read at run time from ``../shared/eval`` or ``$BRIEFING_EVAL_DIR``; nothing is copied
    into the repo).
 2. Make same-story pairs (article vs a variant of itself), one kind per row:
    - reordered: sentences shuffled;
@@ -31,8 +31,6 @@ positive; the closest different-story pair scores 0.176 (exact 0.157).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
 import sys
 import time
@@ -41,10 +39,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.evaldata import eval_dir, read_jsonl  # noqa: E402
 from service.fingerprint import Fingerprint, fingerprint, shingles, words  # noqa: E402
 from service.preprocess import split_sentences  # noqa: E402
 
-EVAL_DIR = Path(os.environ.get("BRIEFING_EVAL_DIR", "/work/shared/eval"))
+EVAL_DIR = eval_dir()
 KINDS = ("reordered", "reworded", "rewritten", "excerpt")
 THRESHOLDS = [round(0.05 * i, 2) for i in range(1, 11)]
 
@@ -53,7 +52,7 @@ def load_articles(n: int, seed: int) -> list[dict[str, str]]:
     path = EVAL_DIR / "summ_refs_news.jsonl"
     if not path.exists():
         sys.exit(f"{path} not found: set BRIEFING_EVAL_DIR to the folder holding it")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    rows = read_jsonl(path)
     rows = [r for r in rows if len(r["article"].split()) >= 60]
     random.Random(seed).shuffle(rows)
     return rows[:n] if n > 0 else rows

@@ -42,8 +42,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
-import json
-import os
 import statistics
 import sys
 import tempfile
@@ -56,6 +54,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.evaldata import eval_dir, read_jsonl  # noqa: E402
 from service.briefing import BriefingService  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.engines import GenerationRequest  # noqa: E402
@@ -69,18 +68,9 @@ METRICS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 Sentences = list[str]
 
 
-def eval_dir() -> Path:
-    """Where the evaluation files live: ``$BRIEFING_EVAL_DIR`` or ``../shared/eval``."""
-    override = os.environ.get("BRIEFING_EVAL_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "eval"
-
 
 def load_cnndm(root: Path) -> list[dict[str, str]]:
-    path = root / "summ_refs_news.jsonl"
-    with path.open(encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh if line.strip()]
+    rows = read_jsonl(root / "summ_refs_news.jsonl")
     return [row for row in rows if row.get("dataset") == "cnndm"]
 
 

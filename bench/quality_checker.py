@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
-import os
 import random
 import re
 import sys
@@ -27,21 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.evaldata import eval_dir, read_jsonl  # noqa: E402
 from service.checks import SourceFacts, _split_sentences, find_unsupported  # noqa: E402
-
-
-def eval_dir() -> Path:
-    """Where the evaluation files live."""
-    override = os.environ.get("BRIEFING_EVAL_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "eval"
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
 
 # --------------------------------------------------------------------------------------------
 # Making the tokenized / lower-cased reference texts look like model output
