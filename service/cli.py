@@ -71,9 +71,11 @@ def cmd_daily(args: argparse.Namespace) -> int:
     store = ArticleStore(settings.store_path, timeout_s=settings.sqlite_timeout_s)
     briefer = Briefer.standalone(settings)
     try:
-        result = DailyJob(settings, store, briefer, ledger).run(
-            day, send=not args.no_deliver, force=args.force
-        )
+        job = DailyJob(settings, store, briefer, ledger)
+        if args.preview:
+            print(json.dumps(job.messages(job.build(day)), ensure_ascii=False, indent=2))
+            return 0
+        result = job.run(day, send=not args.no_deliver, force=args.force)
     except DeliveryBusy as exc:  # another run (scheduler, replica) is posting it: not an error
         print(f"digest {day}: delivery: busy ({exc.message})")
         return 0
@@ -137,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="re-send a delivered day, or send a day that is not over")
     daily.add_argument("--no-deliver", action="store_true", help="build and store only")
     daily.add_argument("--json", action="store_true", help="print the digest and delivery")
+    daily.add_argument("--preview", action="store_true",
+                       help="print the Slack messages (Block Kit JSON) it would post; send none")
     daily.set_defaults(func=cmd_daily)
 
     model = sub.add_parser("model", help="manage model weights")

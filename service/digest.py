@@ -451,6 +451,13 @@ class DailyJob:
     def build(self, day: date) -> dict[str, Any]:
         return build_digest(self.settings, self.store, self.briefer, day, now=self.clock())
 
+    def messages(self, digest: dict[str, Any]) -> list[dict[str, Any]]:
+        """The Slack messages (webhook payloads) that deliver ``digest``; none for an empty
+        day when ``BRIEFING_DIGEST_POST_EMPTY`` is off."""
+        if not digest["stories"] and not self.settings.digest_post_empty:
+            return []
+        return plan_messages(message_input(digest))
+
     def is_done(self, day: date) -> bool:
         """Delivered (with a webhook), or built after the day ended (without one)."""
         key = self._key(day)
@@ -503,9 +510,7 @@ class DailyJob:
 
             def plan() -> list[dict[str, Any]]:
                 built["digest"] = digest = self.build(day)
-                if not digest["stories"] and not self.settings.digest_post_empty:
-                    return []
-                return plan_messages(message_input(digest))
+                return self.messages(digest)
 
             outcome = deliver(
                 self.ledger, key, plan, webhook, force=force,

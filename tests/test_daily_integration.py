@@ -286,3 +286,36 @@ def test_missed_run_is_caught_up_at_start(
         shown = client.get(f"/v1/digests/{missed}").json()
         assert shown["delivery"]["status"] == "delivered"
     assert len(rec.posted) == 1
+
+
+def test_preview_prints_the_messages_and_posts_nothing(
+    tmp_path: Path, slack: tuple[str, SlackRecorder], monkeypatch, capsys
+) -> None:
+    from service.cli import main
+    from service.config import get_settings
+
+    url, rec = slack
+    day = date(2026, 3, 14)
+    start = day_window(day, OSLO)[0]
+    store = ArticleStore(tmp_path / "articles.sqlite3")
+    for minutes, text, title in ((60, FERRY_A, "Storm halts Havnes ferries"),
+                                 (90, FERRY_B, "Commuters stranded"),
+                                 (120, LIBRARY, "Council approves library budget")):
+        store.add(Article(text, title=title), received_at=start + timedelta(minutes=minutes))
+    store.close()
+    for name, value in {"DATA_DIR": str(tmp_path), "ENGINE": "extractive",
+                        "TIMEZONE": "Europe/Oslo", "DAILY_CRON": "", "SLACK_WEBHOOK_URL": url,
+                        "SLACK_ALLOWED_HOSTS": "127.0.0.1"}.items():
+        monkeypatch.setenv(f"BRIEFING_{name}", value)
+    get_settings.cache_clear()
+    try:
+        assert main(["daily", "--date", day.isoformat(), "--preview"]) == 0
+    finally:
+        get_settings.cache_clear()
+    out = capsys.readouterr().out
+    (message,) = json.loads(out)
+    assert_within_limits(message)
+    assert message["text"].startswith(f"Daily briefing — {day:%a} {day}: Storm halts")
+    sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
+    assert len(sections) == 2 and sections[0].endswith("\n_2 sources_")
+    assert rec.requests == [] and SECRET not in out
