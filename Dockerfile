@@ -35,7 +35,13 @@ RUN if [ -n "${MODEL}" ]; then \
 ENV BRIEFING_MODEL=/opt/model \
     HF_HUB_OFFLINE=1
 
-RUN mkdir -p /data && chown briefing:briefing /data
+# The CTranslate2 conversion (int8) is made here too, into /data: a new named volume starts
+# with the image's /data, so the first start loads it instead of converting (see README).
+RUN mkdir -p /data && \
+    if [ -n "${MODEL}" ]; then \
+        BRIEFING_MODEL_LOAD_TIMEOUT_S=1800 python -m service.engines.ctranslate2_runtime prepare; \
+    fi && \
+    chown -R briefing:briefing /data
 USER 10001
 VOLUME ["/data"]
 EXPOSE 8000

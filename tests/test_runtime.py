@@ -208,6 +208,28 @@ def test_conversion_is_cached_by_fingerprint(
                               runtime="ctranslate2", quantization="float32"))
 
 
+def test_a_slow_first_conversion_falls_back_to_torch_within_the_load_budget(
+    make_settings: Callable[..., Settings], tiny_model_dir: Path, monkeypatch, caplog
+) -> None:
+    budgets: list[float] = []
+
+    def too_slow(source: Path, target: Path, quantization: str, *, timeout_s: float) -> Path:
+        budgets.append(timeout_s)
+        raise ModelUnavailable(f"converting {source} to CTranslate2 took longer than "
+                               f"{timeout_s:g}s")
+
+    monkeypatch.setattr(ctranslate2_runtime, "ensure_converted", too_slow)
+    caplog.set_level(logging.WARNING)
+    engine = _engine(make_settings(engine="seq2seq", model=str(tiny_model_dir),
+                                   runtime="auto", model_load_timeout_s=30))
+    assert engine.runtime.name == "torch" and budgets == [15.0]
+    assert "service.engines.ctranslate2_runtime prepare" in caplog.text
+    # Asked for by name, CTranslate2 gets the whole budget and its failure is the answer.
+    with pytest.raises(ModelUnavailable, match="took longer than 30s"):
+        _engine(make_settings(engine="seq2seq", model=str(tiny_model_dir),
+                              runtime="ctranslate2", model_load_timeout_s=30))
+
+
 def test_conversion_in_a_child_process(tiny_model_dir: Path, tmp_path: Path) -> None:
     """A server that has not imported torch converts in a child process."""
     target = tmp_path / "converted"

@@ -218,15 +218,23 @@ def _load(source: str, revision: str, settings: Settings) -> tuple[TextTokenizer
     """Tokenizer and runtime, trying the runtimes in order; the last failure is raised."""
     candidates = runtime_candidates(settings)
     for number, runtime in enumerate(candidates, start=1):
+        fallback = number < len(candidates)
         try:
             if runtime == "ctranslate2":
-                return _load_ctranslate2(source, revision, settings)
+                # A first start converts the model (a one-time cost). With torch to fall back
+                # on, conversion gets half the load budget, so a slow one still leaves time
+                # to serve on torch rather than on the extractive engine.
+                budget = settings.model_load_timeout_s / (2 if fallback else 1)
+                return _load_ctranslate2(source, revision, settings, timeout_s=budget)
             return _load_torch(source, settings)
         except Exception as exc:
-            if number == len(candidates):
+            if not fallback:
                 raise
-            log.warning("the %s runtime did not load (%s: %s); trying %s", runtime,
-                        type(exc).__name__, exc, candidates[number])
+            log.warning("the %s runtime did not load (%s: %s); trying %s%s", runtime,
+                        type(exc).__name__, exc, candidates[number],
+                        "; convert ahead of time with `python -m "
+                        "service.engines.ctranslate2_runtime prepare`"
+                        if runtime == "ctranslate2" else "")
     raise AssertionError("unreachable")
 
 
@@ -246,7 +254,7 @@ def _load_torch(source: str, settings: Settings) -> tuple[TextTokenizer, Runtime
 
 
 def _load_ctranslate2(
-    source: str, revision: str, settings: Settings
+    source: str, revision: str, settings: Settings, *, timeout_s: float
 ) -> tuple[TextTokenizer, Runtime]:
     from service.engines import ctranslate2_runtime
 
@@ -267,7 +275,7 @@ def _load_ctranslate2(
     return ctranslate2_runtime.load(
         directory, revision, data_dir=settings.data_dir, quantization=settings.quantization,
         threads=settings.torch_threads or usable_cores(), window=settings.max_input_tokens,
-        timeout_s=settings.model_load_timeout_s,
+        timeout_s=timeout_s,
     )
 
 
