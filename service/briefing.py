@@ -8,7 +8,8 @@
   3. cache — a content-addressed hit answers at once
   4. condense — input beyond the model window is chunked at sentence boundaries and reduced
      hierarchically (map-reduce with a depth bound, so it always terminates)
-  5. generate — short and long briefings from the condensed text
+  5. generate — short and long briefings from the condensed text, in one batch, or the long
+     one first and the short one from it (``BRIEFING_SHORT_SOURCE``)
   6. shape and check — length rules, repeated sentences, unsupported facts
   7. cache — the result is stored under its key and returned
 """
@@ -143,8 +144,7 @@ class BriefingService:
         # 4. condense
         condensed = self._condense(doc, deadline)
         # 5. generate
-        requests = [GenerationRequest(condensed.text, self.prompts[k]) for k in lengths]
-        outputs = dict(zip(lengths, self._generate(requests, deadline), strict=True))
+        outputs = self._write(condensed.text, lengths, deadline)
         # 6. shape and check
         result = self._result(key, doc, condensed, outputs)
         # 7. cache — a failed write costs a future hit, not this answer
@@ -193,7 +193,8 @@ class BriefingService:
             preprocess=PREPROCESS_VERSION,
             lengths=list(lengths),
             rules=[s.max_input_chars, s.max_input_tokens, s.reduce_max_depth,
-                   s.short_max_sentences, s.short_max_words, s.long_max_words, s.unsupported],
+                   s.short_max_sentences, s.short_max_words, s.long_max_words, s.unsupported,
+                   self._short_from_long(lengths)],
         )
 
     def _condense(self, doc: Document, deadline: float | None = None) -> Condensed:
@@ -242,6 +243,27 @@ class BriefingService:
         condensed.truncated = True
         condensed.notes.append(f"{why}; the rest was cut")
         return kept
+
+    def _short_from_long(self, lengths: Sequence[str]) -> bool:
+        source = self.settings.short_source
+        if source == "auto":
+            source = "article" if self.engine.name == "extractive" else "long"
+        return source == "long" and "long" in lengths and "short" in lengths
+
+    def _write(
+        self, text: str, lengths: Sequence[str], deadline: float | None
+    ) -> dict[str, str]:
+        """The raw briefings of ``text``: one batch, or the long one and then the short one
+        from it (a few dozen input tokens instead of the article's hundreds)."""
+        if not self._short_from_long(lengths):
+            requests = [GenerationRequest(text, self.prompts[k]) for k in lengths]
+            return dict(zip(lengths, self._generate(requests, deadline), strict=True))
+        (long,) = self._generate([GenerationRequest(text, self.prompts["long"])], deadline)
+        shaped = fit_length(long, max_words=self.settings.long_max_words)
+        (short,) = self._generate(
+            [GenerationRequest(shaped or text, self.prompts["short"])], deadline
+        )
+        return {"long": long, "short": short}
 
     def _generate(
         self, requests: list[GenerationRequest], deadline: float | None = None

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     short_max_sentences: int = Field(2, gt=0, description="Sentences in the short briefing")
     short_max_words: int = Field(50, gt=0, description="Words in the short briefing")
     long_max_words: int = Field(200, gt=0, description="Words in the long briefing")
+    short_source: Literal["auto", "article", "long"] = Field(
+        "auto",
+        description="What the short briefing is written from: the long briefing (faster, and "
+        "it can only say what the long one says; bench/latency.py) or the article; auto: the "
+        "long one for seq2seq, the article for the extractive engine",
+    )
 
     # Checks
     unsupported: Literal["flag", "drop"] = Field(

@@ -133,3 +133,53 @@ def test_drop_mode_removes_unsupported_sentences(
     assert result["long"] == "Officials in Lisbon announced a new budget plan."
     assert result["short"] == "Officials in Lisbon announced a new budget plan."
     assert all(item["dropped"] for item in result["checks"]["unsupported"])
+
+
+class Recording(ExtractiveEngine):
+    """Extractive picks under another name (so ``auto`` treats it as a writer), recording
+    each generate() call's (kind, source text) pairs."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[list[tuple[str, str]]] = []
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+        self.calls.append([(r.prompt.kind, r.text) for r in requests])
+        return super().generate(requests)
+
+
+def test_short_is_written_from_the_long_one_by_seq2seq_and_from_the_article_otherwise(
+    make_settings: Callable[..., Settings],
+) -> None:
+    text = "\n\n".join(story(n) for n in range(3))
+    by_source = {}
+    for source in ("auto", "article"):
+        engine = Recording()
+        service = _service(make_settings(short_source=source), engine)
+        try:
+            by_source[source] = service.brief(Article(text=text))
+        finally:
+            service.close()
+        by_source[source]["calls"] = engine.calls
+    (long_call,), (short_call,) = by_source["auto"]["calls"]
+    assert long_call[0] == "long" and short_call[0] == "short"
+    assert short_call[1] == by_source["auto"]["long"]  # the long briefing, not the article
+    (batch,) = by_source["article"]["calls"]
+    assert [kind for kind, _ in batch] == ["short", "long"]
+    assert {source for _, source in batch} == {long_call[1]}  # both from the article
+    # The key says how the short one was written: the two results are cached apart.
+    assert by_source["auto"]["id"] != by_source["article"]["id"]
+
+    # The extractive engine picks sentences of the article for both under auto.
+    engine = ExtractiveEngine()
+    calls: list[int] = []
+    original = engine.generate
+    engine.generate = lambda requests: calls.append(len(requests)) or original(requests)
+    service = _service(make_settings(), engine)
+    try:
+        service.brief(Article(text=text))
+    finally:
+        service.close()
+    assert calls == [2]
