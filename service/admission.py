@@ -22,19 +22,30 @@ class Admission:
 
     def __init__(self, limit: int, *, retry_after_s: int = 1) -> None:
         self._slots = threading.BoundedSemaphore(limit)
+        self._lock = threading.Lock()
+        self._in_flight = 0
         self.limit = limit
         self.retry_after_s = retry_after_s
+
+    @property
+    def in_flight(self) -> int:
+        """Computations admitted and not finished (running, or waiting for the engine)."""
+        return self._in_flight
 
     def run(self, fn: Callable[[], T]) -> T:
         if not self._slots.acquire(blocking=False):
             raise Overloaded(
                 f"the service is busy ({self.limit} briefings in progress or queued); "
                 f"retry after {self.retry_after_s}s",
-                retry_after_s=self.retry_after_s,
+                retry_after_s=self.retry_after_s, queue="admission",
             )
+        with self._lock:
+            self._in_flight += 1
         try:
             return fn()
         finally:
+            with self._lock:
+                self._in_flight -= 1
             self._slots.release()
 
 

@@ -28,6 +28,7 @@ from service.errors import (
     BriefingError,
     InvalidEncoding,
     InvalidJSON,
+    Overloaded,
     PayloadTooLarge,
     RequestTimeout,
     ServiceError,
@@ -187,7 +188,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service = await run_in_threadpool(BriefingService.open, settings, metrics)
         app.state.service = service
         # The daily digest job (and its scheduler when BRIEFING_DAILY_CRON is set).
-        app.state.daily = await run_in_threadpool(DailyRuntime.open, settings, service)
+        app.state.daily = await run_in_threadpool(
+            DailyRuntime.open, settings, service, metrics=metrics
+        )
         try:
             yield
         finally:
@@ -213,6 +216,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(BriefingError)
     async def briefing_error(request: Request, exc: BriefingError) -> JSONResponse:
         headers = {}
+        if isinstance(exc, Overloaded):
+            metrics.overloaded.labels(exc.queue).inc()
         if hasattr(exc, "retry_after_s"):
             headers["Retry-After"] = str(exc.retry_after_s)
         if exc.status >= 500:

@@ -18,6 +18,8 @@ less than eight single runs (the weights are read once per step for the whole ba
 
 A batch that fails is retried item by item, so a failing item fails only its own request. A
 full queue raises :class:`~service.errors.Overloaded` at once (backpressure, not a timeout).
+``on_batch``, when given, is told each batch's size as it starts (the service turns that into
+a metric; the batcher itself knows nothing of metrics).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -59,8 +61,10 @@ class MicroBatcher:
     def __init__(
         self, engine: BatchableEngine, *, max_batch_size: int = 8, max_wait_ms: float = 5.0,
         max_queue: int = 256, max_batch_tokens: int | None = None, retry_after_s: int = 1,
+        on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self.engine = engine
+        self.on_batch = on_batch  # called with each batch's size, on the generate thread
         self.max_batch_size = max_batch_size
         self.max_batch_tokens = max_batch_tokens
         self.max_wait_s = max_wait_ms / 1000
@@ -90,7 +94,7 @@ class MicroBatcher:
                 raise Overloaded(
                     f"the generation queue is full ({len(self._waiting)} prompts waiting, "
                     f"limit {self.max_queue}); retry after {self.retry_after_s}s",
-                    retry_after_s=self.retry_after_s,
+                    retry_after_s=self.retry_after_s, queue="batcher",
                 )
             items = [_Item(p, Future(), now, next(self._order)) for p in prepared]
             self._waiting.extend(items)
@@ -180,6 +184,7 @@ class MicroBatcher:
             live = [i for i in batch if i.future.set_running_or_notify_cancel()]
             if not live:
                 continue
+            self._observe(len(live))
             try:
                 self._run(live)
             except BaseException as exc:  # a bug here must not leave callers waiting forever
@@ -188,6 +193,15 @@ class MicroBatcher:
                     if not item.future.done():
                         item.future.set_exception(exc)
             self._decode.put(live)
+
+    def _observe(self, size: int) -> None:
+        """Tell ``on_batch`` about a batch; an observer's failure never stops the batcher."""
+        if self.on_batch is None:
+            return
+        try:
+            self.on_batch(size)
+        except Exception:
+            log.exception("the batcher's on_batch observer failed")
 
     def _run(self, batch: list[_Item]) -> None:
         """2. generate; on failure retry one by one, so only failing items fail."""

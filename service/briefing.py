@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.admission import Admission, SingleFlight
+from service.batcher import BatchedEngine
 from service.cache import SQLiteCache, cache_key
 from service.checks import find_unsupported
 from service.config import Settings
@@ -76,14 +77,18 @@ class BriefingService:
         self.metrics = metrics
         self.admission = Admission(settings.max_queue + 1)
         self.flights = SingleFlight()
+        admission = self.admission
+        metrics.inflight_briefings.set_function(lambda: admission.in_flight)
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> BriefingService:
         """Load prompts and the engine, open cache and store: everything a request needs."""
         prompts = load_prompts(settings.prompts_dir)
-        choice = select_engine(settings, prompts)
         metrics = metrics or Metrics()
+        choice = select_engine(settings, prompts, on_batch=metrics.batch_size.observe)
         engine = choice.engine
+        if isinstance(engine, BatchedEngine):
+            metrics.overloaded.labels("batcher")  # a zero to rate() from, before any refusal
         metrics.engine_info.labels(
             engine.name, engine.model_id, "yes" if choice.fallback_reason else "no"
         ).set(1)
@@ -147,6 +152,9 @@ class BriefingService:
         outputs = self._write(condensed.text, lengths, deadline)
         # 6. shape and check
         result = self._result(key, doc, condensed, outputs)
+        if condensed.truncated:
+            self.metrics.input_truncated.inc()
+        self.metrics.reduce_rounds.observe(condensed.rounds)
         # 7. cache — a failed write costs a future hit, not this answer
         try:
             self.cache.put(key, result, aliases=(alias,))
@@ -309,6 +317,9 @@ class BriefingService:
                 known = {u.sentence for u in found}
                 found += [u for u in find_unsupported(text, shaped["long"])
                           if u.sentence not in known]
+            self.metrics.unsupported_sentences.labels(
+                kind, "dropped" if drop else "flagged"
+            ).inc(len(found))
             for item in found:
                 reported.append({**item.as_dict(), "briefing": kind, "dropped": drop})
                 if drop:

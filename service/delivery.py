@@ -306,10 +306,12 @@ def deliver(
     wait_s: float | None = None,
     interval_s: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
+    on_sent: Callable[[], None] | None = None,
 ) -> DeliveryOutcome:
     """Post the digest's messages once (see the module docstring for the steps).
 
-    ``plan`` is called only when no plan is recorded yet. A run that finds another holder
+    ``plan`` is called only when no plan is recorded yet; ``on_sent`` is called after each
+    message Slack accepted. A run that finds another holder
     waits up to ``wait_s`` (default: three lease lengths) for it, then raises
     :class:`DeliveryBusy`. Slack errors raise :class:`DeliveryFailed` after the ledger
     recorded how far it got.
@@ -362,6 +364,8 @@ def deliver(
                 if index > start and interval_s > 0:
                     sleep(interval_s)
                 webhook.send(payloads[index])
+                if on_sent is not None:
+                    on_sent()
                 if not ledger.mark_sent(key, owner, index + 1, lease_s):
                     raise DeliveryBusy(f"the delivery lock of {key} was taken over after "
                                        f"message {index + 1}")

@@ -36,6 +36,8 @@ from service.config import Settings
 from service.delivery import DeliveryKey, DeliveryLedger, deliver
 from service.errors import (
     BriefingError,
+    DeliveryBusy,
+    DeliveryFailed,
     InvalidDate,
     NotFound,
     Overloaded,
@@ -422,7 +424,12 @@ def make_webhook(settings: Settings) -> SlackWebhook | None:
 
 
 class DailyJob:
-    """Build a day's digest and deliver it to Slack exactly once."""
+    """Build a day's digest and deliver it to Slack exactly once.
+
+    ``on_delivery`` is told how each run ended (the delivery status, or ``busy``, ``failed``
+    or ``error`` when it raised); ``on_message`` is called for each message Slack accepted.
+    The server counts both in its metrics; the CLI passes neither.
+    """
 
     def __init__(
         self,
@@ -433,6 +440,8 @@ class DailyJob:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
+        on_delivery: Callable[[str], None] | None = None,
+        on_message: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -440,6 +449,8 @@ class DailyJob:
         self.ledger = ledger
         self.clock = clock
         self._sleep = sleep
+        self._on_delivery = on_delivery
+        self._on_message = on_message
 
     def _key(self, day: date) -> DeliveryKey | None:
         url = self.settings.slack_webhook_url
@@ -488,6 +499,27 @@ class DailyJob:
         A day that has not ended yet is built but not delivered unless ``force``. A delivered
         day is not rebuilt: the stored digest is returned and nothing is posted.
         """
+        try:
+            result = self._run(day, send=send, force=force)
+        except InvalidDate:  # a day that has not begun: a wrong request, not a run
+            raise
+        except DeliveryBusy:
+            self._report("busy")
+            raise
+        except DeliveryFailed:
+            self._report("failed")
+            raise
+        except Exception:
+            self._report("error")
+            raise
+        self._report(result["delivery"]["status"])
+        return result
+
+    def _report(self, status: str) -> None:
+        if self._on_delivery is not None:
+            self._on_delivery(status)
+
+    def _run(self, day: date, *, send: bool, force: bool) -> dict[str, Any]:
         now = self.clock()
         start, end = day_window(day, self.settings.zone)
         if start > now:
@@ -516,6 +548,7 @@ class DailyJob:
                 self.ledger, key, plan, webhook, force=force,
                 lease_s=self.settings.delivery_lease_s,
                 interval_s=self.settings.slack_message_interval_s, sleep=self._sleep,
+                on_sent=self._on_message,
             )
         digest = (built.get("digest")
                   or self.store.load_digest(day.isoformat(), self.settings.timezone)

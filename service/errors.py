@@ -28,6 +28,8 @@ Library errors are caught where they happen and re-raised as the most specific e
 
 from __future__ import annotations
 
+from typing import Literal
+
 
 class BriefingError(Exception):
     """Base of every error the service raises on purpose."""
@@ -101,9 +103,13 @@ class Overloaded(ClientError):
     status = 429
     code = "overloaded"
 
-    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+    def __init__(
+        self, message: str, *, retry_after_s: int = 1,
+        queue: Literal["admission", "batcher"] = "admission",
+    ) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.queue = queue  # which queue was full: a metrics label, never shown to clients
 
 
 class ServiceError(BriefingError):

@@ -1,6 +1,9 @@
 """Prometheus metrics, all prefixed ``briefing_``, in a registry owned by one app instance.
 
 A registry per app (not the global one) lets tests build many apps in one process.
+
+Labels are small closed sets (routes, statuses, queue names, briefing kinds): never a webhook
+URL, an API key or any article text.
 """
 
 from __future__ import annotations
@@ -9,9 +12,17 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
+# What a run of the daily job ended with: DailyJob.run's delivery statuses, and the errors it
+# raises (busy: another run holds the delivery lease; failed: Slack refused a message; error:
+# anything else, such as an unreadable ledger or a webhook on a host that is not allowed).
+DELIVERY_STATUSES = (
+    "delivered", "already_delivered", "failed", "busy", "day_not_over", "not_configured",
+    "not_requested", "error",
+)
+
 
 class Metrics:
-    """The service's counters and histograms."""
+    """The service's counters, gauges and histograms."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -38,6 +49,56 @@ class Metrics:
         self.engine_info = Gauge(
             "briefing_engine_info", "The engine that serves (1 = active)",
             ["engine", "model", "fallback"], registry=self.registry,
+        )
+        # -- load ---------------------------------------------------------------------------
+        self.inflight_briefings = Gauge(
+            "briefing_inflight_briefings",
+            "Briefing computations admitted and not finished (running or waiting for the "
+            "engine); identical concurrent requests share one",
+            registry=self.registry,
+        )
+        self.overloaded = Counter(
+            "briefing_overloaded",
+            "Requests answered 429 overloaded, by the queue that was full: admission "
+            "(briefings in progress) or batcher (prompts waiting for the micro-batcher)",
+            ["queue"], registry=self.registry,
+        )
+        self.overloaded.labels("admission")
+        self.batch_size = Histogram(
+            "briefing_batch_size", "Prompts per batch the micro-batcher ran (seq2seq engine)",
+            registry=self.registry, buckets=(1, 2, 4, 8, 16, 32),
+        )
+        # -- quality ------------------------------------------------------------------------
+        self.unsupported_sentences = Counter(
+            "briefing_unsupported_sentences",
+            "Briefing sentences with facts not found in the source, by briefing and action "
+            "(BRIEFING_UNSUPPORTED)",
+            ["briefing", "action"], registry=self.registry,
+        )
+        for kind in ("short", "long"):
+            for action in ("flagged", "dropped"):
+                self.unsupported_sentences.labels(kind, action)
+        self.input_truncated = Counter(
+            "briefing_input_truncated",
+            "Computed briefings whose input was cut (character limit or reduction limits)",
+            registry=self.registry,
+        )
+        self.reduce_rounds = Histogram(
+            "briefing_reduce_rounds", "Map-reduce rounds per computed (non-cached) briefing",
+            registry=self.registry, buckets=(0, 1, 2, 3, 4, 8),
+        )
+        # -- daily digest -------------------------------------------------------------------
+        self.digest_deliveries = Counter(
+            "briefing_digest_deliveries",
+            "Runs of the daily digest job in this server (scheduler and POST /v1/digests), "
+            "by delivery outcome",
+            ["status"], registry=self.registry,
+        )
+        for status in DELIVERY_STATUSES:
+            self.digest_deliveries.labels(status)
+        self.slack_messages = Counter(
+            "briefing_slack_messages", "Slack messages posted successfully",
+            registry=self.registry,
         )
 
     def render(self) -> bytes:

@@ -25,6 +25,7 @@ from service.config import Settings
 from service.delivery import DeliveryLedger
 from service.digest import Briefer, DailyJob, make_webhook, parse_day
 from service.errors import BriefingError, DeliveryBusy, DigestNotFound
+from service.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,16 @@ class DailyScheduler:
                  delivery.get("detail") or delivery.get("status", "done"))
 
 
+def _counting(metrics: Metrics | None) -> dict[str, Any]:
+    """DailyJob's ``on_delivery`` and ``on_message`` hooks, counting into ``metrics``."""
+    if metrics is None:
+        return {}
+    deliveries, messages = metrics.digest_deliveries, metrics.slack_messages
+
+    def on_delivery(status: str) -> None:
+        deliveries.labels(status).inc()
+
+    return {"on_delivery": on_delivery, "on_message": messages.inc}
 
 
 class DailyRuntime:
@@ -140,8 +151,14 @@ class DailyRuntime:
         self.scheduler = scheduler
 
     @classmethod
-    def open(cls, settings: Settings, service: Any, *, schedule: bool = True) -> DailyRuntime:
-        """Open the ledger, make the job over ``service`` and start the scheduler (if a cron)."""
+    def open(
+        cls, settings: Settings, service: Any, *, schedule: bool = True,
+        metrics: Metrics | None = None,
+    ) -> DailyRuntime:
+        """Open the ledger, make the job over ``service`` and start the scheduler (if a cron).
+
+        With ``metrics``, each run's outcome and each Slack message posted are counted.
+        """
         try:  # say at start, not at 07:00, that the webhook cannot be used
             webhook = make_webhook(settings)
             if webhook is not None:
@@ -149,7 +166,8 @@ class DailyRuntime:
         except BriefingError as exc:
             log.error("Slack delivery is off: %s", exc.message)
         ledger = DeliveryLedger(settings.store_path, timeout_s=settings.sqlite_timeout_s)
-        job = DailyJob(settings, service.store, Briefer.for_service(service), ledger)
+        job = DailyJob(settings, service.store, Briefer.for_service(service), ledger,
+                       **_counting(metrics))
         scheduler = None
         if schedule and settings.daily_cron:
             scheduler = DailyScheduler(settings, job)

@@ -21,6 +21,7 @@ from service.config import Settings
 from service.engines import GenerationRequest, select_engine
 from service.engines.base import Prepared
 from service.errors import Overloaded
+from service.metrics import Metrics
 from service.prompts import GenerationSettings, Prompt, load_prompts
 
 PROMPTS = load_prompts()
@@ -197,8 +198,43 @@ def test_a_full_queue_refuses_at_once_with_overloaded(engine: EchoEngine, make_b
         batcher.submit([GenerationRequest(t, SHORT) for t in ("q3", "q4")])  # all or none
     assert time.monotonic() - started < 0.5
     assert refused.value.status == 429 and refused.value.code == "overloaded"
+    assert refused.value.queue == "batcher"  # the metric's label: which queue was full
     assert batcher.submit([GenerationRequest("q3", SHORT)])  # exactly full is fine
     engine.gate.set()
+
+
+def test_on_batch_is_told_each_batch_size_and_feeds_the_histogram(
+    engine: EchoEngine, make_batcher
+) -> None:
+    metrics = Metrics()
+    sizes: list[int] = []
+
+    def observe(size: int) -> None:
+        sizes.append(size)
+        metrics.batch_size.observe(size)
+
+    batcher = make_batcher(max_batch_size=8, max_wait_ms=0, on_batch=observe)
+    _hold(engine, batcher)
+    futures = batcher.submit([GenerationRequest(t, SHORT) for t in ("q1", "q2", "q3")])
+    engine.gate.set()
+    assert [f.result(5) for f in futures] == ["<q1>", "<q2>", "<q3>"]
+    assert sizes == [1, 3] == [len(b) for b in engine.batches]
+    text = metrics.render().decode()
+    for line in ('briefing_batch_size_bucket{le="1.0"} 1.0',
+                 'briefing_batch_size_bucket{le="2.0"} 1.0',
+                 'briefing_batch_size_bucket{le="4.0"} 2.0',
+                 "briefing_batch_size_count 2.0", "briefing_batch_size_sum 4.0"):
+        assert line in text.splitlines()
+
+
+def test_a_failing_on_batch_observer_does_not_fail_the_batch(
+    engine: EchoEngine, make_batcher
+) -> None:
+    def broken(size: int) -> None:
+        raise RuntimeError("observer bug")
+
+    batcher = make_batcher(max_batch_size=8, max_wait_ms=0, on_batch=broken)
+    assert batcher.generate([GenerationRequest("fine", SHORT)]) == ["<fine>"]
 
 
 def test_a_map_step_larger_than_the_queue_runs_when_the_queue_is_empty(
@@ -282,3 +318,46 @@ def test_the_api_answers_429_when_the_generation_queue_is_full(
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "overloaded"
     assert response.headers["Retry-After"] == "2"
+
+
+def test_the_api_counts_batches_and_a_full_generation_queue_in_metrics(
+    make_settings: Callable[..., Settings], tiny_model_dir: Path, monkeypatch
+) -> None:
+    settings = make_settings(engine="seq2seq", model=str(tiny_model_dir), batch_max_queue=1,
+                             max_wait_ms=0)
+    with TestClient(create_app(settings)) as client:
+        batcher = client.app.state.service.engine.batcher  # type: ignore[attr-defined]
+        inner = batcher.engine
+        run, gate, entered = inner.run, threading.Event(), threading.Semaphore(0)
+
+        def gated(batch: Sequence[Prepared]) -> list[list[int]]:
+            entered.release()
+            assert gate.wait(30)
+            return run(batch)
+
+        monkeypatch.setattr(inner, "run", gated)
+        with ThreadPoolExecutor(2) as pool:
+            # The first briefing's prompt is being generated, the second's waits in the queue
+            # (the queue takes one prompt), so the third briefing's prompt is refused.
+            first = pool.submit(client.post, "/v1/briefings",
+                                json={"text": "Rain fell in Oslo on Monday morning."})
+            assert entered.acquire(timeout=10)
+            second = pool.submit(client.post, "/v1/briefings",
+                                 json={"text": "The council in Leeds approved a new library."})
+            deadline = time.monotonic() + 10
+            while not batcher._waiting and time.monotonic() < deadline:
+                time.sleep(0.01)
+            third = client.post("/v1/briefings", json={"text": "Snow closed roads in Graz."})
+            during = client.get("/metrics").text.splitlines()
+            gate.set()
+            assert first.result().status_code == 200 and second.result().status_code == 200
+        assert third.status_code == 429 and third.json()["error"]["code"] == "overloaded"
+        after = client.get("/metrics").text.splitlines()
+        sizes = list(batcher.batch_sizes)
+    assert 'briefing_overloaded_total{queue="batcher"} 1.0' in during
+    assert 'briefing_overloaded_total{queue="admission"} 0.0' in during
+    assert "briefing_inflight_briefings 2.0" in during
+    assert "briefing_inflight_briefings 0.0" in after
+    assert sum(sizes) == 4  # a long prompt, then a short one from it, per briefing
+    assert f"briefing_batch_size_count {float(len(sizes))}" in after
+    assert f"briefing_batch_size_sum {float(sum(sizes))}" in after

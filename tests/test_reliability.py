@@ -42,7 +42,7 @@ class GatedEngine(ExtractiveEngine):
 @pytest.fixture
 def engine(monkeypatch) -> GatedEngine:
     gated = GatedEngine()
-    monkeypatch.setattr(service.briefing, "select_engine", lambda s, p: EngineChoice(gated))
+    monkeypatch.setattr(service.briefing, "select_engine", lambda s, p, **_: EngineChoice(gated))
     return gated
 
 

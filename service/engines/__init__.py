@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from service.config import Settings
@@ -24,11 +25,14 @@ class EngineChoice:
     fallback_reason: str | None = None
 
 
-def select_engine(settings: Settings, prompts: PromptSet) -> EngineChoice:
+def select_engine(
+    settings: Settings, prompts: PromptSet, *, on_batch: Callable[[int], None] | None = None
+) -> EngineChoice:
     """seq2seq or extractive as configured; ``auto`` falls back to extractive and says why.
 
     The seq2seq engine is served through the micro-batcher (service/batcher.py): concurrent
-    requests share batches. Call ``close()`` on the engine, where it has one, at shutdown.
+    requests share batches, and ``on_batch`` is told each batch's size. Call ``close()`` on
+    the engine, where it has one, at shutdown.
     """
     extractive = ExtractiveEngine.for_limits(
         short_max_words=settings.short_max_words,
@@ -50,5 +54,6 @@ def select_engine(settings: Settings, prompts: PromptSet) -> EngineChoice:
     batcher = MicroBatcher(
         engine, max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_wait_ms,
         max_queue=settings.batch_max_queue, max_batch_tokens=settings.max_batch_tokens,
+        on_batch=on_batch,
     )
     return EngineChoice(BatchedEngine(engine, batcher))
