@@ -56,3 +56,19 @@ def seq2seq_client(seq2seq_settings: Settings) -> Iterator[TestClient]:
 def extractive_client(make_settings: Callable[..., Settings]) -> Iterator[TestClient]:
     with TestClient(create_app(make_settings(engine="extractive"))) as client:
         yield client
+
+
+@pytest.fixture
+def make_client(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., TestClient]]:
+    """Started apps (lifespan run) for settings overrides; all are shut down at the end."""
+    clients: list[TestClient] = []
+
+    def make(**overrides: Any) -> TestClient:
+        client = TestClient(create_app(make_settings(**overrides)))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 
 import service.briefing
-from service.api import create_app
-from service.config import Settings
 from service.digest import day_window
 from service.engines import EngineChoice, GenerationRequest
 from service.engines.extractive import ExtractiveEngine
@@ -38,20 +35,6 @@ def samples(client: TestClient) -> set[str]:
 def use_engine(monkeypatch: pytest.MonkeyPatch, engine: ExtractiveEngine) -> None:
     monkeypatch.setattr(service.briefing, "select_engine", lambda s, p, **_: EngineChoice(engine))
 
-
-@pytest.fixture
-def make_client(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., TestClient]]:
-    clients: list[TestClient] = []
-
-    def make(**overrides: Any) -> TestClient:
-        client = TestClient(create_app(make_settings(**overrides)))
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 # -- load ------------------------------------------------------------------------------------

@@ -5,15 +5,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from fastapi.testclient import TestClient
 
 import service.briefing
-from service.api import create_app
-from service.config import Settings
 from service.engines import EngineChoice, GenerationRequest
 from service.engines.extractive import ExtractiveEngine
 from service.store import ArticleStore
@@ -45,20 +42,6 @@ def engine(monkeypatch) -> GatedEngine:
     monkeypatch.setattr(service.briefing, "select_engine", lambda s, p, **_: EngineChoice(gated))
     return gated
 
-
-@pytest.fixture
-def make_client(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., TestClient]]:
-    clients: list[TestClient] = []
-
-    def make(**overrides) -> TestClient:
-        client = TestClient(create_app(make_settings(**overrides)))
-        client.__enter__()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
 
 
 def article(n: int) -> dict[str, str]:
