@@ -8,15 +8,21 @@ Run by hand: ``.venv/bin/python bench/sentences.py``.
 2. Glued sentences ("community.Dr Venter") in the XSum articles of ``summ_refs_news.jsonl``:
    candidates, how many were cut and which were left whole, and how many adjacent output
    sentences had no space between them in the source, for pysbd and ``split_sentences``.
-3. Throughput in MB/s on about 1 MB of text made by concatenating the eval articles.
+3. Agreement of ``split_sentences`` with itself as it was before its fast path
+   (``sentences.as_before()``: unmodified pysbd asked about every piece whole): the share of
+   the articles' paragraphs split into the same sentences, and the ones that differ.
+4. Throughput in MB/s on about 1 MB of text made by concatenating the eval articles, now and
+   as before, medians of interleaved runs.
 
 Reads ``/work/shared/eval`` (or ``$BRIEFING_EVAL_DIR``) at run time and copies nothing from it.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -138,7 +144,35 @@ def bench_glued(rows: list[dict]) -> None:
         print(f"  {label:16s} {sentences:6d} sentences, {pairs:5d} boundaries at glued points")
 
 
-def bench_speed(rows: list[dict]) -> None:
+def bench_agreement(rows: list[dict]) -> None:
+    paragraphs = [p for row in rows for p in row["article"].splitlines() if p.strip()]
+    now = [splitter.split_sentences(p) for p in paragraphs]
+    with splitter.as_before():
+        before = [splitter.split_sentences(p) for p in paragraphs]
+    differ = [(p, a, b) for p, a, b in zip(paragraphs, now, before, strict=True) if a != b]
+    same = len(paragraphs) - len(differ)
+    print(f"\n== Agreement with the splitter before its fast path ({len(rows)} articles)")
+    print(f"  paragraphs split into the same sentences: {same}/{len(paragraphs)} = "
+          f"{same / len(paragraphs):.4f}; sentences now {sum(map(len, now))}, before "
+          f"{sum(map(len, before))}")
+    for paragraph, a, b in differ[:10]:
+        print(f"  differs: {paragraph[:100]!r}...")
+        for line in difflib.unified_diff(b, a, "before", "now", lineterm="", n=0):
+            if not line.startswith("@@"):
+                print(f"      {line[:160]}")
+
+
+def _median_seconds(split: Splitter, text: str, runs: int) -> tuple[float, int]:
+    times, count = [], 0
+    for _ in range(runs):
+        splitter._pysbd_spans.cache_clear()  # no help from an earlier run
+        started = time.perf_counter()
+        count = len(split(text))
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), count
+
+
+def bench_speed(rows: list[dict], runs: int = 3) -> None:
     pieces: list[str] = []
     size = 0
     while size < TARGET_BYTES:
@@ -149,11 +183,17 @@ def bench_speed(rows: list[dict]) -> None:
                 break
     text = "\n\n".join(pieces)
     megabytes = len(text.encode()) / 1e6
-    print(f"\n== Throughput on {megabytes:.2f} MB ({len(pieces)} eval articles, blank-line joined)")
-    started = time.perf_counter()
-    out = splitter.split_sentences(text)
-    ours = time.perf_counter() - started
-    print(f"  split_sentences: {ours:6.2f} s = {megabytes / ours:.3f} MB/s, {len(out)} sentences")
+    print(f"\n== Throughput on {megabytes:.2f} MB ({len(pieces)} eval articles, blank-line "
+          f"joined; medians of {runs} interleaved runs)")
+    ours, before = [], []
+    for _ in range(runs):
+        ours.append(_median_seconds(splitter.split_sentences, text, 1))
+        with splitter.as_before():
+            before.append(_median_seconds(splitter.split_sentences, text, 1))
+    for label, results in [("split_sentences", ours), ("as before its fast path", before)]:
+        seconds = statistics.median(s for s, _ in results)
+        print(f"  {label:24s} {seconds:6.2f} s = {megabytes / seconds:.3f} MB/s, "
+              f"{results[0][1]} sentences")
     pysbd_split = plain_pysbd()
     started = time.perf_counter()
     count = sum(len(pysbd_split(article)) for article in pieces)
@@ -177,6 +217,7 @@ def main() -> int:
     bench_rules(root)
     rows = read_jsonl(root / ARTICLES)
     bench_glued(rows)
+    bench_agreement(rows)
     bench_speed(rows)
     return 0
 

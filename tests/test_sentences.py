@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pysbd.lang.english import English
+from pysbd.processor import Processor
 
+from service.preprocess import sentences
 from service.preprocess.sentences import split_sentences
 
 
@@ -245,3 +249,166 @@ def test_never_raises_and_never_invents_text(text: str) -> None:
         assert _squash(sentence) in squashed
     # nothing lost either: in order, the sentences hold all of the text but its whitespace
     assert "".join("".join(s.split()) for s in out) == "".join(text.split())
+
+
+# -- the fast path: pysbd is asked only about the parts where its rules have work to do --
+
+
+def _pysbd_whole(text: str) -> list[str]:
+    """``split_sentences`` as before the fast path: unmodified pysbd on every piece whole."""
+    with sentences.as_before():
+        return split_sentences(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        # plain sentences: cut, and pysbd is not asked
+        (
+            "The council met on Monday. It agreed a budget! Was anyone against? Nobody.",
+            [
+                ("The council met on Monday.", True),
+                ("It agreed a budget!", True),
+                ("Was anyone against?", True),
+                ("Nobody.", True),
+            ],
+        ),
+        # stops inside numbers and addresses end nothing
+        (
+            "Shares rose 3.5% to 120p. Traders at example.com cheered.",
+            [("Shares rose 3.5% to 120p.", True), ("Traders at example.com cheered.", True)],
+        ),
+        # no cut after an abbreviation; the part with one goes to pysbd
+        (
+            "Gov. Brown spoke first. Then he left.",
+            [("Gov. Brown spoke first.", False), ("Then he left.", True)],
+        ),
+        # no cut inside a quotation that pysbd protects; a cut after its closing quote
+        (
+            "He said 'Go home. Now.' and left. Then it rained.",
+            [("He said 'Go home. Now.' and left.", False), ("Then it rained.", True)],
+        ),
+        (
+            'She said: "We won. It is over." Then she left.',
+            [('She said: "We won. It is over."', False), ("Then she left.", True)],
+        ),
+        # a quotation pysbd takes as a sentence of its own is no plain part
+        ('"Go home" Smith said.', [('"Go home" Smith said.', False)]),
+    ],
+)
+def test_fast_path_parts(text: str, parts: list[tuple[str, bool]]) -> None:
+    plan = sentences._plan(text)
+    assert plan is not None
+    assert [(text[p.start : p.end], p.plain) for p in plan.pieces] == parts
+    assert split_sentences(text) == _pysbd_whole(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Choose a. the red one or b. the blue one. Then pay.",  # pysbd makes a list of these
+        'He said "yes" (quietly) "or no." Then he left.',  # parentheses between quotes
+        "It was the first.5 Then came the second.",  # a numbered reference
+        "Text with pysbd's own ∯ placeholder. Then more.",
+    ],
+)
+def test_fast_path_leaves_whole_text_to_pysbd(text: str) -> None:
+    assert sentences._plan(text) is None
+    assert split_sentences(text) == _pysbd_whole(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # found by fuzzing the fast path against pysbd on the whole text
+        "a) x@y.orgi.e.he home.",  # "x.y.z": pysbd hides the first stop, not the second
+        "'Was – said ?3.5 2 we a 1 50p?' Jones's 10 we al-Shabab!",  # quotation at the start
+        "1 50p Jones's home the I it! \u00a0\"ii a Smith I'm I\" I'm London -- a left",  # no stop
+        "London don't? '50p i was players' Jones's Smith al-Shabab Dr – a a I 10.'",  # same
+    ],
+)
+def test_fast_path_regressions(text: str) -> None:
+    assert split_sentences(text) == _pysbd_whole(text)
+
+
+def test_plain_sentences_never_reach_pysbd(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(piece: str) -> tuple[tuple[int, int], ...]:
+        raise AssertionError(f"pysbd asked about {piece!r}")
+
+    monkeypatch.setattr(sentences, "_pysbd_spans", fail)
+    text = 'The council met on Monday. It agreed a budget of £3.5m. "We are pleased," he said.'
+    assert split_sentences(text) == [
+        "The council met on Monday.",
+        "It agreed a budget of £3.5m.",
+        '"We are pleased," he said.',
+    ]
+
+
+_WORDS = [
+    "the", "man", "said", "it", "was", "over", "we", "left", "Smith", "I", "I'm", "it's",
+    "players'", "50p", "2014", "3.5", "U.S.", "Mr.", "Dr", "No.", "e.g.", "a.m.", "p.m.",
+    "(pictured)", "(AFP)", "[sic]", "--", "–", "build-up", "a", "b", "i", "ii", "1", "2", "10",
+    "Yahoo!", "example.com", "J.K.", "x.y.z", "'Tis",
+]  # fmt: skip
+_PAIRS = [
+    ('"', '"'), ("'", "'"), ("“", "”"), ("‘", "’"), ("(", ")"), ("[", "]"), ("«", "»"),
+    ("--", "--"), ("", ""), ("", ""), ("", ""),
+]  # fmt: skip
+
+
+@st.composite
+def _news_like(draw: st.DrawFn) -> str:
+    """Sentences of words that pysbd has rules for, in and out of quotes and brackets."""
+    text = ""
+    for _ in range(draw(st.integers(1, 6))):
+        words = draw(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=8))
+        if draw(st.booleans()):
+            words[0] = words[0].capitalize()
+        stop = draw(st.sampled_from([".", ".", "!", "?", "", "...", "?!", ".'", '."', "?'"]))
+        opener, closer = draw(st.sampled_from(_PAIRS))
+        space = draw(st.sampled_from([" ", " ", " ", "  ", "", "\u00a0"]))
+        text += opener + " ".join(words) + stop + closer + space
+    return text
+
+
+@settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(st.one_of(_news_like(), _TEXTS))
+def test_fast_path_splits_as_pysbd_on_the_whole_text(text: str) -> None:
+    assert split_sentences(text) == _pysbd_whole(text)
+
+
+@settings(
+    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(st.one_of(_news_like(), _TEXTS))
+def test_faster_pysbd_rules_give_pysbd_output(text: str) -> None:
+    ours = sentences._Processor(text, sentences._English).process()
+    assert ours == Processor(text, English).process()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Call {dr} Smith. He is in.",  # pysbd's look-up of the next letter finds something
+        "The ſt. Louis team. Kelvin scale no. 5 is K. Then no. 6.",  # IGNORECASE folds
+        "Mr. Smith and MR. JONES met Mr. Brown. no. 5 and No. 6 and NO. 7 are left.",
+        "a. First b. Second c. Third",
+        "1. One 2. Two 3. Three",
+        "He met e.g. Dr. Who at 5 a.m. in the U.S. Then he left.",
+    ],
+)
+def test_faster_pysbd_rules_golden(text: str) -> None:
+    ours = sentences._Processor(text, sentences._English).process()
+    assert ours == Processor(text, English).process()
+
+
+def test_regex_case_folds_and_whitespace_match_str() -> None:
+    # _English finds abbreviations with str.lower/str.isspace where re.IGNORECASE and \s
+    # would give the same: these are the only characters where they would not.
+    letters = re.compile("[a-z]", re.IGNORECASE)
+    chars = [chr(c) for c in range(0x80, 0x110000)]
+    assert {c for c in chars if letters.fullmatch(c)} == set(sentences._FOLDS_TO_ASCII)
+    space = re.compile(r"\s")
+    assert all((space.fullmatch(c) is not None) == c.isspace() for c in chars)
