@@ -558,8 +558,8 @@ def _minhash_comparison(same: list[tuple[str, str]], distinct: list[tuple[str, s
     for a, b in pairs:
         sa, sb = shingles(paragraph_key(a)), shingles(paragraph_key(b))
         ma, mb = MinHash(num_perm=128, seed=1), MinHash(num_perm=128, seed=1)
-        ma.update_batch([" ".join(x).encode() for x in sa])
-        mb.update_batch([" ".join(x).encode() for x in sb])
+        ma.update_batch([x.encode() for x in sa])
+        mb.update_batch([x.encode() for x in sb])
         est = ma.jaccard(mb)
         # |A ∩ B| = J (|A| + |B|) / (1 + J): the containment MinHash implies.
         est_in = est * (len(sa) + len(sb)) / ((1 + est) * len(sb))

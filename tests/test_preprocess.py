@@ -294,8 +294,9 @@ def test_paragraph_key_ignores_case_punctuation_and_spacing() -> None:
 
 
 def test_shingles_and_jaccard() -> None:
-    assert shingles("a b c") == frozenset({("a", "b"), ("b", "c")})
-    assert shingles("a") == frozenset({("a",)})
+    assert shingles("a b c") == frozenset({"a b", "b c"})
+    assert shingles("a b c d", 3) == frozenset({"a b c", "b c d"})
+    assert shingles("a") == frozenset({"a"})
     assert shingles("") == frozenset()
     assert jaccard(shingles("a b c d"), shingles("a b c d")) == 1.0
     assert jaccard(shingles("a b c d"), shingles("a b c e")) == pytest.approx(2 / 4)
