@@ -22,7 +22,8 @@ Figures (targets from issue 3):
    Jaccard vs a datasketch MinHash estimate (why dedup computes Jaccard exactly);
 4. HTML: generated pages through trafilatura, sentences kept and furniture removed;
 5. throughput of ``preprocess`` on about 1 MB of dirty text, with the time spent in
-   ``split_sentences`` (pysbd) and in repair (ftfy) shown apart.
+   ``split_sentences`` (pysbd) and in repair (ftfy) shown apart; medians of interleaved runs,
+   now and with sentences split as before the fast path (``sentences.as_before()``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import service.preprocess as pp  # noqa: E402
-from service.preprocess import Document, normalize, preprocess, split_sentences  # noqa: E402
+from service.preprocess import (  # noqa: E402
+    Document,
+    normalize,
+    preprocess,
+    sentences,
+    split_sentences,
+)
 from service.preprocess.boilerplate import boilerplate_rule, glued_furniture  # noqa: E402
 from service.preprocess.dedup import (  # noqa: E402
     NEAR_THRESHOLD,
@@ -663,32 +670,43 @@ class _Timer:
         return timed
 
 
+def _timed_run(text: str) -> tuple[float, float, float, Document]:
+    """One run of ``preprocess``: total seconds, seconds in split_sentences and in repair."""
+    splitting, repairing = _Timer(), _Timer()
+    original_split, original_repair = pp.split_sentences, pp.repair
+    sentences._pysbd_spans.cache_clear()  # nothing left from an earlier run
+    try:
+        pp.split_sentences = splitting.wrap(original_split)
+        pp.repair = repairing.wrap(original_repair)
+        started = time.perf_counter()
+        doc = preprocess(text)
+        total = time.perf_counter() - started
+    finally:
+        pp.split_sentences, pp.repair = original_split, original_repair
+    return total, splitting.seconds, repairing.seconds, doc
+
+
 def section_throughput(rows: list[dict], repeats: int) -> None:
     text = _dirty_megabyte(rows)
     mb = len(text.encode()) / 1e6
     preprocess(text[:20_000])  # warm up: regex compilation, imports
-    splitting, repairing = _Timer(), _Timer()
-    original_split, original_repair = pp.split_sentences, pp.repair
-    times = []
-    try:
-        pp.split_sentences = splitting.wrap(original_split)
-        pp.repair = repairing.wrap(original_repair)
-        for _ in range(repeats):
-            started = time.perf_counter()
-            doc = preprocess(text)
-            times.append(time.perf_counter() - started)
-    finally:
-        pp.split_sentences, pp.repair = original_split, original_repair
-    best = min(times)
-    split_s = splitting.seconds / repeats
-    repair_s = repairing.seconds / repeats
+    now, before = [], []
+    for _ in range(repeats):  # interleaved, so that both see the same machine
+        now.append(_timed_run(text))
+        with sentences.as_before():
+            before.append(_timed_run(text))
+    doc = now[0][3]
+    assert before[0][3].text == doc.text, "splitting as before changed the output"
     print(f"\n## 5. Throughput ({mb:.2f} MB of dirty text, {doc.stats.paragraphs_in} "
-          f"paragraphs in, {doc.stats.paragraphs_out} out, best of {repeats})\n")
-    print(f"- preprocess: {best:.2f} s, {mb / best:.2f} MB/s")
-    print(f"- of which split_sentences (pysbd): {split_s:.2f} s; repair (ftfy …): "
-          f"{repair_s:.2f} s; everything else (paragraphs, boilerplate, dedup): "
-          f"{best - split_s - repair_s:.2f} s")
-    print(f"- without sentence splitting: {mb / max(best - split_s, 1e-9):.2f} MB/s")
+          f"paragraphs in, {doc.stats.paragraphs_out} out, medians of {repeats} interleaved "
+          "runs)\n")
+    print("| splitting | preprocess | MB/s | split_sentences | repair (ftfy …) | everything "
+          "else |")
+    print("|---|---|---|---|---|---|")
+    for label, runs in [("now", now), ("as before (pysbd on every piece)", before)]:
+        total, split_s, repair_s = (statistics.median(r[i] for r in runs) for i in range(3))
+        print(f"| {label} | {total:.2f} s | {mb / total:.2f} | {split_s:.2f} s | "
+              f"{repair_s:.2f} s | {total - split_s - repair_s:.2f} s |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -696,10 +714,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=None, help="use the first N only")
     parser.add_argument("--quick", action="store_true", help="skip the sweep and use 100 "
                         "articles")
-    parser.add_argument("--repeats", type=int, default=3, help="throughput runs")
+    parser.add_argument("--repeats", type=int, default=5, help="throughput runs")
+    parser.add_argument("--throughput", action="store_true", help="only section 5")
     args = parser.parse_args(argv)
     rows = read_articles(100 if args.quick and not args.articles else args.articles)
     print(f"# preprocess bench: {len(rows)} articles from {eval_dir() / ARTICLES}")
+    if args.throughput:
+        section_throughput(read_articles(None), args.repeats)
+        return 0
     with memoized_splitter():
         section_quality(rows)
         if not args.quick:

@@ -315,10 +315,9 @@ _PLACEHOLDERS = frozenset("∯∮ȸȹ☉☈☇☄ᓴᓷᓰᓱᓳᓸ⎋✂⌬♨�
 # A cut candidate: a stop at the end of a word (no stops in it but between digits, "£3.5m"),
 # maybe one closing quote, whitespace, then a capital or an opening quote (the word is
 # checked by _cuts_here).
-_CUT = re.compile(
-    r"(?<!\S)(?P<word>(?:[^\s.!?。．！？]|(?<=\d)\.(?=\d))+)(?P<stop>[.!?])(?P<quote>[\"'”]?)"
-    r"(?=(?P<space>\s+)(?P<next>[A-Z\"“'‘]))"
-)
+_CUT = re.compile(r"(?P<stop>[.!?])(?P<quote>[\"'”]?)(?=(?P<space>\s+)(?P<next>[A-Z\"“'‘]))")
+_WORD = re.compile(r"(?:[^\s.!?。．！？]|(?<=\d)\.(?=\d))+")
+_MAX_WORD = 64  # longer words are no prose: no cut
 _OPENING = "\"'“‘(["
 # pysbd's rules that reach across the whole text: a piece where one matches goes whole.
 # Each with a string every match holds ("(") or a quick regex every match matches.
@@ -347,6 +346,9 @@ _LIST_ITEMS = [
         (r"\d\)\s", ListItemReplacer.NUMBERED_LIST_PARENS_REGEX, None),
     ]
 ]
+# Every item of any kind, with a space put in front of the text: where this matches (fast:
+# a match starts with one of a few characters).
+_ANY_LIST_HINT = re.compile(r"[\s(\-⁃](?:[a-z]{1,5}|\d{1,2})[.)]|\d\)\s")
 # Pairs inside which pysbd hides sentence punctuation (BetweenPunctuation, in its order),
 # each with a string it needs and whether it also hides the apostrophes inside.
 _BETWEEN = [
@@ -401,7 +403,7 @@ def _plan(text: str) -> _Plan | None:
     start = 0
     for m in _CUT.finditer(text):
         cut = m.end()
-        if inside[cut] or not _cuts_here(m, span_ends):
+        if inside[cut] or not _cuts_here(text, m, span_ends):
             continue
         pieces.append(_Piece(start, cut, _is_plain(view, start, cut), not m["quote"]))
         start = cut + len(m["space"])
@@ -409,7 +411,7 @@ def _plan(text: str) -> _Plan | None:
     return _Plan(pieces, lists)
 
 
-def _cuts_here(m: re.Match[str], span_ends: set[int]) -> bool:
+def _cuts_here(text: str, m: re.Match[str], span_ends: set[int]) -> bool:
     """Whether pysbd ends a sentence at this candidate whatever comes before or after it.
 
     The stop must be one that no rule of pysbd's hides: not after an abbreviation ("Gov.",
@@ -418,7 +420,14 @@ def _cuts_here(m: re.Match[str], span_ends: set[int]) -> bool:
     only when the quotation hid the stop, or for "!" and "?", and then only before one space
     and a capital (its QUOTATION_AT_END_OF_SENTENCE rule).
     """
-    word, stop = m["word"], m["stop"]
+    stop = m["stop"]
+    at = m.start()
+    left = text[max(0, at - _MAX_WORD) : at]
+    if not left or left[-1].isspace():
+        return False
+    word = left.split()[-1]
+    if len(word) == _MAX_WORD or not _WORD.fullmatch(word):
+        return False
     last = word[-1]
     if last.isalpha():
         # pysbd looks for abbreviations and single letters after a space: "50p." or
@@ -427,7 +436,7 @@ def _cuts_here(m: re.Match[str], span_ends: set[int]) -> bool:
         if len(core) < 2 or core.lower() in _ABBREVIATIONS:
             return False
     elif last.isdigit():
-        if not last.isascii() or m.start() == 0:
+        if not last.isascii() or at == len(word):  # "1. " at the start is a list item
             return False
     elif last not in _CLOSING and last != "%":
         return False
@@ -442,6 +451,10 @@ def _cuts_here(m: re.Match[str], span_ends: set[int]) -> bool:
 
 def _has_list_items(text: str) -> bool:
     """Whether ``text`` holds two list items of a kind (which pysbd may make a list of)."""
+    spaced = " " + text  # so that an item at the start has a space before it too
+    first = _ANY_LIST_HINT.search(spaced)
+    if first is None or _ANY_LIST_HINT.search(spaced, first.start() + 1) is None:
+        return False  # not two places where an item of any kind could be
     for hint, regex, kinds in _LIST_ITEMS:
         if len(hint.findall(text)) < 2:
             continue  # pysbd's (slow) regex cannot find two either
@@ -537,7 +550,7 @@ def _planned_spans(text: str, planned: _Plan) -> list[tuple[int, int]] | None:
             groups[-1][1] = i
         else:
             groups.append([i, i])
-    skips = _skips_single_quotes(text)
+    skips = None  # _skips_single_quotes(text), when a run needs it
     lists = planned.lists
 
     def run_text(group: list[int]) -> tuple[int, str]:
@@ -549,6 +562,9 @@ def _planned_spans(text: str, planned: _Plan) -> list[tuple[int, int]] | None:
         # pysbd's whole-text conditions: text where its first rules left no stop is
         # returned as it is (its sentence regex never sees it; ``text`` has a stop that
         # stays at each cut without a quote), single quotes skipped, list items made a list
+        nonlocal skips
+        if skips is None:
+            skips = _skips_single_quotes(text)
         run = run_text(group)[1]
         return (
             any(plan[i].stop for i in range(group[0], group[1] + 1))
