@@ -283,15 +283,18 @@ def _pysbd_whole(text: str) -> list[str]:
             "Gov. Brown spoke first. Then he left.",
             [("Gov. Brown spoke first.", False), ("Then he left.", True)],
         ),
-        # no cut inside a quotation that pysbd protects; a cut after its closing quote
+        # no cut inside a quotation where pysbd hides the stops, and no need to ask it; a
+        # cut after the closing quote
         (
             "He said 'Go home. Now.' and left. Then it rained.",
-            [("He said 'Go home. Now.' and left.", False), ("Then it rained.", True)],
+            [("He said 'Go home. Now.' and left.", True), ("Then it rained.", True)],
         ),
         (
             'She said: "We won. It is over." Then she left.',
-            [('She said: "We won. It is over."', False), ("Then she left.", True)],
+            [('She said: "We won. It is over."', True), ("Then she left.", True)],
         ),
+        # a quote at the very start is no pair for pysbd (it wants a space before it)
+        ("'Go home. Now.' He left.", [("'Go home. Now.' He left.", False)]),
         # a quotation pysbd takes as a sentence of its own is no plain part
         ('"Go home" Smith said.', [('"Go home" Smith said.', False)]),
     ],

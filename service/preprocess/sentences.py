@@ -398,16 +398,17 @@ def _plan(text: str) -> _Plan | None:
     lists = _has_list_items(text)
     if not _separable(text, lists):
         return None
-    inside, span_ends, view = _pairs(text)
+    pairs = _pairs(text)
+    inside, span_ends = pairs.inside, pairs.ends
     pieces: list[_Piece] = []
     start = 0
     for m in _CUT.finditer(text):
         cut = m.end()
         if inside[cut] or not _cuts_here(text, m, span_ends):
             continue
-        pieces.append(_Piece(start, cut, _is_plain(view, start, cut), not m["quote"]))
+        pieces.append(_Piece(start, cut, _is_plain(pairs, start, cut), not m["quote"]))
         start = cut + len(m["space"])
-    pieces.append(_Piece(start, len(text), _is_plain(view, start, len(text))))
+    pieces.append(_Piece(start, len(text), _is_plain(pairs, start, len(text))))
     return _Plan(pieces, lists)
 
 
@@ -484,19 +485,30 @@ def _separable(text: str, lists: bool) -> bool:
     return not (lists and _makes_list(text))
 
 
-def _pairs(text: str) -> tuple[bytearray, set[int], str]:
-    """Where a cut is impossible (inside a pair that pysbd protects, or a quotation its
-    sentence regex takes whole), where protected pairs end, and the text as pysbd's
-    sentence regex sees it (apostrophes inside protected pairs hidden)."""
+class _Pairs(NamedTuple):
+    inside: bytearray  # 1: no cut here (inside a protected pair or a quotation pysbd takes)
+    protected: bytearray  # 1: inside a pair where pysbd hides the stops
+    ends: set[int]  # where protected pairs end
+    view: str  # the text as pysbd's sentence regex sees it (some apostrophes hidden)
+
+
+def _pairs(text: str) -> _Pairs:
+    """The pairs of quotes and brackets in ``text`` that pysbd gives a meaning."""
     inside = bytearray(len(text) + 1)
+    protected = bytearray(len(text) + 1)
     ends: set[int] = set()
     hidden: list[tuple[int, int]] = []  # pairs whose apostrophes pysbd hides
+    skips = None
     for regex, needs, hides in _BETWEEN:
         if needs not in text:
             continue
+        if not hides and skips is None:  # single quotes: pysbd may leave them alone
+            skips = _skips_single_quotes(text)
         for m in regex.finditer(text):
             a, b = m.span()
             inside[a + 1 : b] = b"\x01" * (b - a - 1)
+            if hides or not skips:
+                protected[a + 1 : b] = b"\x01" * (b - a - 1)
             ends.add(b)
             if hides:
                 hidden.append((a, b))
@@ -508,7 +520,6 @@ def _pairs(text: str) -> tuple[bytearray, set[int], str]:
                 if chars[i] == "'":
                     chars[i] = "\x00"
         view = "".join(chars)
-    protected = bytes(inside)
     for opener in _QUOTATION_OPENER.finditer(view):
         i = opener.start()
         m = _QUOTATION.match(view, i)
@@ -519,18 +530,24 @@ def _pairs(text: str) -> tuple[bytearray, set[int], str]:
             # at a stop inside that nothing else protects. No cut there, then.
             if any(not protected[s.start()] for s in _STOP.finditer(view, i + 1, m.end() - 1)):
                 inside[m.end()] = 1
-    return inside, ends, view
+    return _Pairs(inside, protected, ends, view)
 
 
-def _is_plain(view: str, start: int, end: int) -> bool:
-    """Whether pysbd keeps ``view[start:end]`` (between two cuts) as one sentence."""
+def _is_plain(pairs: _Pairs, start: int, end: int) -> bool:
+    """Whether pysbd keeps ``text[start:end]`` (between two cuts) as one sentence: no stop
+    in it but its last, a stop pysbd never ends a sentence at ("3.5") or one it hides
+    inside quotes or brackets (then restores, and only cuts after a quote followed by a
+    space and a capital)."""
+    view = pairs.view
     text = view[start:end]
-    body = text.rstrip(_CLOSING)
-    if body and body[-1] in _PUNCTUATIONS:
-        body = body[:-1]
-    if "." in body:
-        body = _INERT_STOP.sub("", body)
-    if not _PUNCTUATIONS.isdisjoint(body) or _QUOTE_AT_END.search(text):
+    body_end = start + len(text.rstrip(_CLOSING))
+    if body_end > start and view[body_end - 1] in _PUNCTUATIONS:
+        body_end -= 1
+    for stop in _STOP.finditer(view, start, body_end):
+        at = stop.start()
+        if not pairs.protected[at] and not (view[at] == "." and _INERT_STOP.match(view, at)):
+            return False
+    if _QUOTE_AT_END.search(text):
         return False
     # a quotation at its start that pysbd's sentence regex would take as a sentence
     return not (text[0] in _QUOTATION_OPENERS and _QUOTATION.match(view, start, end))
