@@ -340,7 +340,7 @@ _LIST_ITEMS = [
     for hint, regex, kinds in [
         (r"(?<!\S)[a-z]\.", ListItemReplacer.ALPHABETICAL_LIST_WITH_PERIODS,
          ListItemReplacer.LATIN_NUMERALS + ListItemReplacer.ROMAN_NUMERALS),
-        (r"(?<![^\s(])[a-z]{1,5}\)", ListItemReplacer.ALPHABETICAL_LIST_WITH_PARENS,
+        (r"(?<![^\s(])(?:[a-z]|[ivx]{2,5})\)", ListItemReplacer.ALPHABETICAL_LIST_WITH_PARENS,
          ListItemReplacer.LATIN_NUMERALS + ListItemReplacer.ROMAN_NUMERALS),
         (r"(?<![^\s\-⁃])\d{1,2}\.[\s)]", ListItemReplacer.NUMBERED_LIST_REGEX_1, None),
         (r"\d\)\s", ListItemReplacer.NUMBERED_LIST_PARENS_REGEX, None),
@@ -348,7 +348,7 @@ _LIST_ITEMS = [
 ]
 # Every item of any kind, with a space put in front of the text: where this matches (fast:
 # a match starts with one of a few characters).
-_ANY_LIST_HINT = re.compile(r"[\s(\-⁃](?:[a-z]{1,5}|\d{1,2})[.)]|\d\)\s")
+_ANY_LIST_HINT = re.compile(r"[\s(\-⁃](?:[a-z]|[ivx]{2,5}|\d{1,2})[.)]|\d\)\s")
 # Pairs inside which pysbd hides sentence punctuation (BetweenPunctuation, in its order),
 # each with a string it needs and whether it also hides the apostrophes inside.
 _BETWEEN = [
@@ -516,9 +516,10 @@ def _pairs(text: str) -> _Pairs:
     if hidden and "'" in text:
         chars = list(text)
         for a, b in hidden:
-            for i in range(a, b):
-                if chars[i] == "'":
-                    chars[i] = "\x00"
+            at = text.find("'", a, b)
+            while at >= 0:
+                chars[at] = "\x00"
+                at = text.find("'", at + 1, b)
         view = "".join(chars)
     for opener in _QUOTATION_OPENER.finditer(view):
         i = opener.start()
