@@ -46,7 +46,7 @@ from service.errors import (
 )
 from service.fingerprint import FINGERPRINT_VERSION, NUM_PERM, Fingerprint, similarity_matrix
 from service.lengths import fit_length
-from service.preprocess import preprocess
+from service.preprocess import preprocess, split_sentences
 from service.slack import (
     DigestMessageInput,
     DigestStory,
@@ -329,6 +329,7 @@ def _story(group: list[StoredArticle], briefer: Briefer, settings: Settings) -> 
     url = lead_article.article.url or next((a.article.url for a in group if a.article.url), None)
     return {
         "title": title,
+        "title_from": "article" if lead_article.article.title else "text",
         "briefing": briefing,
         "briefing_from": how,
         "briefing_id": briefing_id,
@@ -393,12 +394,23 @@ def heading(digest: dict[str, Any]) -> str:
     return f"Daily briefing — {day:%a} {day.isoformat()}"
 
 
+def _presented(story: dict[str, Any]) -> DigestStory:
+    """A story as Slack shows it. Without a title of its own, the briefing's first sentence
+    is the (bold) title and the rest the text: the stand-in title is usually that sentence
+    cut short, and it would otherwise be read twice."""
+    title, briefing = story["title"], story["briefing"]
+    if story.get("title_from") == "text":
+        sentences = split_sentences(briefing)
+        if sentences:
+            title, briefing = sentences[0], " ".join(sentences[1:])
+    return DigestStory(title, briefing, story["sources"], story["url"])
+
+
 def message_input(digest: dict[str, Any]) -> DigestMessageInput:
     """The digest as the Slack planner's input."""
     return DigestMessageInput(
         heading=heading(digest),
-        stories=[DigestStory(s["title"], s["briefing"], s["sources"], s["url"])
-                 for s in digest["stories"]],
+        stories=[_presented(s) for s in digest["stories"]],
         overview=digest.get("overview"),
     )
 

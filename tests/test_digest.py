@@ -27,6 +27,7 @@ from service.digest import (
 )
 from service.errors import EngineError, InvalidDate
 from service.fingerprint import FINGERPRINT_VERSION, Fingerprint, fingerprint
+from service.preprocess import split_sentences
 from service.slack import plan_messages
 from service.store import Article, ArticleStore
 from tests.digest_support import BATTERY, FERRY_A, FERRY_B, LIBRARY, MATCH
@@ -265,3 +266,21 @@ def test_cap_overview_and_slack_rendering(service: BriefingService) -> None:
     header = payload["blocks"][0]["text"]["text"]
     assert header == "Daily briefing — Fri 2026-11-27"
     assert "_2 sources_" in payload["blocks"][3]["text"]["text"]
+
+
+def test_a_story_without_a_title_leads_with_its_first_sentence_once(
+    service: BriefingService,
+) -> None:
+    add(service.store, MATCH, 10)  # no title
+    add(service.store, LIBRARY, 9, title="Council approves library budget")
+    digest = digest_of(service)
+    untitled, titled = digest["stories"]
+    assert untitled["title_from"] == "text" and titled["title_from"] == "article"
+    (payload,) = plan_messages(message_input(digest))
+    sections = [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section"]
+    first = split_sentences(untitled["briefing"])[0]
+    head, _, body = sections[0].partition("\n")
+    assert head == f"*{first}*"  # the whole first sentence, bold, in place of a cut title
+    assert first not in body and body == " ".join(split_sentences(untitled["briefing"])[1:])
+    assert sections[1].startswith("*Council approves library budget*\n")
+    assert titled["briefing"] in sections[1]
