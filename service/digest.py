@@ -402,7 +402,8 @@ def _presented(story: dict[str, Any]) -> DigestStory:
     if story.get("title_from") == "text":
         sentences = split_sentences(briefing)
         if sentences:
-            title, briefing = sentences[0], " ".join(sentences[1:])
+            # a headline has no full stop (the notification text joins titles with "; ")
+            title, briefing = sentences[0].removesuffix("."), " ".join(sentences[1:])
     return DigestStory(title, briefing, story["sources"], story["url"])
 
 

@@ -280,7 +280,8 @@ def test_a_story_without_a_title_leads_with_its_first_sentence_once(
     sections = [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section"]
     first = split_sentences(untitled["briefing"])[0]
     head, _, body = sections[0].partition("\n")
-    assert head == f"*{first}*"  # the whole first sentence, bold, in place of a cut title
+    # the whole first sentence, bold and as a headline, in place of a cut title
+    assert first.endswith(".") and head == f"*{first.removesuffix('.')}*"
     assert first not in body and body == " ".join(split_sentences(untitled["briefing"])[1:])
     assert sections[1].startswith("*Council approves library budget*\n")
     assert titled["briefing"] in sections[1]
