@@ -87,12 +87,7 @@ def shingles(key: str, n: int = SHINGLE_WORDS) -> frozenset[Shingle]:
     words = key.split()
     if len(words) <= n:
         return frozenset([" ".join(words)]) if words else frozenset()
-    if n == 2:
-        return frozenset(map(_PAIR.format, words, words[1:]))
-    return frozenset(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
-
-
-_PAIR = "{} {}"
+    return frozenset(map(" ".join, zip(*(words[i:] for i in range(n)), strict=False)))
 
 
 def jaccard(a: frozenset[Shingle], b: frozenset[Shingle]) -> float:
@@ -122,7 +117,10 @@ class NearDuplicateIndex:
             raise ValueError("threshold must be in (0, 1]")
         self.threshold = threshold
         self._sets: list[frozenset[Shingle]] = []
-        self._postings: dict[Shingle, list[int]] = {}
+        # Postings: the first kept set holding each shingle, and the later ones apart (most
+        # shingles are in one set only, and a dict of ints fills at C speed).
+        self._first: dict[Shingle, int] = {}
+        self._more: dict[Shingle, list[int]] = {}
         # Every shingle kept. (Not the postings' keys: a set intersected with a dict walks
         # the whole dict, where one set with another walks the smaller.)
         self._seen: set[Shingle] = set()
@@ -147,11 +145,12 @@ class NearDuplicateIndex:
             rank[shingle] = self._after + len(rank)  # after every counted shingle
         prefix = sorted(items, key=rank.__getitem__)[: len(items) - needed + 1]
         candidates: set[int] = set()
-        postings = self._postings
+        first, more = self._first, self._more
         for shingle in prefix:
-            found = postings.get(shingle)
-            if found:
-                candidates.update(found)
+            found = first.get(shingle)
+            if found is not None:
+                candidates.add(found)
+                candidates.update(more.get(shingle, ()))
         for index in sorted(candidates):
             if len(items & self._sets[index]) >= needed and (accept is None or accept(index)):
                 return index
@@ -165,13 +164,11 @@ class NearDuplicateIndex:
         index = len(self._sets)
         self._sets.append(items)
         self._seen.update(items)
-        postings = self._postings
-        for shingle in items:
-            found = postings.get(shingle)
-            if found is None:
-                postings[shingle] = [index]
-            else:
-                found.append(index)
+        new = items.difference(self._first)
+        self._first.update(dict.fromkeys(new, index))
+        if len(new) < len(items):
+            for shingle in items.difference(new):
+                self._more.setdefault(shingle, []).append(index)
         return index
 
 
