@@ -278,11 +278,17 @@ def _pysbd_whole(text: str) -> list[str]:
             "Shares rose 3.5% to 120p. Traders at example.com cheered.",
             [("Shares rose 3.5% to 120p.", True), ("Traders at example.com cheered.", True)],
         ),
-        # no cut after an abbreviation; the part with one goes to pysbd
+        # no cut after a title; the part with one goes to pysbd
         (
             "Gov. Brown spoke first. Then he left.",
             [("Gov. Brown spoke first.", False), ("Then he left.", True)],
         ),
+        # other abbreviations end a sentence for pysbd before a capital, but not before "I"
+        (
+            "The vote is in Sept. Nobody expects a change.",
+            [("The vote is in Sept.", True), ("Nobody expects a change.", True)],
+        ),
+        ("It was held in Sept. I was there.", [("It was held in Sept. I was there.", False)]),
         # no cut inside a quotation where pysbd hides the stops, and no need to ask it; a
         # cut after the closing quote
         (

@@ -307,6 +307,7 @@ def _glued_cut(unit: str, match: re.Match[str], *, quote_open: bool) -> int | No
 _FAST_PATH = True  # see as_before()
 
 _ABBREVIATIONS = frozenset(a.lower() for a in English.Abbreviation.ABBREVIATIONS)
+_PREPOSITIVE_ABBREVIATIONS = frozenset(English.Abbreviation.PREPOSITIVE_ABBREVIATIONS)
 _PUNCTUATIONS = frozenset(English.Punctuations)
 _EXCLAMATION_WORD = re.compile(ExclamationWords.EXCLAMATION_REGEX)
 # Characters pysbd uses as placeholders, and the backslash its quote rules treat as an escape:
@@ -415,11 +416,11 @@ def _plan(text: str) -> _Plan | None:
 def _cuts_here(text: str, m: re.Match[str], span_ends: set[int]) -> bool:
     """Whether pysbd ends a sentence at this candidate whatever comes before or after it.
 
-    The stop must be one that no rule of pysbd's hides: not after an abbreviation ("Gov.",
-    "Sept.", pysbd's list), "Yahoo!", a single letter, or a word with stops inside ("U.S."),
-    and not at the very start ("1. "). A closing quote after it: pysbd cuts after the quote
-    only when the quotation hid the stop, or for "!" and "?", and then only before one space
-    and a capital (its QUOTATION_AT_END_OF_SENTENCE rule).
+    The stop must be one that no rule of pysbd's hides: not after a title ("Gov.", pysbd's
+    list), another abbreviation before "I" ("Sept. I"), "Yahoo!", a single letter, or a word
+    with stops inside ("U.S."), and not at the very start ("1. "). A closing quote after
+    it: pysbd cuts after the quote only when the quotation hid the stop, or for "!" and "?",
+    and then only before one space and a capital (its QUOTATION_AT_END_OF_SENTENCE rule).
     """
     stop = m["stop"]
     at = m.start()
@@ -433,8 +434,14 @@ def _cuts_here(text: str, m: re.Match[str], span_ends: set[int]) -> bool:
     if last.isalpha():
         # pysbd looks for abbreviations and single letters after a space: "50p." or
         # "build-up." cannot be one, "(Gov." can
-        core = word.lstrip(_OPENING)
-        if len(core) < 2 or core.lower() in _ABBREVIATIONS:
+        core = word.lstrip(_OPENING).lower()
+        if len(core) < 2:
+            return False
+        if core in _ABBREVIATIONS and (
+            core in _PREPOSITIVE_ABBREVIATIONS or m["quote"] or m["next"] == "I"
+        ):
+            # pysbd keeps the stop of a title ("Gov. Brown"); of another abbreviation only
+            # before a lower-case word, a digit, "(" or "I" ("Sept. I"), not before "He"
             return False
     elif last.isdigit():
         if not last.isascii() or at == len(word):  # "1. " at the start is a list item
