@@ -42,7 +42,7 @@ __all__ = [
     "shingles",
 ]
 
-_NON_WORD = re.compile(r"\W+")
+_WORD_RUN = re.compile(r"\w+")
 
 # Shingles are word n-grams of this many words.
 SHINGLE_WORDS = 2
@@ -60,7 +60,7 @@ def paragraph_key(paragraph: str) -> str:
     kept once rather than mistaken for a duplicate of every other such paragraph.
     """
     folded = paragraph.casefold()
-    return _NON_WORD.sub(" ", folded).strip() or " ".join(folded.split())
+    return " ".join(_WORD_RUN.findall(folded)) or " ".join(folded.split())
 
 
 def drop_exact_duplicates(paragraphs: list[str]) -> tuple[list[str], int]:
@@ -87,6 +87,8 @@ def shingles(key: str, n: int = SHINGLE_WORDS) -> frozenset[Shingle]:
     words = key.split()
     if len(words) <= n:
         return frozenset([" ".join(words)]) if words else frozenset()
+    if n == 2:
+        return frozenset(map(" ".join, zip(words, words[1:], strict=False)))
     return frozenset(map(" ".join, zip(*(words[i:] for i in range(n)), strict=False)))
 
 
