@@ -366,7 +366,7 @@ _LEADING_APOSTROPHE = re.compile(BetweenPunctuation.WORD_WITH_LEADING_APOSTROPHE
 # The quotation alternatives of pysbd's sentence regex (a quotation followed by a capital is
 # a sentence of its own): everything before its "two or more stops" alternative.
 _QUOTATION_HEAD, _SEP, _ = English.SENTENCE_BOUNDARY_REGEX.partition("|[。．.！!?？ ]{2,}|")
-_QUOTATION_FOUND = bool(_SEP)  # else (another pysbd) no fast path
+_QUOTATION_FOUND = bool(_SEP)  # else (another pysbd version) no fast path at all
 _QUOTATION = re.compile(_QUOTATION_HEAD)
 _QUOTATION_OPENERS = "（「(\'\"“"
 _STOP = re.compile("[" + "".join(English.Punctuations) + "]")
@@ -700,7 +700,7 @@ def _align(text: str, start: int, stop: int) -> list[tuple[int, int]]:
     """
     piece = text[start:stop]
     spans = None
-    if _FAST_PATH:
+    if _FAST_PATH and _QUOTATION_FOUND:
         plan = _plan(piece)
         if plan is not None:
             spans = _planned_spans(piece, plan)
