@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import os
 import random
 import re
 import statistics
@@ -46,6 +45,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import service.preprocess as pp  # noqa: E402
+from bench.evaldata import eval_dir  # noqa: E402
 from service.preprocess import (  # noqa: E402
     Document,
     normalize,
@@ -69,13 +69,6 @@ ARTICLES = "summ_refs_news.jsonl"
 KINDS = ("clean", "near", "article", "boilerplate", "all")
 SEED = 20240611
 
-
-def eval_dir() -> Path:
-    """Where the evaluation files live."""
-    override = os.environ.get("BRIEFING_EVAL_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 
 
 def read_articles(limit: int | None) -> list[dict]:

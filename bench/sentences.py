@@ -20,8 +20,6 @@ Reads ``/work/shared/eval`` (or ``$BRIEFING_EVAL_DIR``) at run time and copies n
 from __future__ import annotations
 
 import difflib
-import json
-import os
 import statistics
 import sys
 import time
@@ -33,6 +31,7 @@ import pysbd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.evaldata import eval_dir, read_jsonl  # noqa: E402
 from service.preprocess import sentences as splitter  # noqa: E402
 
 Splitter = Callable[[str], list[str]]
@@ -44,17 +43,6 @@ ARTICLES = "summ_refs_news.jsonl"
 TARGET_BYTES = 1_000_000
 
 
-def eval_dir() -> Path:
-    """Where the evaluation files live."""
-    override = os.environ.get("BRIEFING_EVAL_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "eval"
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def plain_pysbd() -> Splitter:
