@@ -110,8 +110,9 @@ class NearDuplicateIndex:
     Prefix filtering (Bayardo et al. 2007): with every set's shingles sorted in one global
     order (rarest first), if ``|A ∩ B| >= c·|A|`` then the first shared shingle is among the
     first ``|A| - ceil(c·|A|) + 1`` shingles of ``A``. Every shingle of a kept set is
-    indexed; a query looks up only that prefix (its rarest shingles, whose lists are short)
-    and verifies each candidate exactly.
+    indexed, so any ``|A| - ceil(c·|A|) + 1`` shingles of ``A`` will do: a query takes those
+    that no kept set holds (none, when it has that many: most new text), then the rarest
+    others, looks up their lists (short) and verifies each candidate exactly.
     """
 
     def __init__(self, threshold: float, frequencies: Counter[Shingle] | None = None) -> None:
@@ -142,10 +143,17 @@ class NearDuplicateIndex:
         if not items:
             return None
         needed = _needed(self.threshold, len(items))
+        size = len(items) - needed + 1  # any this many of ``items`` hold one of a match's
+        # Shingles no kept set holds find no candidates: a text with ``size`` of them (most
+        # new text) matches nothing, and otherwise they are the start of its prefix.
+        seen = items & self._seen
+        size -= len(items) - len(seen)
+        if size <= 0:
+            return None
         rank = self._rank
-        for shingle in items.difference(rank):  # (a set minus dict keys scans the dict)
+        for shingle in seen.difference(rank):  # (a set minus dict keys scans the dict)
             rank[shingle] = self._after + len(rank)  # after every counted shingle
-        prefix = sorted(items, key=rank.__getitem__)[: len(items) - needed + 1]
+        prefix = sorted(seen, key=rank.__getitem__)[:size]
         candidates: set[int] = set()
         first, more = self._first, self._more
         for shingle in prefix:
