@@ -32,7 +32,6 @@ from service.preprocess.dedup import (
     containment,
     paragraph_key,
     repeats,
-    shingle_frequencies,
     shingles,
 )
 from service.preprocess.html import extract_text, looks_like_html
@@ -260,11 +259,9 @@ class _Cleaner:
 
     def __init__(self, paragraphs: list[str], threshold: float) -> None:
         self._units: dict[str, _Unit] = {}
-        units = [self.unit(p) for p in paragraphs]
-        frequencies = shingle_frequencies(u.shingles for u in units)
         self.threshold = threshold
         self.paragraph_keys: set[str] = set()
-        self.paragraph_index = NearDuplicateIndex(threshold, frequencies)
+        self.paragraph_index = NearDuplicateIndex(threshold)
         self.paragraph_texts: list[str] = []
         self.sentence_keys: set[str] = set()
         self.short_keys: set[str] = set()  # sentences too short to be removed as repeats

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable
 
 __all__ = [
     "MIN_NEAR_WORDS",
@@ -38,7 +38,6 @@ __all__ = [
     "repeats",
     "jaccard",
     "paragraph_key",
-    "shingle_frequencies",
     "shingles",
 ]
 
@@ -107,15 +106,15 @@ class NearDuplicateIndex:
     nothing, while a text that extends ``B`` with as much again is new and stays. (Jaccard
     similarity would drop that extension: ``B`` plus one as long again scores 0.5.)
 
-    Prefix filtering (Bayardo et al. 2007): with every set's shingles sorted in one global
-    order (rarest first), if ``|A ∩ B| >= c·|A|`` then the first shared shingle is among the
-    first ``|A| - ceil(c·|A|) + 1`` shingles of ``A``. Every shingle of a kept set is
-    indexed, so any ``|A| - ceil(c·|A|) + 1`` shingles of ``A`` will do: a query takes those
-    that no kept set holds (none, when it has that many: most new text), then the rarest
-    others, looks up their lists (short) and verifies each candidate exactly.
+    Prefix filtering (Bayardo et al. 2007): if ``|A ∩ B| >= c·|A|``, then at most
+    ``|A| - ceil(c·|A|)`` shingles of ``A`` are not in ``B``, so any ``|A| - ceil(c·|A|) + 1``
+    of them hold one of ``B``'s. Every shingle of a kept set is indexed; a query takes those
+    of its shingles that no kept set holds (it matches nothing when it has that many: most new
+    text), then the others that the fewest kept sets hold, looks up their lists (short) and
+    verifies each candidate exactly.
     """
 
-    def __init__(self, threshold: float, frequencies: Counter[Shingle] | None = None) -> None:
+    def __init__(self, threshold: float) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError("threshold must be in (0, 1]")
         self.threshold = threshold
@@ -123,17 +122,10 @@ class NearDuplicateIndex:
         # Postings: the first kept set holding each shingle, and the later ones apart (most
         # shingles are in one set only, and a dict of ints fills at C speed).
         self._first: dict[Shingle, int] = {}
-        self._more: dict[Shingle, list[int]] = {}
+        self._more: defaultdict[Shingle, list[int]] = defaultdict(list)
         # Every shingle kept. (Not the postings' keys: a set intersected with a dict walks
         # the whole dict, where one set with another walks the smaller.)
         self._seen: set[Shingle] = set()
-        # The global order: rarer shingles first, then order of first appearance. Shingles
-        # not counted up front are ranked when first seen; a rank never changes, which is
-        # all that prefix filtering needs to be exact.
-        counts = frequencies or Counter()
-        size = len(counts) + 1
-        self._rank = {s: n * size + i for i, (s, n) in enumerate(counts.items())}
-        self._after = (max(counts.values(), default=0) + 1) * size
 
     def find(
         self, items: frozenset[Shingle], accept: Callable[[int], bool] | None = None
@@ -150,17 +142,11 @@ class NearDuplicateIndex:
         size -= len(items) - len(seen)
         if size <= 0:
             return None
-        rank = self._rank
-        for shingle in seen.difference(rank):  # (a set minus dict keys scans the dict)
-            rank[shingle] = self._after + len(rank)  # after every counted shingle
-        prefix = sorted(seen, key=rank.__getitem__)[:size]
-        candidates: set[int] = set()
         first, more = self._first, self._more
+        prefix = sorted(seen, key=lambda shingle: len(more.get(shingle, ())))[:size]
+        candidates = {first[shingle] for shingle in prefix}
         for shingle in prefix:
-            found = first.get(shingle)
-            if found is not None:
-                candidates.add(found)
-                candidates.update(more.get(shingle, ()))
+            candidates.update(more.get(shingle, ()))
         for index in sorted(candidates):
             if len(items & self._sets[index]) >= needed and (accept is None or accept(index)):
                 return index
@@ -177,8 +163,9 @@ class NearDuplicateIndex:
         new = items.difference(self._first)
         self._first.update(dict.fromkeys(new, index))
         if len(new) < len(items):
+            more = self._more
             for shingle in items.difference(new):
-                self._more.setdefault(shingle, []).append(index)
+                more[shingle].append(index)
         return index
 
 
@@ -197,10 +184,3 @@ def _needed(threshold: float, size: int) -> int:
     """Shingles of a set of ``size`` that must be in another for it to repeat that one."""
     return max(1, math.ceil(threshold * size - 1e-9))
 
-
-def shingle_frequencies(sets: Iterable[frozenset[Shingle]]) -> Counter[Shingle]:
-    """How many of ``sets`` hold each shingle: the global order for prefix filtering."""
-    counts: Counter[Shingle] = Counter()
-    for items in sets:
-        counts.update(items)
-    return counts
