@@ -151,9 +151,10 @@ def _preprocess(text: str, *, html: bool, detect: bool, near_threshold: float) -
     paragraphs_in = split_paragraphs(repaired.text)
     # 4. boilerplate
     removed: list[Removal] = []
-    paragraphs = _drop_boilerplate(paragraphs_in, removed)
+    keys = [paragraph_key(p) for p in paragraphs_in]
+    paragraphs = _drop_boilerplate(paragraphs_in, keys, removed)
     # 5. dedup
-    cleaner = _Cleaner(paragraphs, near_threshold)
+    cleaner = _Cleaner(paragraphs, near_threshold, dict(zip(paragraphs_in, keys, strict=True)))
     kept: list[tuple[str, list[str]]] = []
     for paragraph in paragraphs:
         result = cleaner.clean(paragraph)
@@ -188,9 +189,11 @@ def _preprocess(text: str, *, html: bool, detect: bool, near_threshold: float) -
     )
 
 
-def _drop_boilerplate(paragraphs: list[str], removed: list[Removal]) -> list[str]:
-    """Paragraphs that no furniture rule matches, and that are no repeated label."""
-    keys = [paragraph_key(p) for p in paragraphs]
+def _drop_boilerplate(
+    paragraphs: list[str], keys: list[str], removed: list[Removal]
+) -> list[str]:
+    """Paragraphs that no furniture rule matches, and that are no repeated label (``keys``:
+    their :func:`paragraph_key`)."""
     labels = repeated_labels(paragraphs, keys)
     kept: list[str] = []
     for paragraph, key in zip(paragraphs, keys, strict=True):
@@ -213,8 +216,10 @@ class _Unit:
     near: bool  # long enough to be compared by similarity, not only exactly
 
     @classmethod
-    def of(cls, text: str) -> _Unit:
-        key = paragraph_key(text)
+    def of(cls, text: str, key: str | None = None) -> _Unit:
+        """``key``: the :func:`paragraph_key` of ``text``, when known."""
+        if key is None:
+            key = paragraph_key(text)
         words = key.count(" ") + 1 if key else 0
         return cls(text, key, words, shingles(key), words >= MIN_NEAR_WORDS)
 
@@ -257,8 +262,11 @@ class _Cleaner:
     decision compares a text only with text that is kept.
     """
 
-    def __init__(self, paragraphs: list[str], threshold: float) -> None:
+    def __init__(
+        self, paragraphs: list[str], threshold: float, keys: dict[str, str] | None = None
+    ) -> None:
         self._units: dict[str, _Unit] = {}
+        self._keys = keys or {}  # paragraph_key of texts known up front
         self.threshold = threshold
         self.paragraph_keys: set[str] = set()
         self.paragraph_index = NearDuplicateIndex(threshold)
@@ -275,7 +283,7 @@ class _Cleaner:
         """The comparison unit of ``text``, computed once per distinct text."""
         found = self._units.get(text)
         if found is None:
-            found = self._units[text] = _Unit.of(text)
+            found = self._units[text] = _Unit.of(text, self._keys.get(text))
         return found
 
     def clean(self, paragraph: str) -> tuple[str, list[str]] | None:
@@ -414,7 +422,8 @@ _NAME = re.compile(r"\b[A-Z][\w'’-]*")
 
 def _numbers(text: str) -> set[str]:
     """The numbers of ``text`` as digit strings ("£1,000" and "1000" are both "1000")."""
-    return {re.sub(r"\D", "", n) for n in _NUMBER.findall(text)}
+    # (_NUMBER's only characters other than digits are the separators.)
+    return {n.replace(",", "").replace(".", "").replace(":", "") for n in _NUMBER.findall(text)}
 
 
 def _facts(text: str) -> tuple[set[str], set[str]]:

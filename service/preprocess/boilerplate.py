@@ -183,16 +183,14 @@ def boilerplate_rule(text: str, *, standalone: bool = True) -> str | None:
     ``standalone`` is True for a line of its own; False for a sentence inside a paragraph,
     where byline and separator rules do not apply.
     """
-    line = " ".join(text.split())
-    if not line:
+    words = text.split()
+    if not words or len(words) > MAX_WORDS:
         return None
-    words = line.split()
-    if len(words) > MAX_WORDS:
-        return None
+    line = " ".join(words)
     if standalone and _is_separator(line):
         return "separator"
     head = line.lstrip(_LEAD).casefold().replace("’", "'")
-    if _words_of(_COUNT.sub("", head)) in _CTA_LINES:
+    if _words_of(_COUNT.sub("", head) if head.endswith(")") else head) in _CTA_LINES:
         return "call to action"
     if _MAYBE.match(head):
         for name, pattern, max_words in _RULES:

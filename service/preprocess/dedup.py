@@ -110,7 +110,7 @@ class NearDuplicateIndex:
     ``|A| - ceil(c·|A|)`` shingles of ``A`` are not in ``B``, so any ``|A| - ceil(c·|A|) + 1``
     of them hold one of ``B``'s. Every shingle of a kept set is indexed; a query takes those
     of its shingles that no kept set holds (it matches nothing when it has that many: most new
-    text), then the others that the fewest kept sets hold, looks up their lists (short) and
+    text), then those that only one kept set holds, then others; looks up their lists and
     verifies each candidate exactly.
     """
 
@@ -143,7 +143,7 @@ class NearDuplicateIndex:
         if size <= 0:
             return None
         first, more = self._first, self._more
-        prefix = sorted(seen, key=lambda shingle: len(more.get(shingle, ())))[:size]
+        prefix = sorted(seen, key=more.__contains__)[:size]  # one set's shingles first
         candidates = {first[shingle] for shingle in prefix}
         for shingle in prefix:
             candidates.update(more.get(shingle, ()))
