@@ -77,6 +77,12 @@ _CTA_LINES = frozenset(
     click here, click here to subscribe, click here to read more, all rights reserved
     """.split(",")
 )
+# What a head that is a CTA line begins with (a cheap test before :func:`_words_of`): its
+# first word, after characters that are not word characters (``_words_of`` keeps every word
+# character and drops or strips all that come before the first).
+_CTA_HEAD = re.compile(
+    r"\W*(?:" + "|".join(sorted({re.escape(line.split()[0]) for line in _CTA_LINES})) + ")"
+)
 
 _PLATFORM = (
     r"(?:twitter|x|facebook|instagram|linkedin|tiktok|youtube|threads|bluesky|telegram|"
@@ -190,7 +196,9 @@ def boilerplate_rule(text: str, *, standalone: bool = True) -> str | None:
     if standalone and _is_separator(line):
         return "separator"
     head = line.lstrip(_LEAD).casefold().replace("’", "'")
-    if _words_of(_COUNT.sub("", head) if head.endswith(")") else head) in _CTA_LINES:
+    if _CTA_HEAD.match(head) and _words_of(
+        _COUNT.sub("", head) if head.endswith(")") else head
+    ) in _CTA_LINES:
         return "call to action"
     if _MAYBE.match(head):
         for name, pattern, max_words in _RULES:

@@ -159,13 +159,13 @@ class NearDuplicateIndex:
     def add(self, items: frozenset[Shingle]) -> int:
         index = len(self._sets)
         self._sets.append(items)
-        self._seen.update(items)
-        new = items.difference(self._first)
+        held = items & self._seen  # shingles an earlier set holds too
+        new = items.difference(held) if held else items
+        self._seen.update(new)
         self._first.update(dict.fromkeys(new, index))
-        if len(new) < len(items):
-            more = self._more
-            for shingle in items.difference(new):
-                more[shingle].append(index)
+        more = self._more
+        for shingle in held:
+            more[shingle].append(index)
         return index
 
 
