@@ -273,8 +273,11 @@ class _Cleaner:
         self.paragraph_texts: list[str] = []
         self.sentence_keys: set[str] = set()
         self.short_keys: set[str] = set()  # sentences too short to be removed as repeats
-        self.kept_words: set[str] = set()  # of everything kept, for facts not seen yet
-        self.kept_numbers: set[str] = set()
+        # Words and numbers of everything kept, for facts not seen yet: gathered only when
+        # asked for (rarely), from the kept paragraphs not gathered yet.
+        self._kept_words: set[str] = set()
+        self._kept_numbers: set[str] = set()
+        self._ungathered: list[_Unit] = []
         self.title = _title(paragraphs)
         self.removed: list[Removal] = []
         self.counts = dict.fromkeys(("exact", "near", "sentence", "title", "boilerplate"), 0)
@@ -386,10 +389,18 @@ class _Cleaner:
         if (
             unit.near
             and self.paragraph_index.covered(unit.shingles) >= COVERED_THRESHOLD
-            and not unit.adds_facts_to(self.kept_words, self.kept_numbers, typos=False)
+            and not unit.adds_facts_to(*self._kept_facts(), typos=False)
         ):
             return "repeats earlier paragraphs", unit
         return None, unit
+
+    def _kept_facts(self) -> tuple[set[str], set[str]]:
+        """The words (of keys) and the numbers of every paragraph kept so far."""
+        for unit in self._ungathered:
+            self._kept_words.update(unit.key.split())
+            self._kept_numbers.update(_numbers(unit.text))
+        self._ungathered.clear()
+        return self._kept_words, self._kept_numbers
 
     def _no_new_facts(self, unit: _Unit) -> Callable[[int], bool]:
         """Accepts a kept paragraph (by index) that has every name and number of ``unit``."""
@@ -404,8 +415,7 @@ class _Cleaner:
     def _commit(self, step: _Pass) -> None:
         assert step.text is not None
         unit = self.unit(step.text)
-        self.kept_words.update(unit.key.split())
-        self.kept_numbers.update(_numbers(step.text))
+        self._ungathered.append(unit)
         self.paragraph_keys.add(unit.key)
         self.paragraph_texts.append(step.text)
         self.paragraph_index.add(unit.shingles)  # its slot matches paragraph_texts
