@@ -40,7 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.evaldata import eval_dir, read_jsonl  # noqa: E402
-from service.fingerprint import Fingerprint, fingerprint, shingles, words  # noqa: E402
+from service.digest.fingerprint import Fingerprint, fingerprint, shingles, words  # noqa: E402
 from service.preprocess import split_sentences  # noqa: E402
 
 EVAL_DIR = eval_dir()

@@ -110,12 +110,28 @@ class BriefingService:
         ``deadline`` (``time.monotonic()`` based) is checked between generation steps, so a
         request whose caller has given up stops using the engine at the next step.
         """
+        return self._brief(article, lengths, deadline, lambda: self.store.add(article))
+
+    def brief_stored(
+        self, article: Article, article_id: int | None, lengths: Sequence[str] = LENGTHS, *,
+        deadline: float | None = None,
+    ) -> dict[str, Any]:
+        """Briefings of an article the store already holds (the digest's): it is not stored
+        again, and the result is linked to ``article_id`` so the next digest finds it cached.
+        ``article_id=None`` is text that is no article (the digest's overview): only cached.
+        """
+        return self._brief(article, lengths, deadline, lambda: article_id)
+
+    def _brief(
+        self, article: Article, lengths: Sequence[str], deadline: float | None,
+        stored: Callable[[], int | None],
+    ) -> dict[str, Any]:
         lengths = tuple(k for k in LENGTHS if k in set(lengths)) or LENGTHS
         # 0. repeat
         alias = self._key(article.text, lengths, raw=True)
         hit = self._cached(self.cache.get_by_alias, alias)
         if hit is not None:
-            return self._from_cache(self.store.add(article), hit)
+            return self._from_cache(stored(), hit)
         # 1. preprocess
         doc = preprocess(article.text)
         if not doc.sentences:
@@ -124,7 +140,7 @@ class BriefingService:
                 "`text` (JSON) or as the request body (text/plain)"
             )
         # 2. store
-        article_id = self.store.add(article)
+        article_id = stored()
         # 3. cache
         key = self._key(doc.text, lengths)
         hit = self._cached(self.cache.get, key)
@@ -139,7 +155,8 @@ class BriefingService:
         )
         if shared:
             log.info("briefing %s computed once for concurrent identical requests", key[:12])
-        self.store.link_briefing(article_id, result["id"])
+        if article_id is not None:
+            self.store.link_briefing(article_id, result["id"])
         return {**result, "cached": False}
 
     def _compute(
@@ -181,8 +198,9 @@ class BriefingService:
             log.warning("cache unreadable, generating instead: %s", exc.message)
             return None
 
-    def _from_cache(self, article_id: int, hit: dict[str, Any]) -> dict[str, Any]:
-        self.store.link_briefing(article_id, hit["id"])
+    def _from_cache(self, article_id: int | None, hit: dict[str, Any]) -> dict[str, Any]:
+        if article_id is not None:
+            self.store.link_briefing(article_id, hit["id"])
         self.metrics.cache_hits.inc()
         return {**hit, "cached": True}
 

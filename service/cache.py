@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from service.db import open_sqlite
-from service.errors import StorageError
+from service.db import open_sqlite, storage_errors
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS briefings (
@@ -42,30 +40,26 @@ class SQLiteCache:
         self._lock = threading.Lock()
 
     def get(self, key: str) -> dict[str, Any] | None:
-        try:
+        with storage_errors("cache read failed"):
             with self._lock:
                 row = self._db.execute(
                     "SELECT result FROM briefings WHERE key = ?", (key,)
                 ).fetchone()
-        except sqlite3.Error as exc:
-            raise StorageError(f"cache read failed: {exc}") from exc
         return json.loads(row[0]) if row else None
 
     def get_by_alias(self, alias: str) -> dict[str, Any] | None:
         """The result stored for ``alias`` (see :meth:`put`), or None."""
-        try:
+        with storage_errors("cache read failed"):
             with self._lock:
                 row = self._db.execute(
                     "SELECT b.result FROM aliases a JOIN briefings b ON b.key = a.key"
                     " WHERE a.alias = ?", (alias,),
                 ).fetchone()
-        except sqlite3.Error as exc:
-            raise StorageError(f"cache read failed: {exc}") from exc
         return json.loads(row[0]) if row else None
 
     def put(self, key: str, result: dict[str, Any], *, aliases: tuple[str, ...] = ()) -> None:
         """Store ``result`` under ``key``, and make each alias lead to it too."""
-        try:
+        with storage_errors("cache write failed"):
             with self._lock:
                 self._db.execute(
                     "INSERT OR REPLACE INTO briefings (key, result, created_at) VALUES (?, ?, ?)",
@@ -76,8 +70,6 @@ class SQLiteCache:
                     [(alias, key) for alias in aliases],
                 )
                 self._db.commit()
-        except sqlite3.Error as exc:
-            raise StorageError(f"cache write failed: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:

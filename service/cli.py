@@ -59,8 +59,10 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
 
 
 def cmd_daily(args: argparse.Namespace) -> int:
-    from service.delivery import DeliveryLedger
-    from service.digest import Briefer, DailyJob, parse_day, yesterday
+    from service.digest.compose import Briefer
+    from service.digest.job import DailyJob
+    from service.digest.ledger import DeliveryLedger
+    from service.digest.window import parse_day, yesterday
     from service.errors import DeliveryBusy
     from service.store import ArticleStore
 

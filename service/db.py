@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from service.errors import StorageError
@@ -32,6 +34,16 @@ def open_sqlite(
             pause = min(pause * 2, 0.25)
         except (OSError, sqlite3.Error) as exc:
             raise StorageError(f"cannot open the {what} at {path}: {exc}") from exc
+
+
+@contextmanager
+def storage_errors(what: str) -> Iterator[None]:
+    """SQLite errors inside become :class:`StorageError` ("``what``: the error"): the one
+    place where the driver's errors turn into the service's (503 ``storage_error``)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StorageError(f"{what}: {exc}") from exc
 
 
 def _open(path: Path, schema: str, timeout_s: float) -> sqlite3.Connection:

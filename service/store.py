@@ -2,8 +2,9 @@
 
 So nothing a client was told "accepted" is lost when generation fails, and the daily digest
 has the day's articles to work from. Each article carries a near-duplicate fingerprint
-(:mod:`service.fingerprint`, computed at write time, or later when missing or outdated) so the
-digest can group one story's articles. Built digests are kept here too, by (date, timezone).
+(:mod:`service.digest.fingerprint`, computed at write time, or later when missing or
+outdated) so the digest can group one story's articles. Built digests are kept here too,
+by (date, timezone).
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from service.db import open_sqlite
-from service.errors import StorageError
-from service.fingerprint import FINGERPRINT_VERSION, Fingerprint, fingerprint
+from service.db import open_sqlite, storage_errors
+from service.digest.fingerprint import FINGERPRINT_VERSION, Fingerprint, fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -92,21 +92,19 @@ class ArticleStore:
         self._migrate()
 
     def _migrate(self) -> None:
-        try:
+        with storage_errors(f"cannot upgrade the article store at {self.path}"):
             with self._lock:
                 have = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
                 for name, kind in _ADDED_COLUMNS.items():
                     if name not in have:
                         self._db.execute(f"ALTER TABLE articles ADD COLUMN {name} {kind}")
                 self._db.commit()
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot upgrade the article store at {self.path}: {exc}") from exc
 
     def add(self, article: Article, *, received_at: datetime | None = None) -> int:
         """Store the article durably (committed) and return its row id."""
         received = _utc_text(received_at or datetime.now(UTC))
         print_ = _fingerprint_or_none(article.text)
-        try:
+        with storage_errors("could not store the article"):
             with self._lock:
                 cursor = self._db.execute(
                     "INSERT INTO articles (content_hash, text, title, source, url,"
@@ -119,21 +117,17 @@ class ArticleStore:
                     ),
                 )
                 self._db.commit()
-        except sqlite3.Error as exc:
-            raise StorageError(f"could not store the article: {exc}") from exc
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
     def link_briefing(self, article_id: int, briefing_id: str) -> None:
         """Remember which briefing answered an article (the digest reuses it)."""
-        try:
+        with storage_errors("could not update the article"):
             with self._lock:
                 self._db.execute(
                     "UPDATE articles SET briefing_id = ? WHERE id = ?", (briefing_id, article_id)
                 )
                 self._db.commit()
-        except sqlite3.Error as exc:
-            raise StorageError(f"could not update the article: {exc}") from exc
 
     def count(self) -> int:
         with self._lock:
@@ -145,7 +139,7 @@ class ArticleStore:
         Outdated or missing fingerprints are computed and written back on the way.
         """
         lo, hi = _utc_text(start), _utc_text(end)
-        try:
+        with storage_errors("could not read the articles"):
             with self._lock:
                 rows = self._db.execute(
                     "SELECT id, text, title, source, url, published_at, received_at,"
@@ -154,8 +148,6 @@ class ArticleStore:
                     " ORDER BY received_at, id",
                     (lo, hi),
                 ).fetchall()
-        except sqlite3.Error as exc:
-            raise StorageError(f"could not read the articles: {exc}") from exc
         found = []
         for row in rows:
             (id_, text, title, source, url, published, received, chash, briefing_id,
@@ -191,7 +183,7 @@ class ArticleStore:
 
     def save_digest(self, day: str, timezone: str, digest: dict[str, Any]) -> None:
         """Keep the digest built for ``day`` in ``timezone`` (replacing an earlier build)."""
-        try:
+        with storage_errors("could not store the digest"):
             with self._lock:
                 self._db.execute(
                     "INSERT OR REPLACE INTO digests (day, timezone, digest, built_at)"
@@ -200,18 +192,14 @@ class ArticleStore:
                      datetime.now(UTC).isoformat()),
                 )
                 self._db.commit()
-        except sqlite3.Error as exc:
-            raise StorageError(f"could not store the digest: {exc}") from exc
 
     def load_digest(self, day: str, timezone: str) -> dict[str, Any] | None:
         """The digest built for ``day`` in ``timezone``, or None."""
-        try:
+        with storage_errors("could not read the digest"):
             with self._lock:
                 row = self._db.execute(
                     "SELECT digest FROM digests WHERE day = ? AND timezone = ?", (day, timezone)
                 ).fetchone()
-        except sqlite3.Error as exc:
-            raise StorageError(f"could not read the digest: {exc}") from exc
         return json.loads(row[0]) if row else None
 
     def close(self) -> None:

@@ -25,9 +25,9 @@ from fastapi.testclient import TestClient
 
 from service.api import create_app
 from service.config import Settings
-from service.digest import day_window
-from service.scheduler import last_fire
-from service.slack import HEADER_TEXT_MAX, MAX_BLOCKS, SECTION_TEXT_MAX
+from service.digest.scheduler import last_fire
+from service.digest.slack_messages import HEADER_TEXT_MAX, MAX_BLOCKS, SECTION_TEXT_MAX
+from service.digest.window import day_window
 from service.store import Article, ArticleStore
 from tests.digest_support import (
     BATTERY,

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from service.delivery import DeliveryKey, DeliveryLedger, deliver
+from service.digest.ledger import DeliveryKey, DeliveryLedger, deliver
+from service.digest.slack_messages import DigestMessageInput, DigestStory, plan_messages
+from service.digest.slack_webhook import SlackWebhook
 from service.errors import DeliveryBusy, DeliveryFailed
-from service.slack import DigestMessageInput, DigestStory, SlackWebhook, plan_messages
 from tests.digest_support import SECRET, SlackRecorder, fake_slack
 
 KEY = DeliveryKey("2026-11-27", "Europe/Oslo", "0123456789abcdef")

@@ -14,21 +14,15 @@ import pytest
 
 from service.briefing import BriefingService
 from service.config import Settings
-from service.digest import (
-    SIMILARITY_THRESHOLD,
-    Briefer,
-    build_digest,
-    cluster,
-    day_window,
-    message_input,
-    parse_day,
-    rank,
-    yesterday,
-)
+from service.digest.build import build_digest
+from service.digest.compose import Briefer
+from service.digest.fingerprint import FINGERPRINT_VERSION, Fingerprint, fingerprint
+from service.digest.ranking import rank
+from service.digest.slack_messages import message_input, plan_messages
+from service.digest.stories import SIMILARITY_THRESHOLD, cluster
+from service.digest.window import day_window, parse_day, yesterday
 from service.errors import EngineError, InvalidDate
-from service.fingerprint import FINGERPRINT_VERSION, Fingerprint, fingerprint
 from service.preprocess import split_sentences
-from service.slack import plan_messages
 from service.store import Article, ArticleStore
 from tests.digest_support import BATTERY, FERRY_A, FERRY_B, LIBRARY, MATCH
 

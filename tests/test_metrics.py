@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import service.briefing
-from service.digest import day_window
+from service.digest.window import day_window
 from service.engines import EngineChoice, GenerationRequest
 from service.engines.extractive import ExtractiveEngine
 from tests.digest_support import FERRY_A, LIBRARY, SECRET, fake_slack

@@ -1,5 +1,6 @@
-"""Tests for service.slack: payload planning within Slack's limits, webhook delivery with
-retries (mock transport and a real loopback HTTP server), and keeping the webhook URL secret."""
+"""Tests for service.digest.slack_messages and slack_webhook: payload planning within Slack's
+limits, webhook delivery with retries (mock transport and a real loopback HTTP server), and
+keeping the webhook URL secret."""
 
 from __future__ import annotations
 
@@ -17,19 +18,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.slack import (
+from service.digest.slack_messages import (
     HEADER_TEXT_MAX,
     MAX_BLOCKS,
     SECTION_TEXT_MAX,
     DigestMessageInput,
     DigestStory,
+    escape_mrkdwn,
+    plan_messages,
+    truncate,
+)
+from service.digest.slack_webhook import (
     SlackDeliveryError,
     SlackWebhook,
     WebhookURLNotAllowed,
-    escape_mrkdwn,
-    plan_messages,
     redact_url,
-    truncate,
     validate_webhook_url,
     webhook_id,
 )

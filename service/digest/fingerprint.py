@@ -12,7 +12,7 @@ it, so a change of tokenization or shingle size recomputes old fingerprints inst
 comparing incompatible ones.
 
 Shingle size and the threshold used for clustering were measured with
-``bench/digest_clustering.py`` (see ``service.digest.SIMILARITY_THRESHOLD``).
+``bench/digest_clustering.py`` (see ``service.digest.stories.SIMILARITY_THRESHOLD``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Deliver a digest's Slack messages exactly once: a ledger in SQLite with a lease.
 
 A digest is identified by ``(day, timezone, webhook_id)``; the webhook URL itself is a secret
-and never stored (:func:`service.slack.webhook_id` is a hash of it). One ledger row per digest
-records its state, the planned payloads and how many of them Slack accepted:
+and never stored (:func:`service.digest.slack_webhook.webhook_id` is a hash of it). One
+ledger row per digest records its state, the planned payloads and how many of them Slack
+accepted:
 
     (no row) ── claim ──> pending ── plan ──> sending ── last message ──> delivered
                              │                   │
@@ -43,9 +44,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from service.db import open_sqlite
+from service.db import open_sqlite, storage_errors
+from service.digest.slack_webhook import SlackDeliveryError, SlackWebhook
 from service.errors import DeliveryBusy, DeliveryFailed, StorageError
-from service.slack import SlackDeliveryError, SlackWebhook
 
 log = logging.getLogger(__name__)
 
@@ -120,31 +121,13 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _open_retrying(path: Path, timeout_s: float) -> sqlite3.Connection:
-    """``open_sqlite``, retried while the file is locked.
-
-    Concurrent first opens of a new file (two ``briefing daily`` runs on a fresh data dir)
-    race on switching it to WAL, and SQLite answers that race with "database is locked" at
-    once instead of waiting out the busy timeout.
-    """
-    deadline = time.monotonic() + timeout_s
-    delay = 0.02
-    while True:
-        try:
-            return open_sqlite(path, _SCHEMA, what="delivery ledger", timeout_s=timeout_s)
-        except StorageError as exc:
-            if "locked" not in exc.message or time.monotonic() + delay > deadline:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
-
-
 class DeliveryLedger:
     """The ``deliveries`` table; one connection per instance, transactions made explicit."""
 
     def __init__(self, path: Path, *, timeout_s: float = 5.0) -> None:
         self.path = path
-        self._db = _open_retrying(path, timeout_s)
+        # open_sqlite waits out concurrent first opens racing to switch a new file to WAL.
+        self._db = open_sqlite(path, _SCHEMA, what="delivery ledger", timeout_s=timeout_s)
         self._db.isolation_level = None  # we issue BEGIN IMMEDIATE / COMMIT ourselves
         self._lock = threading.Lock()
 
@@ -154,7 +137,7 @@ class DeliveryLedger:
 
     def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run ``fn`` in a write transaction taken up front (so no two writers interleave)."""
-        try:
+        with storage_errors(f"delivery ledger at {self.path}"):
             with self._lock:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
@@ -164,8 +147,6 @@ class DeliveryLedger:
                     raise
                 self._db.execute("COMMIT")
                 return result
-        except sqlite3.Error as exc:
-            raise StorageError(f"delivery ledger at {self.path}: {exc}") from exc
 
     @staticmethod
     def _row(db: sqlite3.Connection, key: DeliveryKey) -> LedgerRow | None:
@@ -181,11 +162,9 @@ class DeliveryLedger:
                          lease_until, attempts, last_error, delivered_at)
 
     def get(self, key: DeliveryKey) -> LedgerRow | None:
-        try:
+        with storage_errors(f"delivery ledger at {self.path}"):
             with self._lock:
                 return self._row(self._db, key)
-        except sqlite3.Error as exc:
-            raise StorageError(f"delivery ledger at {self.path}: {exc}") from exc
 
     def claim(self, key: DeliveryKey, owner: str, *, lease_s: float, force: bool) -> Claim:
         """Take the lease unless delivered (and not ``force``) or leased by a live holder."""

@@ -22,8 +22,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from service.config import Settings
-from service.delivery import DeliveryLedger
-from service.digest import Briefer, DailyJob, make_webhook, parse_day
+from service.digest.compose import Briefer
+from service.digest.job import DailyJob, make_webhook
+from service.digest.ledger import DeliveryLedger
+from service.digest.window import parse_day
 from service.errors import BriefingError, DeliveryBusy, DigestNotFound
 from service.metrics import Metrics
 

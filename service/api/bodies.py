@@ -1,0 +1,131 @@
+"""Request bodies: ``POST /v1/briefings`` takes JSON, text/plain or an HTML page.
+
+Reading is bounded (413 past ``BRIEFING_MAX_BODY_BYTES``), decoding honours charsets and BOMs,
+and each refusal is an error of :mod:`service.errors` whose message says what to change.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
+
+from service.errors import (
+    InvalidEncoding,
+    InvalidJSON,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from service.preprocess.html import as_html_document
+from service.store import Article
+
+
+class BriefingRequest(BaseModel):
+    """JSON body of ``POST /v1/briefings``."""
+
+    text: str = Field(description="The article text")
+    title: str | None = Field(None, max_length=1_000)
+    source: str | None = Field(None, max_length=500)
+    url: str | None = Field(None, max_length=4_000)
+    published_at: str | None = Field(None, max_length=100)
+    lengths: list[Literal["short", "long"]] | None = Field(
+        None, description="Which briefings to write; default both"
+    )
+
+
+BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": BriefingRequest.model_json_schema()},
+            "text/plain": {"schema": {"type": "string"}},
+            "text/html": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit} bytes")
+    body = bytearray()
+    async for part in request.stream():
+        body.extend(part)
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+    return bytes(body)
+
+
+def _decode_text(body: bytes, charset: str | None) -> str:
+    """Text from a text/plain body: BOMs honoured, invalid bytes refused with a clear 400."""
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        charset = "utf-16"
+    elif body.startswith(b"\xef\xbb\xbf"):
+        charset = "utf-8-sig"
+    elif charset is None and len(body) >= 4 and body.count(0) * 3 >= len(body):
+        # UTF-16 without a BOM (Windows tools): every other byte of ASCII text is NUL.
+        charset = "utf-16-le" if body[1::2].count(0) > body[0::2].count(0) else "utf-16-be"
+    try:
+        return body.decode(charset or "utf-8")
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise InvalidEncoding(
+            f"the body is not valid {charset or 'utf-8'} text: send UTF-8, or name the "
+            "charset in the Content-Type header"
+        ) from exc
+
+
+_TEXT_TYPES = ("text/plain", "text/html", "application/xhtml+xml")
+
+
+async def parse_article(request: Request, limit: int) -> tuple[Article, list[str] | None]:
+    """The article and the lengths asked for, from a JSON, text or HTML body."""
+    media = request.headers.get("content-type", "")
+    media_type, _, params = media.partition(";")
+    media_type = media_type.strip().lower()
+    charset = None
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"') or None
+    if media_type not in _TEXT_TYPES and media_type != "application/json" and not (
+        media_type.endswith("+json")
+    ):
+        raise UnsupportedMediaType(
+            f"Content-Type {media_type or '(none)'!r} is not supported: send "
+            "application/json with a `text` field, or text/plain (or text/html) with the "
+            "article as the body"
+        )
+    body = await _read_body(request, limit)
+    if media_type == "text/plain":
+        return Article(text=_decode_text(body, charset)), None
+    if media_type in _TEXT_TYPES:
+        # A page: preprocessing extracts its main text (service.preprocess.html).
+        return Article(text=as_html_document(_decode_text(body, charset))), None
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidJSON(f"the body is not valid JSON: {exc}") from exc
+    try:
+        parsed = BriefingRequest.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(describe(exc)) from exc
+    article = Article(
+        text=parsed.text, title=parsed.title, source=parsed.source, url=parsed.url,
+        published_at=parsed.published_at,
+    )
+    return article, list(parsed.lengths) if parsed.lengths else None
+
+
+def describe(exc: ValidationError | RequestValidationError) -> str:
+    """One line per problem, naming the field: what a client needs to fix the request."""
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts)

@@ -1,0 +1,69 @@
+"""Route dependencies: what a route needs from the running app, as type aliases, and the
+API key check (a FastAPI security dependency, so OpenAPI shows the bearer scheme)."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from service.briefing import BriefingService
+from service.config import Settings
+from service.digest.scheduler import DailyRuntime
+from service.errors import ServiceError, Unauthorized
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _service(request: Request) -> BriefingService:
+    service: BriefingService | None = getattr(request.app.state, "service", None)
+    if service is None:
+        raise ServiceError("the service is still starting; retry in a few seconds")
+    return service
+
+
+def _daily(request: Request) -> DailyRuntime:
+    daily: DailyRuntime | None = getattr(request.app.state, "daily", None)
+    if daily is None:
+        raise ServiceError("the service is still starting; retry in a few seconds")
+    return daily
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+ServiceDep = Annotated[BriefingService, Depends(_service)]
+DailyDep = Annotated[DailyRuntime, Depends(_daily)]
+
+
+def _key_matches(token: bytes, keys: list[bytes]) -> bool:
+    """Constant-time comparison against every key, so timing reveals neither key nor match."""
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(token, key)
+    return matched
+
+
+# auto_error=False: a missing or malformed header gets our error body, not FastAPI's 403.
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key from BRIEFING_API_KEYS (when none are set, the API is open).",
+)
+
+
+def require_api_key(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """`Authorization: Bearer <key>` with one of BRIEFING_API_KEYS, when keys are set."""
+    keys: list[bytes] = request.app.state.api_keys
+    if not keys:
+        return
+    token = credentials.credentials.strip().encode() if credentials else b""
+    if not _key_matches(token, keys) or credentials is None:
+        raise Unauthorized(
+            "missing or wrong API key: send the header `Authorization: Bearer <key>`"
+        )

@@ -1,0 +1,42 @@
+"""``/v1/briefings``: brief an article; read a briefing written earlier."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from service.api.bodies import BODY_DOC, parse_article
+from service.api.deps import ServiceDep, SettingsDep
+from service.errors import RequestTimeout
+
+router = APIRouter(prefix="/v1/briefings", tags=["briefings"])
+
+
+@router.post("", openapi_extra=BODY_DOC)
+async def create_briefing(
+    request: Request, service: ServiceDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Write a short and a long briefing of an article (JSON, text/plain or text/html)."""
+    article, lengths = await parse_article(request, settings.max_body_bytes)
+    timeout = settings.request_timeout_s
+    work = run_in_threadpool(
+        service.brief, article, lengths or ("short", "long"),
+        deadline=time.monotonic() + timeout,
+    )
+    try:
+        return await asyncio.wait_for(work, timeout)
+    except TimeoutError as exc:
+        raise RequestTimeout(
+            f"the briefing took longer than {timeout:g}s (BRIEFING_REQUEST_TIMEOUT_S); "
+            "the article is stored and the work stops at its next step. Retry later"
+        ) from exc
+
+
+@router.get("/{briefing_id}")
+async def get_briefing(briefing_id: str, service: ServiceDep) -> dict[str, Any]:
+    """A briefing written earlier, by its id."""
+    return await run_in_threadpool(service.get, briefing_id)

@@ -1,0 +1,177 @@
+"""The daily job: build a day's digest, then deliver it to Slack exactly once.
+
+:class:`DailyJob` is what the scheduler, ``briefing daily`` and ``POST /v1/digests/{date}``
+run: :func:`service.digest.build.build_digest`, then :func:`service.digest.ledger.deliver`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from service.config import Settings
+from service.digest.build import build_digest
+from service.digest.compose import Briefer
+from service.digest.ledger import DeliveryKey, DeliveryLedger, deliver
+from service.digest.slack_messages import message_input, plan_messages
+from service.digest.slack_webhook import (
+    SlackWebhook,
+    WebhookURLNotAllowed,
+    redact_url,
+    webhook_id,
+)
+from service.digest.window import day_window
+from service.errors import DeliveryBusy, DeliveryFailed, InvalidDate, WebhookNotAllowed
+from service.store import ArticleStore
+
+
+def make_webhook(settings: Settings) -> SlackWebhook | None:
+    """The configured webhook (validated against the allowed hosts), or None when unset."""
+    if settings.slack_webhook_url is None:
+        return None
+    url = settings.slack_webhook_url.get_secret_value().strip()
+    if not url:
+        return None
+    try:
+        return SlackWebhook(url, allowed_hosts=settings.slack_allowed_host_list,
+                            backoff_base=settings.slack_backoff_s)
+    except WebhookURLNotAllowed as exc:  # its message shows the redacted URL only
+        raise WebhookNotAllowed(
+            f"BRIEFING_SLACK_WEBHOOK_URL: {exc} (BRIEFING_SLACK_ALLOWED_HOSTS="
+            f"{settings.slack_allowed_hosts})"
+        ) from None
+
+
+class DailyJob:
+    """Build a day's digest and deliver it to Slack exactly once.
+
+    ``on_delivery`` is told how each run ended (the delivery status, or ``busy``, ``failed``
+    or ``error`` when it raised); ``on_message`` is called for each message Slack accepted.
+    The server counts both in its metrics; the CLI passes neither.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: ArticleStore,
+        briefer: Briefer,
+        ledger: DeliveryLedger,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] = time.sleep,
+        on_delivery: Callable[[str], None] | None = None,
+        on_message: Callable[[], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.briefer = briefer
+        self.ledger = ledger
+        self.clock = clock
+        self._sleep = sleep
+        self._on_delivery = on_delivery
+        self._on_message = on_message
+
+    def _key(self, day: date) -> DeliveryKey | None:
+        url = self.settings.slack_webhook_url
+        if url is None or not url.get_secret_value().strip():
+            return None
+        return DeliveryKey(day.isoformat(), self.settings.timezone,
+                           webhook_id(url.get_secret_value().strip()))
+
+    def build(self, day: date) -> dict[str, Any]:
+        return build_digest(self.settings, self.store, self.briefer, day, now=self.clock())
+
+    def messages(self, digest: dict[str, Any]) -> list[dict[str, Any]]:
+        """The Slack messages (webhook payloads) that deliver ``digest``; none for an empty
+        day when ``BRIEFING_DIGEST_POST_EMPTY`` is off."""
+        if not digest["stories"] and not self.settings.digest_post_empty:
+            return []
+        return plan_messages(message_input(digest))
+
+    def is_done(self, day: date) -> bool:
+        """Delivered (with a webhook), or built after the day ended (without one)."""
+        key = self._key(day)
+        if key is not None:
+            row = self.ledger.get(key)
+            return row is not None and row.status == "delivered"
+        stored = self.store.load_digest(day.isoformat(), self.settings.timezone)
+        return bool(stored and stored.get("complete"))
+
+    def status(self, day: date) -> dict[str, Any]:
+        """The delivery state of ``day`` as the API shows it (never the URL)."""
+        key = self._key(day)
+        if key is None:
+            return {"status": "not_configured"}
+        row = self.ledger.get(key)
+        url = self.settings.slack_webhook_url
+        shown = redact_url(url.get_secret_value()) if url else None
+        if row is None:
+            return {"status": "not_delivered", "webhook": shown, "webhook_id": key.webhook_id}
+        return {"status": row.status, "messages": len(row.payloads or []), "sent": row.sent,
+                "delivered_at": row.delivered_at, "last_error": row.last_error,
+                "webhook": shown, "webhook_id": key.webhook_id}
+
+    def run(self, day: date, *, send: bool = True, force: bool = False) -> dict[str, Any]:
+        """Build ``day``'s digest and deliver it; returns {"digest": …, "delivery": …}.
+
+        Without a webhook (or with ``send=False``) the digest is built and stored only.
+        A day that has not ended yet is built but not delivered unless ``force``. A delivered
+        day is not rebuilt: the stored digest is returned and nothing is posted.
+        """
+        try:
+            result = self._run(day, send=send, force=force)
+        except InvalidDate:  # a day that has not begun: a wrong request, not a run
+            raise
+        except DeliveryBusy:
+            self._report("busy")
+            raise
+        except DeliveryFailed:
+            self._report("failed")
+            raise
+        except Exception:
+            self._report("error")
+            raise
+        self._report(result["delivery"]["status"])
+        return result
+
+    def _report(self, status: str) -> None:
+        if self._on_delivery is not None:
+            self._on_delivery(status)
+
+    def _run(self, day: date, *, send: bool, force: bool) -> dict[str, Any]:
+        now = self.clock()
+        start, end = day_window(day, self.settings.zone)
+        if start > now:
+            raise InvalidDate(f"{day} has not begun in {self.settings.timezone}")
+        webhook = make_webhook(self.settings) if send else None
+        if webhook is None:
+            why = "not_configured" if self._key(day) is None else "not_requested"
+            return {"digest": self.build(day), "delivery": {"status": why}}
+        key = self._key(day)
+        assert key is not None
+        with webhook:
+            if now < end and not force:
+                return {"digest": self.build(day), "delivery": {
+                    "status": "day_not_over",
+                    "detail": f"{day} ends at {end.astimezone(self.settings.zone).isoformat()}"
+                              "; the digest is delivered "
+                              "after that (force delivers now)",
+                }}
+            built: dict[str, dict[str, Any]] = {}
+
+            def plan() -> list[dict[str, Any]]:
+                built["digest"] = digest = self.build(day)
+                return self.messages(digest)
+
+            outcome = deliver(
+                self.ledger, key, plan, webhook, force=force,
+                lease_s=self.settings.delivery_lease_s,
+                interval_s=self.settings.slack_message_interval_s, sleep=self._sleep,
+                on_sent=self._on_message,
+            )
+        digest = (built.get("digest")
+                  or self.store.load_digest(day.isoformat(), self.settings.timezone)
+                  or self.build(day))
+        return {"digest": digest, "delivery": outcome.as_dict()}

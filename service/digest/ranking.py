@@ -1,0 +1,17 @@
+"""Stage 4 of the digest: which stories lead (more sources, more articles, most recent)."""
+
+from __future__ import annotations
+
+from service.digest.stories import source_key
+from service.store import StoredArticle
+
+
+def rank(groups: list[list[StoredArticle]]) -> list[list[StoredArticle]]:
+    """More sources first, then more articles, then the latest arrival, then the oldest id."""
+
+    def order(group: list[StoredArticle]) -> tuple[int, int, float, int]:
+        sources = len({source_key(a) for a in group})
+        latest = max(a.received_at for a in group).timestamp()
+        return (-sources, -len(group), -latest, min(a.id for a in group))
+
+    return sorted(groups, key=order)
