@@ -120,6 +120,36 @@ class Settings(BaseSettings):
         60.0, gt=0, description="A delivery lock not renewed for this long is taken over"
     )
 
+    # Fetching URLs and following feeds (service/ingest)
+    fetch_timeout_s: float = Field(
+        20.0, gt=0, description="Connect timeout, and the most one fetch may take in all "
+        "(redirects, reading and name resolution included)",
+    )
+    fetch_max_bytes: int = Field(
+        5_000_000, gt=0, description="Largest page or feed read, counted after decompression"
+    )
+    fetch_allow_hosts: str = Field(
+        "", description="Comma-separated `host` (any port) or `host:port` entries fetched even "
+        "where they resolve to private or loopback addresses (an intranet CMS)",
+    )
+    fetch_user_agent: str = Field(
+        "briefing-service/0.1 (+self-hosted article briefings)",
+        description="User-Agent of every fetch: name the service, and a contact if public",
+    )
+    feeds: str = Field("", description="Comma-separated feed URLs (RSS, Atom or JSON Feed)")
+    feeds_poll_s: float = Field(
+        900.0, gt=0, description="How often `briefing serve` polls each feed (seconds)"
+    )
+    feeds_max_entries: int = Field(
+        50, gt=0, description="Most new entries ingested from one feed in one poll"
+    )
+    feeds_concurrency: int = Field(
+        4, ge=1, description="Feeds polled at once (one request at a time per host always)"
+    )
+    feeds_max_backoff_s: float = Field(
+        86_400.0, gt=0, description="Longest wait before retrying a failing feed (seconds)"
+    )
+
     @field_validator("model")
     @classmethod
     def _model_not_blank(cls, value: str) -> str:
@@ -159,6 +189,15 @@ class Settings(BaseSettings):
     @property
     def slack_allowed_host_list(self) -> list[str]:
         return [h.strip() for h in self.slack_allowed_hosts.split(",") if h.strip()]
+
+    @property
+    def feed_url_list(self) -> list[str]:
+        """The feeds named in ``BRIEFING_FEEDS``, in order, without repeats."""
+        return list(dict.fromkeys(u.strip() for u in self.feeds.split(",") if u.strip()))
+
+    @property
+    def fetch_allow_host_list(self) -> list[str]:
+        return [h.strip() for h in self.fetch_allow_hosts.split(",") if h.strip()]
 
     @property
     def api_key_list(self) -> list[str]:

@@ -11,7 +11,10 @@
     │   ├── UnsupportedMediaType       415 unsupported_media_type
     │   ├── ValidationFailed           422 invalid_request
     │   │   ├── EmptyText              422 empty_text
-    │   │   └── InvalidDate            422 invalid_date
+    │   │   ├── InvalidDate            422 invalid_date
+    │   │   └── UrlNotAllowed          422 url_not_allowed     (fetching: the address guard)
+    │   ├── ContentTooLarge            413 too_large           (fetching: the page is too big)
+    │   ├── UnsupportedContent         415 unsupported_content (fetching: not a page or feed)
     │   └── Overloaded                 429 overloaded
     └── ServiceError                   503 service_unavailable
         ├── EngineError                503 engine_error
@@ -20,7 +23,9 @@
         ├── StorageError               503 storage_error
         ├── WebhookNotAllowed          503 webhook_not_allowed
         ├── DeliveryBusy               503 delivery_busy
-        └── DeliveryFailed             502 delivery_failed
+        ├── DeliveryFailed             502 delivery_failed
+        ├── FetchFailed                502 fetch_failed        (the site answered an error)
+        └── FetchTimeout               504 fetch_timeout
 
 Library errors are caught where they happen and re-raised as the most specific error here
 (``raise X(...) from exc``); the API maps this tree to HTTP in exactly one handler.
@@ -99,6 +104,26 @@ class DigestNotFound(NotFound):
     code = "digest_not_found"
 
 
+class UrlNotAllowed(ValidationFailed):
+    """A URL the address guard refuses: scheme, credentials, port, or where it resolves."""
+
+    code = "url_not_allowed"
+
+
+class ContentTooLarge(ClientError):
+    """A fetched page or feed is larger than ``BRIEFING_FETCH_MAX_BYTES`` (decompressed)."""
+
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedContent(ClientError):
+    """A fetched URL answered with a content type the service cannot read."""
+
+    status = 415
+    code = "unsupported_content"
+
+
 class Overloaded(ClientError):
     status = 429
     code = "overloaded"
@@ -159,3 +184,35 @@ class DeliveryFailed(ServiceError):
 
     status = 502
     code = "delivery_failed"
+
+
+class FetchFailed(ServiceError):
+    """Fetching a URL failed: the site answered an error status, or could not be reached.
+
+    ``upstream_status`` is the site's HTTP status (None when there was no answer);
+    ``retry_after_s`` its Retry-After, when it sent one (feeds back off that long).
+    """
+
+    status = 502
+    code = "fetch_failed"
+
+    def __init__(
+        self, message: str, *, upstream_status: int | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.upstream_status = upstream_status
+        self.upstream_retry_after_s = retry_after_s
+
+    def to_body(self) -> dict[str, dict[str, str]]:
+        body = super().to_body()
+        if self.upstream_status is not None:
+            body["error"]["upstream_status"] = self.upstream_status  # type: ignore[assignment]
+        return body
+
+
+class FetchTimeout(ServiceError):
+    """Fetching a URL took longer than ``BRIEFING_FETCH_TIMEOUT_S`` (connect or total)."""
+
+    status = 504
+    code = "fetch_timeout"

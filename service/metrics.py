@@ -20,6 +20,14 @@ DELIVERY_STATUSES = (
     "not_requested", "error",
 )
 
+# How a fetch ended (service/ingest/fetch.py): fetched, answered 304, or the error's code.
+FETCH_OUTCOMES = (
+    "ok", "not_modified", "url_not_allowed", "fetch_failed", "fetch_timeout", "too_large",
+    "unsupported_content",
+)
+# How a feed poll ended (service/ingest/poller.py).
+POLL_STATUSES = ("ok", "not_modified", "error", "gone")
+
 
 class Metrics:
     """The service's counters, gauges and histograms."""
@@ -100,6 +108,26 @@ class Metrics:
             "briefing_slack_messages", "Slack messages posted successfully",
             registry=self.registry,
         )
+
+        # -- ingest: URLs and feeds -------------------------------------------------------
+        self.fetches = Counter(
+            "briefing_fetches", "URL fetches (pages, feeds, entries) by outcome",
+            ["outcome"], registry=self.registry,
+        )
+        for outcome in FETCH_OUTCOMES:
+            self.fetches.labels(outcome)
+        self.feed_polls = Counter(
+            "briefing_feed_polls", "Feed polls by status", ["status"], registry=self.registry,
+        )
+        for status in POLL_STATUSES:
+            self.feed_polls.labels(status)
+        self.feed_entries = Counter(
+            "briefing_feed_entries_ingested",
+            "Feed entries stored as articles (and briefed)", registry=self.registry,
+        )
+
+    def count_fetch(self, outcome: str) -> None:
+        self.fetches.labels(outcome).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

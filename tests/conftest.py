@@ -72,3 +72,11 @@ def make_client(make_settings: Callable[..., Settings]) -> Iterator[Callable[...
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def site() -> Iterator[Any]:
+    """A news site on loopback run by the test (tests/loopback_site.py)."""
+    from tests.loopback_site import running_site
+
+    yield from running_site()
