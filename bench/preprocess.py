@@ -23,7 +23,7 @@ Figures (targets from issue 3):
 4. HTML: generated pages through trafilatura, sentences kept and furniture removed;
 5. throughput of ``preprocess`` on about 1 MB of dirty text, with the time spent in
    ``split_sentences`` (pysbd) and in repair (ftfy) shown apart; medians of interleaved runs,
-   now and with sentences split as before the fast path (``sentences.as_before()``).
+   now and with sentences split as before the fast path (``pysbd_runner.as_before()``).
 """
 
 from __future__ import annotations
@@ -45,16 +45,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import service.preprocess as pp  # noqa: E402
+import service.preprocess.cleaner as cleaner  # noqa: E402
 from bench.evaldata import eval_dir  # noqa: E402
 from service.preprocess import (  # noqa: E402
     Document,
     normalize,
     preprocess,
-    sentences,
+    pysbd_runner,
     split_sentences,
 )
 from service.preprocess.boilerplate import boilerplate_rule, glued_furniture  # noqa: E402
 from service.preprocess.dedup import (  # noqa: E402
+    MIN_NEAR_WORDS,
     NEAR_THRESHOLD,
     SHINGLE_WORDS,
     containment,
@@ -330,7 +332,7 @@ def _places(case: Case, doc: Document, keys: list[str], group: list[int]) -> dic
             padded = f" {k} "
             found = [i for i, key in enumerate(keys)
                      if len(key.split()) >= 3 and f" {key} " in padded]
-        if not found and len(k.split()) >= pp.MIN_NEAR_WORDS:
+        if not found and len(k.split()) >= MIN_NEAR_WORDS:
             found = [i for i, key in enumerate(keys) if k in key][:1]
         if not found:
             ws = _words(sentence)
@@ -444,23 +446,23 @@ def section_quality(rows: list[dict]) -> None:
 @contextmanager
 def shingle_size(n: int) -> Iterator[None]:
     """Dedup with word ``n``-grams instead of the default, for the sweep."""
-    original = pp.shingles
-    pp.shingles = functools.partial(original, n=n)
+    original = cleaner.shingles
+    cleaner.shingles = functools.partial(original, n=n)
     try:
         yield
     finally:
-        pp.shingles = original
+        cleaner.shingles = original
 
 
 @contextmanager
 def memoized_splitter() -> Iterator[None]:
     """pysbd is deterministic and slow: the quality sections split each text once."""
-    original = pp.split_sentences
-    pp.split_sentences = functools.lru_cache(maxsize=None)(original)
+    original = cleaner.split_sentences
+    cleaner.split_sentences = functools.lru_cache(maxsize=None)(original)
     try:
         yield
     finally:
-        pp.split_sentences = original
+        cleaner.split_sentences = original
 
 
 def section_sweep(rows: list[dict]) -> None:
@@ -503,7 +505,7 @@ def section_shingles(rows: list[dict]) -> None:
     extended: list[tuple[str, str]] = []
     for row in rows:
         sentences = [s for s in split_sentences(normalize.normalize_text(row["article"]))
-                     if len(s.split()) >= pp.MIN_NEAR_WORDS]
+                     if len(s.split()) >= MIN_NEAR_WORDS]
         for s in sentences:
             same.append((s, rng.choice(EDITS)(s, rng)))
         for a, b in zip(sentences, sentences[1:], strict=False):
@@ -516,7 +518,7 @@ def section_shingles(rows: list[dict]) -> None:
     same = [(a, b) for a, b in same if paragraph_key(a) != paragraph_key(b)]
     print(f"\n## 3. An edited copy vs distinct sentences vs an extension "
           f"({len(same)} copies, {len(distinct)} distinct pairs, {len(extended)} extensions; "
-          f"sentences of >= {pp.MIN_NEAR_WORDS} words)\n")
+          f"sentences of >= {MIN_NEAR_WORDS} words)\n")
     print("Each cell: share of copies matched (should be 1) / distinct pairs matched / "
           "extensions matched (both should be 0). 'in earlier' is the share of the later "
           "text's shingles found in the earlier one (what dedup uses); Jaccard is symmetric. "
@@ -666,16 +668,16 @@ class _Timer:
 def _timed_run(text: str) -> tuple[float, float, float, Document]:
     """One run of ``preprocess``: total seconds, seconds in split_sentences and in repair."""
     splitting, repairing = _Timer(), _Timer()
-    original_split, original_repair = pp.split_sentences, pp.repair
-    sentences._pysbd_spans.cache_clear()  # nothing left from an earlier run
+    original_split, original_repair = cleaner.split_sentences, pp.repair
+    pysbd_runner._pysbd_spans.cache_clear()  # nothing left from an earlier run
     try:
-        pp.split_sentences = splitting.wrap(original_split)
+        cleaner.split_sentences = splitting.wrap(original_split)
         pp.repair = repairing.wrap(original_repair)
         started = time.perf_counter()
         doc = preprocess(text)
         total = time.perf_counter() - started
     finally:
-        pp.split_sentences, pp.repair = original_split, original_repair
+        cleaner.split_sentences, pp.repair = original_split, original_repair
     return total, splitting.seconds, repairing.seconds, doc
 
 
@@ -689,7 +691,7 @@ def section_throughput(rows: list[dict], repeats: int) -> None:
     for _ in range(repeats):  # interleaved, so that both see the same machine
         *seconds, doc = _timed_run(text)
         now.append(tuple(seconds))
-        with sentences.as_before():
+        with pysbd_runner.as_before():
             *seconds, doc_before = _timed_run(text)
         before.append(tuple(seconds))
         if not docs:  # keep no more documents alive than needed: a bigger heap is slower

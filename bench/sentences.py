@@ -32,6 +32,7 @@ import pysbd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.evaldata import eval_dir, read_jsonl  # noqa: E402
+from service.preprocess import pysbd_runner  # noqa: E402
 from service.preprocess import sentences as splitter  # noqa: E402
 
 Splitter = Callable[[str], list[str]]
@@ -153,7 +154,7 @@ def bench_agreement(rows: list[dict]) -> None:
 def _median_seconds(split: Splitter, text: str, runs: int) -> tuple[float, int]:
     times, count = [], 0
     for _ in range(runs):
-        splitter._pysbd_spans.cache_clear()  # no help from an earlier run
+        pysbd_runner._pysbd_spans.cache_clear()  # no help from an earlier run
         started = time.perf_counter()
         count = len(split(text))
         times.append(time.perf_counter() - started)

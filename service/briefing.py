@@ -40,6 +40,7 @@ from service.lengths import fit_length
 from service.metrics import Metrics
 from service.preprocess import PREPROCESS_VERSION, Document, chunk_sentences, preprocess
 from service.preprocess import split_sentences as segment
+from service.preprocess.pysbd_runner import use_fast_path
 from service.prompts import PromptSet, load_prompts
 from service.store import Article, ArticleStore
 
@@ -83,6 +84,7 @@ class BriefingService:
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> BriefingService:
         """Load prompts and the engine, open cache and store: everything a request needs."""
+        use_fast_path(settings.sentence_fast_path)
         prompts = load_prompts(settings.prompts_dir)
         metrics = metrics or Metrics()
         choice = select_engine(settings, prompts, on_batch=metrics.batch_size.observe)

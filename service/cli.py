@@ -47,7 +47,9 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 
 def cmd_preprocess(args: argparse.Namespace) -> int:
     from service.preprocess import preprocess
+    from service.preprocess.pysbd_runner import use_fast_path
 
+    use_fast_path(get_settings().sentence_fast_path)
     doc = preprocess(_read_input(args.file), html=args.html)
     if args.json:
         removed = [{"reason": r.reason, "text": r.text} for r in doc.removed]

@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import service.preprocess as pp
-from service.preprocess import Document, _one_edit, preprocess, split_sentences
+from service.preprocess import Document, preprocess, split_sentences
 from service.preprocess.boilerplate import boilerplate_rule
+from service.preprocess.cleaner import _one_edit
 from service.preprocess.dedup import (
     NearDuplicateIndex,
     containment,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pysbd.lang.english import English
 from pysbd.processor import Processor
 
-from service.preprocess import sentences
+from service.preprocess import pysbd_runner, sentences
 from service.preprocess.sentences import split_sentences
 
 
@@ -306,7 +306,7 @@ def _pysbd_whole(text: str) -> list[str]:
     ],
 )
 def test_fast_path_parts(text: str, parts: list[tuple[str, bool]]) -> None:
-    plan = sentences._plan(text)
+    plan = pysbd_runner._plan(text)
     assert plan is not None
     assert [(text[p.start : p.end], p.plain) for p in plan.pieces] == parts
     assert split_sentences(text) == _pysbd_whole(text)
@@ -322,7 +322,7 @@ def test_fast_path_parts(text: str, parts: list[tuple[str, bool]]) -> None:
     ],
 )
 def test_fast_path_leaves_whole_text_to_pysbd(text: str) -> None:
-    assert sentences._plan(text) is None
+    assert pysbd_runner._plan(text) is None
     assert split_sentences(text) == _pysbd_whole(text)
 
 
@@ -344,7 +344,7 @@ def test_plain_sentences_never_reach_pysbd(monkeypatch: pytest.MonkeyPatch) -> N
     def fail(piece: str) -> tuple[tuple[int, int], ...]:
         raise AssertionError(f"pysbd asked about {piece!r}")
 
-    monkeypatch.setattr(sentences, "_pysbd_spans", fail)
+    monkeypatch.setattr(pysbd_runner, "_pysbd_spans", fail)
     text = 'The council met on Monday. It agreed a budget of £3.5m. "We are pleased," he said.'
     assert split_sentences(text) == [
         "The council met on Monday.",
@@ -393,7 +393,7 @@ def test_fast_path_splits_as_pysbd_on_the_whole_text(text: str) -> None:
 )
 @given(st.one_of(_news_like(), _TEXTS))
 def test_faster_pysbd_rules_give_pysbd_output(text: str) -> None:
-    ours = sentences._Processor(text, sentences._English).process()
+    ours = pysbd_runner._Processor(text, pysbd_runner._English).process()
     assert ours == Processor(text, English).process()
 
 
@@ -409,7 +409,7 @@ def test_faster_pysbd_rules_give_pysbd_output(text: str) -> None:
     ],
 )
 def test_faster_pysbd_rules_golden(text: str) -> None:
-    ours = sentences._Processor(text, sentences._English).process()
+    ours = pysbd_runner._Processor(text, pysbd_runner._English).process()
     assert ours == Processor(text, English).process()
 
 
@@ -418,6 +418,30 @@ def test_regex_case_folds_and_whitespace_match_str() -> None:
     # would give the same: these are the only characters where they would not.
     letters = re.compile("[a-z]", re.IGNORECASE)
     chars = [chr(c) for c in range(0x80, 0x110000)]
-    assert {c for c in chars if letters.fullmatch(c)} == set(sentences._FOLDS_TO_ASCII)
+    assert {c for c in chars if letters.fullmatch(c)} == set(pysbd_runner._FOLDS_TO_ASCII)
     space = re.compile(r"\s")
     assert all((space.fullmatch(c) is not None) == c.isspace() for c in chars)
+
+
+def test_fast_path_setting_turns_it_off_with_the_same_sentences(monkeypatch):
+    text = "Gov. Brown spoke. Prices rose 3.5% in May. \"Go,\" he said. It rained. Then it stopped."
+    fast = split_sentences(text)
+
+    def planner_called(piece):
+        raise AssertionError("the fast path ran while turned off")
+
+    monkeypatch.setattr(pysbd_runner, "_plan", planner_called)
+    pysbd_runner.use_fast_path(False)
+    try:
+        assert split_sentences(text) == fast
+    finally:
+        pysbd_runner.use_fast_path(True)
+
+
+def test_fast_path_setting_is_read_from_the_environment(monkeypatch):
+    from service.config import Settings
+
+    monkeypatch.setenv("BRIEFING_SENTENCE_FAST_PATH", "false")
+    assert Settings().sentence_fast_path is False
+    monkeypatch.delenv("BRIEFING_SENTENCE_FAST_PATH")
+    assert Settings().sentence_fast_path is True
