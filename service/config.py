@@ -61,7 +61,13 @@ class Settings(BaseSettings):
     )
 
     # Limits
-    max_body_bytes: int = Field(1_000_000, gt=0, description="Largest accepted request body")
+    max_body_bytes: int = Field(
+        1_000_000, gt=0, description="Largest accepted request body (JSON or text)"
+    )
+    max_html_body_bytes: int = Field(
+        5_000_000, gt=0, description="Largest accepted text/html body (a page's markup is "
+        "mostly not its article)"
+    )
     max_input_chars: int = Field(
         200_000, gt=0, description="Characters of cleaned text summarized; the rest is dropped"
     )

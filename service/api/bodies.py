@@ -1,18 +1,22 @@
 """Request bodies: ``POST /v1/briefings`` takes JSON, text/plain or an HTML page.
 
-Reading is bounded (413 past ``BRIEFING_MAX_BODY_BYTES``), decoding honours charsets and BOMs,
+Reading is bounded (413 past ``BRIEFING_MAX_BODY_BYTES``, or ``BRIEFING_MAX_HTML_BODY_BYTES``
+for a page: real pages run to megabytes of markup around a few kilobytes of article),
+decoding honours charsets, BOMs and a page's ``<meta charset>``,
 and each refusal is an error of :mod:`service.errors` whose message says what to change.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
+from service.config import Settings
 from service.errors import (
     InvalidEncoding,
     InvalidJSON,
@@ -20,7 +24,7 @@ from service.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from service.preprocess.html import as_html_document
+from service.preprocess.html import as_html_document, decode_html
 from service.store import Article
 
 
@@ -49,16 +53,35 @@ BODY_DOC: dict[str, Any] = {
 }
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 as soon as it passes ``limit`` bytes."""
+@dataclass(frozen=True)
+class BodyLimit:
+    """The most bytes a body may have, and the setting that says so (named in the 413)."""
+
+    max_bytes: int
+    setting: str
+
+
+def body_limits(settings: Settings) -> dict[str, BodyLimit]:
+    """Limits by kind of body: ``text`` (JSON and plain text) and ``html`` (a page)."""
+    return {
+        "text": BodyLimit(settings.max_body_bytes, "BRIEFING_MAX_BODY_BYTES"),
+        "html": BodyLimit(settings.max_html_body_bytes, "BRIEFING_MAX_HTML_BODY_BYTES"),
+    }
+
+
+async def _read_body(request: Request, limit: BodyLimit) -> bytes:
+    """The body, refused with 413 as soon as it passes the limit."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit} bytes")
+    most = limit.max_bytes
+    if declared and declared.isdigit() and int(declared) > most:
+        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {most} bytes "
+                              f"({limit.setting})")
     body = bytearray()
     async for part in request.stream():
         body.extend(part)
-        if len(body) > limit:
-            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+        if len(body) > most:
+            raise PayloadTooLarge(f"the body is over the limit of {most} bytes "
+                                  f"({limit.setting})")
     return bytes(body)
 
 
@@ -80,10 +103,24 @@ def _decode_text(body: bytes, charset: str | None) -> str:
         ) from exc
 
 
+def _decode_html(body: bytes, charset: str | None) -> str:
+    """Text from a text/html body: a declared charset must fit (else a clear 400); without
+    one, the page's ``<meta charset>``, UTF-8 or windows-1252 (see ``decode_html``)."""
+    try:
+        return decode_html(body, charset)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise InvalidEncoding(
+            f"the body is not valid {charset} text: send the page's bytes with the charset "
+            "they are in, or no charset (the page's <meta charset> is then used)"
+        ) from exc
+
+
 _TEXT_TYPES = ("text/plain", "text/html", "application/xhtml+xml")
 
 
-async def parse_article(request: Request, limit: int) -> tuple[Article, list[str] | None]:
+async def parse_article(
+    request: Request, limits: dict[str, BodyLimit]
+) -> tuple[Article, list[str] | None]:
     """The article and the lengths asked for, from a JSON, text or HTML body."""
     media = request.headers.get("content-type", "")
     media_type, _, params = media.partition(";")
@@ -101,12 +138,13 @@ async def parse_article(request: Request, limit: int) -> tuple[Article, list[str
             "application/json with a `text` field, or text/plain (or text/html) with the "
             "article as the body"
         )
-    body = await _read_body(request, limit)
+    page = media_type in _TEXT_TYPES and media_type != "text/plain"
+    body = await _read_body(request, limits["html" if page else "text"])
     if media_type == "text/plain":
         return Article(text=_decode_text(body, charset)), None
-    if media_type in _TEXT_TYPES:
+    if page:
         # A page: preprocessing extracts its main text (service.preprocess.html).
-        return Article(text=as_html_document(_decode_text(body, charset))), None
+        return Article(text=as_html_document(_decode_html(body, charset))), None
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:

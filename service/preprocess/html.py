@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["as_html_document", "extract_text", "looks_like_html"]
+__all__ = ["as_html_document", "decode_html", "extract_text", "looks_like_html"]
 
 # Tags that only HTML has. One of the document-level ones, or a text that starts with a tag
 # and has block tags, is "clearly HTML"; a stray "<b>" in prose is not.
@@ -28,6 +28,44 @@ def looks_like_html(text: str) -> bool:
     if _DOCUMENT_TAG.search(head):
         return True
     return head.lstrip().startswith("<") and len(_BLOCK_TAG.findall(head)) >= 2
+
+
+# <meta charset="…"> or <meta http-equiv="Content-Type" content="text/html; charset=…">, in
+# the first bytes of a page (the HTML standard has browsers look at the first 1024; pages
+# with long heads put it later, so a little more is read).
+_META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+_META_SNIFF = 4096
+# Labels that the HTML standard decodes as windows-1252 (its C1 bytes are letters there).
+_AS_CP1252 = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii",
+                        "ascii", "windows-1252", "cp1252"})
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def decode_html(body: bytes, declared: str | None) -> str:
+    """The text of an HTML page's bytes, as a browser decodes them.
+
+    In order: a BOM; the charset the header declares (``declared``: invalid bytes raise
+    ``UnicodeDecodeError``, an unknown name ``LookupError``, so the caller can refuse
+    them clearly); a ``<meta charset>`` near the top of the page; UTF-8 when the bytes are
+    valid UTF-8; else windows-1252, the web's legacy default (the HTML standard's choice
+    for a page that declares nothing), with any byte it lacks replaced.
+    """
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return body.decode(codec)
+    if declared:
+        return body.decode(declared)
+    found = _META_CHARSET.search(body[:_META_SNIFF])
+    if found:
+        label = found.group(1).decode("ascii").lower()
+        try:
+            return body.decode("cp1252" if label in _AS_CP1252 else label, errors="replace")
+        except LookupError:
+            pass  # a charset name no codec knows: decide as if none were given
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("cp1252", errors="replace")
 
 
 def as_html_document(html: str) -> str:

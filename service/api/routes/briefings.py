@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from service.api.bodies import BODY_DOC, parse_article
+from service.api.bodies import BODY_DOC, body_limits, parse_article
 from service.api.deps import ServiceDep, SettingsDep
 from service.errors import RequestTimeout
 
@@ -21,7 +21,7 @@ async def create_briefing(
     request: Request, service: ServiceDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Write a short and a long briefing of an article (JSON, text/plain or text/html)."""
-    article, lengths = await parse_article(request, settings.max_body_bytes)
+    article, lengths = await parse_article(request, body_limits(settings))
     timeout = settings.request_timeout_s
     work = run_in_threadpool(
         service.brief, article, lengths or ("short", "long"),

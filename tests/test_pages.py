@@ -1,0 +1,104 @@
+"""Real pages as the API receives them: size limits per kind of body, charsets, extraction.
+
+Small pages written here stand in for what news sites send; the 91 real pages of
+``../shared/eval/pages`` are measured by bench/pages.py, never read by tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from service.preprocess.html import decode_html
+
+HTML = {"Content-Type": "text/html"}
+
+_PARAGRAPHS = (
+    "<p>The city council voted on Tuesday to build a new bridge across the river, ending "
+    "a debate that had lasted for more than a decade.</p>"
+    "<p>The mayor said the bridge would open in 2027 and cost about 40 million euros.</p>"
+    "<p>Opponents said the money should have gone to schools, and promised to keep "
+    "fighting the plan in court.</p>"
+)
+
+
+def page(body: str = _PARAGRAPHS, head: str = "", padding: int = 0) -> str:
+    """A small news page; ``padding`` bytes of markup (scripts) around the article."""
+    script = f"<script>var data = '{'x' * padding}';</script>" if padding else ""
+    return (f"<!doctype html><html><head>{head}<title>Council backs bridge</title></head>"
+            f"<body>{script}<article>{body}</article></body></html>")
+
+
+def _error(response) -> tuple[int, str, str]:
+    error = response.json()["error"]
+    return response.status_code, error["code"], error["message"]
+
+
+def test_a_page_larger_than_the_text_limit_is_accepted_up_to_the_html_limit(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client(engine="extractive", max_body_bytes=2_000, max_html_body_bytes=20_000)
+    big = page(padding=5_000).encode()
+    assert 2_000 < len(big) < 20_000
+    response = client.post("/v1/briefings", content=big, headers=HTML)
+    assert response.status_code == 200, response.text
+    assert "bridge" in response.json()["short"]
+
+
+def test_every_413_names_the_setting_to_raise(make_client: Callable[..., TestClient]) -> None:
+    client = make_client(engine="extractive", max_body_bytes=2_000, max_html_body_bytes=20_000)
+    status, code, message = _error(
+        client.post("/v1/briefings", content=page(padding=30_000).encode(), headers=HTML)
+    )
+    assert (status, code) == (413, "payload_too_large")
+    assert "BRIEFING_MAX_HTML_BODY_BYTES" in message and "20000" in message
+    status, code, message = _error(
+        client.post("/v1/briefings", content=b"word " * 1_000,
+                    headers={"Content-Type": "text/plain"})
+    )
+    assert (status, code) == (413, "payload_too_large")
+    assert "BRIEFING_MAX_BODY_BYTES" in message
+    status, code, message = _error(
+        client.post("/v1/briefings", json={"text": "word " * 1_000})
+    )
+    assert (status, code) == (413, "payload_too_large")
+    assert "BRIEFING_MAX_BODY_BYTES" in message
+
+
+def test_a_page_declaring_its_charset_only_in_meta_is_decoded_with_it(
+    extractive_client: TestClient,
+) -> None:
+    body = _PARAGRAPHS.replace("euros", "euros – “a fair price”, said Señor Müller")
+    raw = page(body, head='<meta charset="windows-1252">').encode("cp1252")
+    response = extractive_client.post("/v1/briefings", content=raw, headers=HTML)
+    assert response.status_code == 200, response.text
+    assert "Señor Müller" in response.json()["long"]
+
+
+def test_decode_html_order_bom_header_meta_utf8_then_windows_1252() -> None:
+    text = "<p>Café – “crème”</p>"
+    assert decode_html(text.encode("utf-8"), None) == text
+    assert decode_html(b"\xef\xbb\xbf" + text.encode(), None) == text  # BOM
+    assert decode_html(text.encode("cp1252"), None) == text  # not UTF-8: the web's default
+    http_equiv = '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">'
+    # ISO-8859-1 is read as windows-1252, as browsers do: 0x93 is a quote, not a control
+    assert decode_html((http_equiv + text).encode("cp1252"), None) == http_equiv + text
+    assert decode_html(text.encode("utf-16"), "utf-8") == text  # a BOM beats the header
+    try:
+        decode_html(text.encode("cp1252"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        raise AssertionError("a declared charset that does not fit must be refused")
+
+
+def test_a_page_whose_declared_charset_does_not_fit_is_a_clear_400(
+    extractive_client: TestClient,
+) -> None:
+    raw = page().replace("euros", "€").encode("cp1252")
+    status, code, message = _error(extractive_client.post(
+        "/v1/briefings", content=raw, headers={"Content-Type": "text/html; charset=utf-8"}
+    ))
+    assert (status, code) == (400, "invalid_encoding")
+    assert "charset" in message
