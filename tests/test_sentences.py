@@ -445,3 +445,25 @@ def test_fast_path_setting_is_read_from_the_environment(monkeypatch):
     assert Settings().sentence_fast_path is False
     monkeypatch.delenv("BRIEFING_SENTENCE_FAST_PATH")
     assert Settings().sentence_fast_path is True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sen. Ron Wyden, D-Ore., said no.", ["Sen. Ron Wyden, D-Ore., said no."]),
+        ("In October, Rep. David McKinley, R-W.Va., visited the border. He left.",
+         ["In October, Rep. David McKinley, R-W.Va., visited the border.", "He left."]),
+        ("Gov. Gavin Newsom, D-Calif., signed it. Then he left.",
+         ["Gov. Gavin Newsom, D-Calif., signed it.", "Then he left."]),
+        ("Sen. Joe Manchin, D-W.Va. said no.", ["Sen. Joe Manchin, D-W.Va. said no."]),
+        ("Sen. Bob Casey, D-Pa., and Sen. Pat Toomey, R-Pa., agreed.",
+         ["Sen. Bob Casey, D-Pa., and Sen. Pat Toomey, R-Pa., agreed."]),
+        ("The mayor of Washington, D.C. said so.", ["The mayor of Washington, D.C. said so."]),
+        # a boundary after an abbreviation stays one before a capital, and a lower-case
+        # start after an ordinary word is still a sentence of its own
+        ("I live in the U.S. How about you?", ["I live in the U.S.", "How about you?"]),
+        ("The envoy left. she said.", ["The envoy left.", "she said."]),
+    ],
+)
+def test_ap_style_abbreviations_do_not_end_the_sentence(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected

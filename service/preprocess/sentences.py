@@ -66,6 +66,13 @@ _TIME_FRAGMENT = re.compile(
 )
 _TIME_FRAGMENT_MAX = 40
 
+# AP style: a party-state tag ("D-Ore.", "R-W.Va."), a state or title abbreviation ("Calif.",
+# "Gov.") or dotted initials ("U.S.", "D.C.") ends a piece that pysbd cut, and the next
+# piece goes on in lower case or with a comma (", said no.", "economy grew"): one sentence
+# ("Sen. Ron Wyden, D-Ore., said no."), not two.
+_ABBREVIATION_END = re.compile(r"(?:^|[\s(\[\"'“‘])(?:[DRI]-)?(?:[A-Z][a-z]{0,4}\.){1,3}$")
+_CONTINUES = re.compile(r"[,;:)\]]|[a-z]")
+
 # Leading list markers, skipped when deciding whether a line starts like a sentence.
 _LIST_MARKER = re.compile(r"(?:[-*•·–—]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+")
 _OPENERS = "\"'“‘([«"
@@ -197,13 +204,17 @@ def _segment(chunk: str) -> list[str]:
 def _belongs_to_previous(chunk: str, previous: list[int], start: int, end: int) -> bool:
     """Whether pysbd's sentence ``chunk[start:end]`` should be joined to the one before.
 
-    pysbd leaves an unpaired closing quote on its own ('he said."' gives '"'), and cuts
+    pysbd leaves an unpaired closing quote on its own ('he said."' gives '"'), cuts
     "At 5 a.m. Mr. Smith went to the bank." after "a.m." (Golden Rule 18): a clock time
-    alone is not a sentence but the head of the next one.
+    alone is not a sentence but the head of the next one; and cuts after an AP-style
+    abbreviation that the sentence goes on after ("Sen. Ron Wyden, D-Ore., said no.").
     """
     if not any(c.isalnum() for c in chunk[start:end]):
         return True
     p_start, p_end = previous
+    head = chunk[start:end].lstrip()
+    if _CONTINUES.match(head) and _ABBREVIATION_END.search(chunk[p_start:p_end].rstrip()):
+        return True
     return p_end - p_start <= _TIME_FRAGMENT_MAX and bool(
         _TIME_FRAGMENT.fullmatch(chunk[p_start:p_end].strip())
     )
