@@ -18,6 +18,10 @@ SEED_ARTICLE = (Path(__file__).resolve().parent / "seed_article.txt").read_text(
 
 # The tests never reach a model hub; fail fast instead of retrying for a minute.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Settings come from each test, never from the shell: an exported BRIEFING_SLACK_WEBHOOK_URL
+# would otherwise receive the tests' digests, and a BRIEFING_API_KEYS would lock them out.
+for _name in [name for name in os.environ if name.upper().startswith("BRIEFING_")]:
+    del os.environ[_name]
 
 
 @pytest.fixture(scope="session")

@@ -132,3 +132,18 @@ def fake_slack() -> Iterator[tuple[str, SlackRecorder]]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(5)
+
+
+def run_digest(client: Any, path: str, **params: Any) -> dict[str, Any]:
+    """POST a digest run (answered 202 at once) and follow it with GET until it finished;
+    GET's last answer: the digest, the ledger's delivery state and the run."""
+    answer = client.post(path, params=params)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["run"]["status"] in ("queued", "running", "done", "failed")
+    deadline = time.monotonic() + 120  # a hang guard, not a speed check
+    while True:
+        state: dict[str, Any] = client.get(path).json()
+        if state["run"]["status"] in ("done", "failed"):
+            return state
+        assert time.monotonic() < deadline, state
+        time.sleep(0.02)

@@ -12,6 +12,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -37,6 +38,7 @@ from tests.digest_support import (
     SECRET,
     SlackRecorder,
     fake_slack,
+    run_digest,
 )
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -101,8 +103,8 @@ def test_api_digest_story_once_with_two_sources_retries_and_exactly_once(
         assert client.get("/v1/digests/2026-02-30").json()["error"]["code"] == "invalid_date"
 
         # 2. the day is not over: built (a preview), not delivered
-        early = client.post(path).json()
-        assert early["delivery"]["status"] == "day_not_over" and rec.requests == []
+        early = run_digest(client, path)
+        assert early["run"]["delivery"]["status"] == "day_not_over" and rec.requests == []
         assert len(early["digest"]["stories"]) == 2
 
         # 3. after midnight: 429 (Retry-After) and 500 are retried, channel_not_found is not
@@ -110,20 +112,20 @@ def test_api_digest_story_once_with_two_sources_retries_and_exactly_once(
         client.app.state.daily.job.clock = lambda: end + timedelta(hours=7)
         rec.script = [(429, {"Retry-After": "0"}, "rate_limited"), (500, {}, "rollup_error"),
                       (404, {}, "channel_not_found")]
-        failed = client.post(path)
-        responses.append(failed.text)
-        assert failed.status_code == 502
-        error = failed.json()["error"]
+        failed = run_digest(client, path)
+        responses.append(json.dumps(failed))
+        assert failed["run"]["status"] == "failed" and failed["delivery"]["status"] == "failed"
+        error = failed["run"]["error"]
         assert error["code"] == "delivery_failed" and "channel_not_found" in error["message"]
         assert len(rec.requests) == 3 and rec.posted == []
 
         # 4. fixed on Slack's side: the next run delivers, once
-        done = client.post(path)
-        responses.append(done.text)
-        assert done.status_code == 200, done.text
-        result = done.json()
+        result = run_digest(client, path)
+        responses.append(json.dumps(result))
+        assert result["run"]["status"] == "done", result
+        assert result["run"]["delivery"]["status"] == "delivered"
         assert result["delivery"]["status"] == "delivered"
-        assert result["delivery"]["webhook"].endswith("/services/***")
+        assert result["run"]["delivery"]["webhook"].endswith("/services/***")
         digest = result["digest"]
         assert (digest["articles"], digest["stories_total"], digest["complete"]) == (3, 2, True)
         ferry, library = digest["stories"]
@@ -139,8 +141,9 @@ def test_api_digest_story_once_with_two_sources_retries_and_exactly_once(
         assert payload["text"].startswith(f"Daily briefing — {today:%a} {today}: Storm halts")
 
         # 5. a re-run is a no-op that says so; GET shows the digest and its delivery
-        again = client.post(path).json()
-        assert again["delivery"]["status"] == "already_delivered" and len(rec.posted) == 1
+        again = run_digest(client, path)
+        assert again["run"]["delivery"]["status"] == "already_delivered"
+        assert len(rec.posted) == 1
         shown = client.get(path)
         responses.append(shown.text)
         assert shown.json()["delivery"]["status"] == "delivered"
@@ -319,3 +322,40 @@ def test_preview_prints_the_messages_and_posts_nothing(
     sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
     assert len(sections) == 2 and sections[0].endswith("\n_2 sources_")
     assert rec.requests == [] and SECRET not in out
+
+
+def test_post_answers_202_at_once_and_the_run_goes_on_in_the_background(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client(timezone="Europe/Oslo")
+    assert client.post("/v1/briefings", json={"text": FERRY_A}).status_code == 200
+    job = client.app.state.daily.job  # type: ignore[attr-defined]
+    release = threading.Event()
+    building = threading.Event()
+    build = job.build
+
+    def slow_build(day: Any) -> dict[str, Any]:
+        building.set()
+        assert release.wait(60)
+        return build(day)
+
+    job.build = slow_build
+    path = f"/v1/digests/{datetime.now(OSLO).date()}"
+    try:
+        first = client.post(path, params={"deliver": "false"})
+        assert first.status_code == 202
+        assert first.json()["run"]["status"] in ("queued", "running")
+        assert building.wait(60)
+        again = client.post(path)  # the day's run is still going: that run, not a second
+        assert again.status_code == 202
+        assert again.json()["run"] == {**first.json()["run"], "status": "running",
+                                       "started_at": again.json()["run"]["started_at"]}
+        shown = client.get(path).json()
+        assert shown["digest"] is None and shown["run"]["status"] == "running"
+    finally:
+        release.set()
+    state = run_digest(client, path, deliver="false")
+    assert state["run"]["status"] == "done" and state["run"]["deliver"] is False
+    assert state["run"]["delivery"] == {"status": "not_configured"}  # no webhook set
+    assert state["digest"]["articles"] == 1
+    assert client.post("/v1/digests/2999-01-01").json()["error"]["code"] == "invalid_date"

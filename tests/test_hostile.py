@@ -19,7 +19,8 @@ JSON = {"Content-Type": "application/json"}
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = Settings(engine="extractive", data_dir=tmp_path_factory.mktemp("hostile"))
+    settings = Settings(engine="extractive", data_dir=tmp_path_factory.mktemp("hostile"),
+                        daily_cron="", slack_webhook_url=None, api_keys="")
     with TestClient(create_app(settings)) as c:
         yield c
 

@@ -20,7 +20,7 @@ import service.briefing
 from service.digest.window import day_window
 from service.engines import EngineChoice, GenerationRequest
 from service.engines.extractive import ExtractiveEngine
-from tests.digest_support import FERRY_A, LIBRARY, SECRET, fake_slack
+from tests.digest_support import FERRY_A, LIBRARY, SECRET, fake_slack, run_digest
 
 ARTICLE = ("Officials in Lisbon announced a new budget plan on Monday. The council approved "
            "the plan for the harbour. Teachers and nurses welcomed the decision.")
@@ -164,13 +164,13 @@ def test_digest_deliveries_and_slack_messages_are_counted(
         assert client.post("/v1/briefings", json={"text": FERRY_A}).status_code == 200
         today = datetime.now(oslo).date()
         path = f"/v1/digests/{today}"
-        assert client.post(path).json()["delivery"]["status"] == "day_not_over"
+        assert run_digest(client, path)["run"]["delivery"]["status"] == "day_not_over"
         end = day_window(today, oslo)[1]
         client.app.state.daily.job.clock = lambda: end + timedelta(hours=7)  # type: ignore[attr-defined]
         rec.script = [(404, {}, "channel_not_found")]
-        assert client.post(path).status_code == 502
-        assert client.post(path).json()["delivery"]["status"] == "delivered"
-        assert client.post(path).json()["delivery"]["status"] == "already_delivered"
+        assert run_digest(client, path)["run"]["error"]["code"] == "delivery_failed"
+        assert run_digest(client, path)["run"]["delivery"]["status"] == "delivered"
+        assert run_digest(client, path)["run"]["delivery"]["status"] == "already_delivered"
         text = client.get("/metrics").text
     found = {line for line in text.splitlines() if not line.startswith("#")}
     assert len(rec.posted) == 1

@@ -140,6 +140,17 @@ class DailyJob:
         if self._on_delivery is not None:
             self._on_delivery(status)
 
+    def check(self, day: date, *, send: bool = True) -> None:
+        """Refuse at once what no run could do: a day that has not begun
+        (:class:`InvalidDate`), a webhook that may not be used (:class:`WebhookNotAllowed`)."""
+        start, _ = day_window(day, self.settings.zone)
+        if start > self.clock():
+            raise InvalidDate(f"{day} has not begun in {self.settings.timezone}")
+        if send:
+            webhook = make_webhook(self.settings)
+            if webhook is not None:
+                webhook.close()
+
     def _run(self, day: date, *, send: bool, force: bool) -> dict[str, Any]:
         now = self.clock()
         start, end = day_window(day, self.settings.zone)

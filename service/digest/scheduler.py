@@ -25,6 +25,7 @@ from service.config import Settings
 from service.digest.compose import Briefer
 from service.digest.job import DailyJob, make_webhook
 from service.digest.ledger import DeliveryLedger
+from service.digest.runs import DigestRuns
 from service.digest.window import parse_day
 from service.errors import BriefingError, DeliveryBusy, DigestNotFound
 from service.metrics import Metrics
@@ -143,7 +144,8 @@ def _counting(metrics: Metrics | None) -> dict[str, Any]:
 
 
 class DailyRuntime:
-    """What ``briefing serve`` runs beside the API: the daily job, its ledger, the scheduler."""
+    """What ``briefing serve`` runs beside the API: the daily job, its ledger, the scheduler,
+    and the runs the API starts (:class:`DigestRuns`)."""
 
     def __init__(self, settings: Settings, job: DailyJob, ledger: DeliveryLedger,
                  scheduler: DailyScheduler | None) -> None:
@@ -151,6 +153,7 @@ class DailyRuntime:
         self.job = job
         self.ledger = ledger
         self.scheduler = scheduler
+        self.runs = DigestRuns(job)
 
     @classmethod
     def open(
@@ -179,22 +182,27 @@ class DailyRuntime:
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
+        self.runs.close()
         self.ledger.close()
 
     def show(self, day_text: str) -> dict[str, Any]:
-        """``GET /v1/digests/{date}``: the stored digest and its delivery state."""
+        """``GET /v1/digests/{date}``: the stored digest, its delivery state, the latest run."""
         day = parse_day(day_text)
         digest = self.job.store.load_digest(day.isoformat(), self.settings.timezone)
-        if digest is None:
+        run = self.runs.status(day)
+        if digest is None and run is None:
             raise DigestNotFound(
                 f"no digest for {day} ({self.settings.timezone}) yet: it is built by the daily "
                 f"run, or now by POST /v1/digests/{day}"
             )
-        return {"digest": digest, "delivery": self.job.status(day)}
+        return {"digest": digest, "delivery": self.job.status(day), "run": run}
 
-    def build(self, day_text: str, *, send: bool = True, force: bool = False) -> dict[str, Any]:
-        """``POST /v1/digests/{date}``: build, and deliver when a webhook is configured."""
-        return self.job.run(parse_day(day_text), send=send, force=force)
+    def start(self, day_text: str, *, send: bool = True, force: bool = False) -> dict[str, Any]:
+        """``POST /v1/digests/{date}``: queue a run (build, and deliver when a webhook is
+        configured) and answer at once with what ``show`` answers."""
+        day = parse_day(day_text)
+        self.runs.start(day, send=send, force=force)
+        return self.show(day_text)
 
 
 __all__ = ["DailyRuntime", "DailyScheduler", "last_fire"]

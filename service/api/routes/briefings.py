@@ -11,12 +11,16 @@ from starlette.concurrency import run_in_threadpool
 
 from service.api.bodies import BODY_DOC, body_limits, parse_article
 from service.api.deps import ServiceDep, SettingsDep
+from service.api.models import Briefing, error_responses
 from service.errors import RequestTimeout
 
 router = APIRouter(prefix="/v1/briefings", tags=["briefings"])
 
 
-@router.post("", openapi_extra=BODY_DOC)
+@router.post(
+    "", response_model=Briefing, response_model_exclude_unset=True, openapi_extra=BODY_DOC,
+    responses=error_responses(400, 401, 413, 415, 429, 503),
+)
 async def create_briefing(
     request: Request, service: ServiceDep, settings: SettingsDep
 ) -> dict[str, Any]:
@@ -36,7 +40,10 @@ async def create_briefing(
         ) from exc
 
 
-@router.get("/{briefing_id}")
+@router.get(
+    "/{briefing_id}", response_model=Briefing, response_model_exclude_unset=True,
+    responses=error_responses(401, 404, 503),
+)
 async def get_briefing(briefing_id: str, service: ServiceDep) -> dict[str, Any]:
     """A briefing written earlier, by its id."""
     return await run_in_threadpool(service.get, briefing_id)

@@ -1,4 +1,4 @@
-"""``/v1/digests/{day}``: a local day's digest and its delivery to Slack."""
+"""``/v1/digests/{day}``: a local day's digest, its delivery to Slack, and runs that build it."""
 
 from __future__ import annotations
 
@@ -8,20 +8,29 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import DailyDep
+from service.api.models import DigestState, error_responses
 
 router = APIRouter(prefix="/v1/digests", tags=["digests"])
 
 
-@router.get("/{day}")
+@router.get(
+    "/{day}", response_model=DigestState, response_model_exclude_unset=True,
+    responses=error_responses(401, 404, 503),
+)
 async def get_digest(day: str, daily: DailyDep) -> dict[str, Any]:
-    """The digest of a local date (YYYY-MM-DD in BRIEFING_TIMEZONE) and its delivery."""
+    """The digest of a local date (YYYY-MM-DD in BRIEFING_TIMEZONE), its delivery, and the
+    latest run POST started (404 `digest_not_found` when there is neither)."""
     return await run_in_threadpool(daily.show, day)
 
 
-@router.post("/{day}")
+@router.post(
+    "/{day}", status_code=202, response_model=DigestState, response_model_exclude_unset=True,
+    responses=error_responses(401, 503),
+)
 async def create_digest(
     day: str, daily: DailyDep, deliver: bool = True, force: bool = False
 ) -> dict[str, Any]:
-    """Build a local date's digest and deliver it to Slack once (force: re-send, or send
-    a day that is not over yet)."""
-    return await run_in_threadpool(daily.build, day, send=deliver, force=force)
+    """Start building a local date's digest and delivering it to Slack once (deliver=false:
+    build and store only; force: re-send, or send a day that is not over yet). Answers at
+    once with the run's status; GET the same path to follow it."""
+    return await run_in_threadpool(daily.start, day, send=deliver, force=force)

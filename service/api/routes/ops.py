@@ -2,38 +2,44 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from typing import Any
 
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from service.api.models import Health, Ready
 from service.briefing import BriefingService
 from service.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health)
 async def healthz() -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
-async def readyz(request: Request) -> JSONResponse:
+@router.get(
+    "/readyz", response_model=Ready, response_model_exclude_unset=True,
+    responses={503: {"model": Ready, "description": "Starting: the engine is loading"}},
+)
+async def readyz(request: Request) -> Any:
     """Ready to brief: says which engine and model serve, and why if it is a fallback."""
     service: BriefingService | None = request.app.state.service
     if service is None:
         return JSONResponse({"status": "starting"}, status_code=503)
     engine = service.engine
-    return JSONResponse({
+    return {
         "status": "ready",
         "engine": engine.name,
         "model": engine.model_id,
         "fallback_reason": service.choice.fallback_reason,
         "prompt_version": service.prompts.version,
-    })
+    }
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 async def prometheus_metrics(request: Request) -> Response:
     """Prometheus metrics in the text format."""
     return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE)

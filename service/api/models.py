@@ -1,0 +1,226 @@
+"""Response models: the v1 contract as types, so ``/docs`` and ``/openapi.json`` show it.
+
+The services return plain dicts (they are stored as JSON and cached); the routes declare
+these models as ``response_model`` and FastAPI checks each answer against them. Every model
+allows extra fields (``extra="allow"``), so a field a service adds reaches clients even
+before it is declared here; ``tests/test_models.py`` fails until it is declared, so the
+documented contract never drifts from what is sent. To add a field: declare it here with a
+``description``, optional (``= None``) when older stored results lack it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+class ErrorDetail(_Model):
+    code: str = Field(description="Stable error code, e.g. `empty_text` (see the README)")
+    message: str = Field(description="What went wrong and what to change")
+
+
+class ErrorBody(_Model):
+    """Every error answer: ``{"error": {"code": ..., "message": ...}}``."""
+
+    error: ErrorDetail
+
+
+# --- briefings --------------------------------------------------------------------------------
+
+
+class InputStats(_Model):
+    """What preprocessing and condensing did to the article before generation.
+
+    The fields the contract has always had are required; the others are optional because
+    results cached by an older version lack them."""
+
+    chars: int = Field(description="Characters of the cleaned text the engine was given")
+    duplicates_removed: int = Field(description="Repeated paragraphs removed (exact + near)")
+    sentences: int = Field(description="Sentences of the cleaned text")
+    tokens: int = Field(description="Tokens of that text")
+    chunks: int = Field(description="Chunks of the first map step (1: it fit the window)")
+    truncated: bool = Field(description="Part of the input was cut; see `dropped_chars`")
+    chars_in: int | None = Field(None, description="Characters received")
+    chars_out: int | None = Field(None, description="Characters after cleaning")
+    paragraphs_in: int | None = None
+    paragraphs_out: int | None = None
+    html: bool | None = Field(None, description="The input was a page; its main text was used")
+    lines_repaired: int | None = Field(
+        None, description="Lines whose encoding, entities or quotes were repaired"
+    )
+    control_chars_removed: int | None = None
+    exact_duplicates_removed: int | None = None
+    near_duplicates_removed: int | None = None
+    sentence_duplicates_removed: int | None = None
+    title_repeats_removed: int | None = None
+    boilerplate_removed: int | None = Field(
+        None, description="Web furniture lines and sentences removed"
+    )
+    reduce_rounds: int | None = Field(None, description="Map-reduce rounds run for long input")
+    dropped_chars: int | None = Field(None, description="Characters left out of the input")
+
+
+class UnsupportedSentence(_Model):
+    sentence: str = Field(description="A briefing sentence")
+    missing: list[str] = Field(description="Its numbers, dates or names the source lacks")
+    briefing: Literal["short", "long"] | None = Field(None, description="Which briefing")
+    dropped: bool | None = Field(None, description="Removed (BRIEFING_UNSUPPORTED=drop)")
+
+
+class Checks(_Model):
+    unsupported: list[UnsupportedSentence] = Field(
+        description="Sentences with facts the source does not support"
+    )
+
+
+class Briefing(_Model):
+    """``POST /v1/briefings`` and ``GET /v1/briefings/{id}``."""
+
+    id: str = Field(description="Content hash: the cache key, and the id to GET it by")
+    short: str | None = Field(description="One or two sentences (null when not asked for)")
+    long: str | None = Field(description="A paragraph (null when not asked for)")
+    engine: Literal["seq2seq", "extractive"] = Field(description="The engine that wrote it")
+    model: str = Field(description="Model id or path (empty for the extractive engine)")
+    prompt_version: str = Field(description="Hash of the prompt templates used")
+    input: InputStats
+    checks: Checks
+    cached: bool = Field(description="Answered from the cache")
+    fallback_reason: str | None = Field(
+        None, description="Why the extractive engine serves instead of the model (if so)"
+    )
+
+
+# --- digests ----------------------------------------------------------------------------------
+
+
+class Window(_Model):
+    start: str = Field(description="Local midnight, in UTC (ISO 8601)")
+    end: str = Field(description="The next local midnight, in UTC (ISO 8601)")
+    hours: float = Field(description="23 or 25 on DST days")
+
+
+class Story(_Model):
+    """One story of a digest: articles that report the same thing."""
+
+    title: str
+    title_from: Literal["article", "text"] | None = Field(
+        None, description="`article`: the article's own title; `text`: its first sentence"
+    )
+    briefing: str = Field(description="The short briefing of the story's lead article")
+    briefing_from: Literal["cache", "generated", "lead"]
+    briefing_id: str | None = Field(None, description="The briefing's id, when one was used")
+    sources: int = Field(description="Distinct sources (the `source` field, else the host)")
+    source_names: list[str]
+    articles: int
+    article_ids: list[int]
+    url: str | None
+    first_received_at: str
+    last_received_at: str
+
+
+class Clustering(_Model):
+    fingerprint: str = Field(description="Fingerprint version")
+    threshold: float = Field(description="Similarity at which articles are one story")
+
+
+class Digest(_Model):
+    """A local day's articles grouped by story."""
+
+    date: str = Field(description="The local date, YYYY-MM-DD")
+    timezone: str = Field(description="BRIEFING_TIMEZONE when it was built")
+    window: Window
+    complete: bool = Field(description="The day was over when it was built")
+    built_at: str
+    articles: int = Field(description="Articles received that day")
+    stories_total: int = Field(description="Stories found, before the cap")
+    stories: list[Story]
+    overview: str | None = Field(description="One long briefing of all stories (if enabled)")
+    clustering: Clustering
+
+
+DeliveryState = Literal[
+    "not_configured", "not_requested", "day_not_over", "delivered", "already_delivered",
+    "not_delivered", "pending", "sending", "failed",
+]
+
+
+class Delivery(_Model):
+    """A digest's delivery to Slack: the ledger's state, or what one run did."""
+
+    status: DeliveryState
+    messages: int | None = Field(None, description="Messages planned for the digest")
+    sent: int | None = Field(None, description="Messages Slack accepted so far")
+    sent_now: int | None = Field(None, description="Messages this run posted")
+    resumed_from: int | None = Field(None, description="First message this run posted")
+    delivered_at: str | None = None
+    last_error: str | None = None
+    webhook: str | None = Field(None, description="The webhook URL, redacted")
+    webhook_id: str | None = Field(None, description="A hash of the webhook URL")
+    detail: str | None = None
+
+
+class DigestRun(_Model):
+    """A digest run started by ``POST /v1/digests/{date}`` (this process's latest)."""
+
+    status: Literal["queued", "running", "done", "failed"]
+    deliver: bool
+    force: bool
+    queued_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    delivery: Delivery | None = Field(None, description="What the run did, once done")
+    error: ErrorDetail | None = Field(None, description="Why it failed")
+
+
+class DigestState(_Model):
+    """``GET`` and ``POST /v1/digests/{date}``: the stored digest, its delivery, the run."""
+
+    digest: Digest | None = Field(description="The stored digest; null until one is built")
+    delivery: Delivery = Field(description="The ledger's delivery state for the day")
+    run: DigestRun | None = Field(
+        None, description="The latest run POST started in this process, if any"
+    )
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+class Health(_Model):
+    status: Literal["ok"]
+
+
+class Ready(_Model):
+    status: Literal["ready", "starting"]
+    engine: str | None = None
+    model: str | None = None
+    fallback_reason: str | None = None
+    prompt_version: str | None = None
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI ``responses`` for the error statuses a route can answer (always with 422,
+    which replaces FastAPI's own validation body: this API never sends that one, and 500)."""
+    return {status: {"model": ErrorBody, "description": _WHY.get(status, "Error")}
+            for status in sorted({*statuses, 422, 500})}
+
+
+_WHY = {
+    400: "The body is not valid JSON or text in its charset",
+    401: "API keys are set and the bearer key is missing or wrong",
+    404: "Not found",
+    413: "The body is over BRIEFING_MAX_BODY_BYTES",
+    415: "Unsupported Content-Type",
+    422: "A field, the text or the date is wrong (the message names it)",
+    429: "Too many briefings in progress; retry after Retry-After seconds",
+    500: "A bug; the request was logged",
+    502: "Slack refused a digest message",
+    503: "The service cannot do the work now (starting, model, storage, timeout, busy)",
+}

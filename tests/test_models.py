@@ -1,0 +1,106 @@
+"""The typed contract: every field the service sends is declared in service/api/models.py,
+OpenAPI shows the real error body and the bearer scheme, and answers match their models."""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from service.api.models import Briefing, DigestState, ErrorBody, Ready
+from tests.conftest import SEED_ARTICLE
+from tests.digest_support import FERRY_A, FERRY_B, LIBRARY, fake_slack, run_digest
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def undeclared(data: Any, model: type[BaseModel], where: str = "") -> list[str]:
+    """Keys of ``data`` (recursively) that ``model`` does not declare."""
+    found = []
+    for key, value in data.items():
+        field = model.model_fields.get(key)
+        if field is None:
+            found.append(where + key)
+            continue
+        items = value if isinstance(value, list) else [value]
+        for sub in _models_in(field.annotation):
+            for item in items:
+                if isinstance(item, dict):
+                    found += undeclared(item, sub, f"{where}{key}.")
+    return found
+
+
+def test_the_checker_finds_an_undeclared_field() -> None:
+    assert undeclared({"error": {"code": "x", "message": "y", "hint": "z"}}, ErrorBody) == [
+        "error.hint"
+    ]
+    assert isinstance(types.NoneType, type)
+
+
+def test_every_briefing_field_is_declared(
+    make_client: Callable[..., TestClient], tmp_path: Path
+) -> None:
+    # engine=auto without weights: the extractive engine serves and says why in each answer
+    client = make_client(engine="auto", model=str(tmp_path / "no-such-model"))
+    answers = [
+        client.post("/v1/briefings", json={"text": SEED_ARTICLE, "title": "NATO"}),
+        client.post("/v1/briefings", json={"text": SEED_ARTICLE, "lengths": ["short"]}),
+        client.post("/v1/briefings", content=f"<html><p>{SEED_ARTICLE}</p></html>",
+                    headers={"Content-Type": "text/html"}),
+        client.post("/v1/briefings", content="word " * 5000,
+                    headers={"Content-Type": "text/plain"}),
+    ]
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+        assert undeclared(answer.json(), Briefing) == []
+        shown = client.get(f"/v1/briefings/{answer.json()['id']}")
+        assert undeclared(shown.json(), Briefing) == [] and shown.json()["cached"] is True
+    assert undeclared(client.get("/readyz").json(), Ready) == []
+    assert "fallback_reason" in answers[0].json()
+
+
+def test_every_digest_field_is_declared(make_client: Callable[..., TestClient]) -> None:
+    with fake_slack() as (url, rec):
+        client = make_client(
+            timezone="Europe/Oslo", slack_webhook_url=url, slack_allowed_hosts="127.0.0.1",
+            slack_backoff_s=0.01, slack_message_interval_s=0, digest_overview=True,
+        )
+        for text, source in ((FERRY_A, "Fjord Times"), (FERRY_B, None), (LIBRARY, "City")):
+            body = {"text": text, "source": source, "url": "https://news.example/a"}
+            assert client.post("/v1/briefings", json=body).status_code == 200
+        path = f"/v1/digests/{datetime.now(ZoneInfo('Europe/Oslo')).date()}"
+        states = [run_digest(client, path, force=True), run_digest(client, path, force=False),
+                  run_digest(client, path, deliver=False)]
+    assert rec.posted
+    for state in states:
+        assert state["run"]["status"] == "done", state
+        assert undeclared(state, DigestState) == []
+        assert state["digest"]["stories"] and state["digest"]["overview"]
+
+
+def test_openapi_shows_the_error_body_and_the_bearer_scheme(
+    make_client: Callable[..., TestClient],
+) -> None:
+    schema = make_client(api_keys="k").get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            ok = next(code for code in responses if code.startswith("2"))
+            assert "$ref" in str(responses[ok]) or path == "/metrics", (method, path)
+            if path.startswith("/v1/"):
+                assert operation["security"] == [{"HTTPBearer": []}]
+                error = responses["422"]["content"]["application/json"]["schema"]
+                assert error == {"$ref": "#/components/schemas/ErrorBody"}
