@@ -1,4 +1,4 @@
-"""The ``briefing`` command: serve, summarize, preprocess, daily, model pull."""
+"""The ``briefing`` command: serve, summarize, preprocess, daily, db, model pull."""
 
 from __future__ import annotations
 
@@ -109,6 +109,35 @@ def cmd_model_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from service.storage import Database, upgrade
+
+    database = Database.open(get_settings(), migrate=False)
+    try:
+        before, after = upgrade(database, args.revision)
+    finally:
+        database.close()
+    if before == after:
+        print(f"database {database.url}: at {after}; nothing to do")
+    else:
+        print(f"database {database.url}: migrated from {before or 'an empty schema'} to {after}")
+    return 0
+
+
+def cmd_db_current(args: argparse.Namespace) -> int:
+    from service.storage import Database, current_revision, head_revision
+
+    database = Database.open(get_settings(), migrate=False)
+    try:
+        current = current_revision(database)
+    finally:
+        database.close()
+    head = head_revision()
+    state = "up to date" if current == head else f"behind: `briefing db upgrade` moves it to {head}"
+    print(f"database {database.url}: at {current or 'an empty schema'} ({state})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="briefing", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +175,17 @@ def build_parser() -> argparse.ArgumentParser:
     daily.add_argument("--preview", action="store_true",
                        help="print the Slack messages (Block Kit JSON) it would post; send none")
     daily.set_defaults(func=cmd_daily)
+
+    db = sub.add_parser("db", help="the database (BRIEFING_DATABASE_URL): schema migrations")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_upgrade = db_sub.add_parser(
+        "upgrade", help="apply the schema migrations (the service also does at start)"
+    )
+    db_upgrade.add_argument("revision", nargs="?", default="head",
+                            help="migrate up to this revision (default: the newest)")
+    db_upgrade.set_defaults(func=cmd_db_upgrade)
+    db_current = db_sub.add_parser("current", help="print the database's schema revision")
+    db_current.set_defaults(func=cmd_db_current)
 
     model = sub.add_parser("model", help="manage model weights")
     model_sub = model.add_subparsers(dest="model_command", required=True)

@@ -55,7 +55,19 @@ class Settings(BaseSettings):
     )
 
     # Storage
-    data_dir: Path = Field(Path("var"), description="SQLite files and downloaded models")
+    data_dir: Path = Field(Path("var"), description="SQLite database and downloaded models")
+    database_url: SecretStr | None = Field(
+        None,
+        description="sqlite:///path or postgresql://user:pass@host:5432/db (psycopg 3); "
+        "default: briefing.sqlite3 in the data dir. A secret: logged without its password",
+    )
+    database_pool_size: int = Field(
+        5, ge=1, description="PostgreSQL connections kept per process (up to twice more in bursts)"
+    )
+    database_timeout_s: float = Field(
+        5.0, gt=0, description="Give up connecting to PostgreSQL (or waiting for a pooled "
+        "connection) after this long: 503 storage_error"
+    )
     sqlite_timeout_s: float = Field(
         5.0, gt=0, description="Wait this long for a locked SQLite file before giving up"
     )

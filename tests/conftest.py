@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from service.api import create_app
 from service.config import Settings
+from tests.servers import postgres_database, redis_prefix
 from tests.tiny_model import build_tiny_t5
 
 SEED_ARTICLE = (Path(__file__).resolve().parent / "seed_article.txt").read_text(encoding="utf-8")
@@ -84,3 +85,27 @@ def site() -> Iterator[Any]:
     from tests.loopback_site import running_site
 
     yield from running_site()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL on each backend (PostgreSQL: a database of its own)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database of this test's own."""
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url_and_prefix() -> Iterator[tuple[str, str]]:
+    """The test Redis and a key prefix of this test's own."""
+    with redis_prefix() as found:
+        yield found

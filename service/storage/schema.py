@@ -1,0 +1,141 @@
+"""The one schema of everything the service keeps, for SQLite and PostgreSQL alike.
+
+SQLAlchemy Core tables (no ORM): the stores build their statements from these, and the
+Alembic migrations in ``service/storage/migrations`` create them. A test compares the two, so
+a column added here without a migration fails.
+
+    articles    every accepted article, stored (committed) before any work starts
+    briefings   the cache: results by content-addressed key
+    aliases     raw-text keys leading to a ``briefings`` key (a repeated POST skips cleaning)
+    digests     built daily digests by (day, time zone)
+    deliveries  the Slack delivery ledger: one row per (day, time zone, webhook id)
+
+Times are :class:`UTCDateTime`: aware datetimes in and out; ``timestamptz`` in PostgreSQL,
+ISO 8601 text in UTC in SQLite (the format the files had before migrations, so old files keep
+their rows and their order).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    Double,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.types import TypeEngine
+
+# Constraint names spelled out, so migrations name them the same on both backends.
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime: ``timestamptz`` in PostgreSQL, ISO 8601 UTC text in SQLite.
+
+    Naive datetimes are refused (they are ambiguous). SQLite text compares in time order
+    because every value is UTC with the same layout.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a naive datetime is ambiguous here: give it a time zone")
+        value = value.astimezone(UTC)
+        return value.isoformat(timespec="microseconds") if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+# SQLite makes only an INTEGER PRIMARY KEY an alias of the rowid (an auto-increment id).
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+articles = Table(
+    "articles", metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("title", Text),
+    Column("source", Text),
+    Column("url", Text),
+    Column("published_at", Text),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("briefing_id", String(64)),
+    Column("fingerprint", LargeBinary),
+    Column("fingerprint_version", String(32)),
+    Index("ix_articles_received_at", "received_at"),
+)
+
+briefings = Table(
+    "briefings", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("result", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_briefings_created_at", "created_at"),
+)
+
+aliases = Table(
+    "aliases", metadata,
+    Column("alias", String(64), primary_key=True),
+    Column("key", String(64), nullable=False),
+    Index("ix_aliases_key", "key"),
+)
+
+digests = Table(
+    "digests", metadata,
+    Column("day", String(10), primary_key=True),
+    Column("timezone", String(64), primary_key=True),
+    Column("digest", Text, nullable=False),
+    Column("built_at", UTCDateTime, nullable=False),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("day", String(10), primary_key=True),
+    Column("timezone", String(64), primary_key=True),
+    Column("webhook_id", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("payloads", Text),
+    Column("total", Integer),
+    Column("sent", Integer, nullable=False, server_default="0"),
+    Column("owner", Text),
+    Column("lease_until", Double),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+)
+
+__all__ = [
+    "UTCDateTime", "aliases", "articles", "briefings", "deliveries", "digests", "metadata",
+]
