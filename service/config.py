@@ -72,6 +72,36 @@ class Settings(BaseSettings):
         5.0, gt=0, description="Wait this long for a locked SQLite file before giving up"
     )
 
+    retention_days: int = Field(
+        30, ge=0, description="Delete article text and cached briefings older than this many "
+        "days (digests and the delivery ledger stay); 0 keeps everything"
+    )
+    retention_interval_s: float = Field(
+        3600.0, gt=0, description="How often `briefing serve` applies the retention"
+    )
+
+    # Shared services for replicas (optional)
+    redis_url: SecretStr | None = Field(
+        None, description="redis://host:6379/0: shared hot cache, single flight across "
+        "replicas and a shared rate limit; unset: each replica alone. A secret"
+    )
+    redis_prefix: str = Field("briefing:", description="Prefix of every Redis key written")
+    redis_cache_ttl_s: int = Field(
+        86_400, gt=0, description="Seconds a briefing stays in the Redis hot cache"
+    )
+    redis_timeout_s: float = Field(
+        0.5, gt=0, description="Redis connect/read timeout; after a failure Redis is skipped "
+        "for 2 s and the database serves"
+    )
+    flight_lease_s: float = Field(
+        30.0, gt=0, description="Cross-replica single-flight lock expiry (renewed while "
+        "generating): a crashed replica blocks the same article at most this long"
+    )
+    rate_limit: str | None = Field(
+        None, description="Requests per API key (or address when open) to /v1/*, e.g. "
+        "60/minute; over it: 429 rate_limited with Retry-After. Shared via Redis"
+    )
+
     # Limits
     max_body_bytes: int = Field(
         1_000_000, gt=0, description="Largest accepted request body (JSON or text)"
@@ -178,6 +208,16 @@ class Settings(BaseSettings):
     def _model_not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("BRIEFING_MODEL must name a hub id or a local directory")
+        return value.strip()
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _valid_rate(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from service.ratelimit import parse_rate
+
+        parse_rate(value.strip())
         return value.strip()
 
     @field_validator("timezone")

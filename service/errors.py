@@ -15,7 +15,8 @@
     │   │   └── UrlNotAllowed          422 url_not_allowed     (fetching: the address guard)
     │   ├── ContentTooLarge            413 too_large           (fetching: the page is too big)
     │   ├── UnsupportedContent         415 unsupported_content (fetching: not a page or feed)
-    │   └── Overloaded                 429 overloaded
+    │   ├── Overloaded                 429 overloaded
+    │   └── RateLimited                429 rate_limited
     └── ServiceError                   503 service_unavailable
         ├── EngineError                503 engine_error
         ├── ModelUnavailable           503 model_unavailable
@@ -135,6 +136,17 @@ class Overloaded(ClientError):
         super().__init__(message)
         self.retry_after_s = retry_after_s
         self.queue = queue  # which queue was full: a metrics label, never shown to clients
+
+
+class RateLimited(ClientError):
+    """The caller sent more requests than ``BRIEFING_RATE_LIMIT`` allows."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class ServiceError(BriefingError):

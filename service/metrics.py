@@ -126,6 +126,30 @@ class Metrics:
             "Feed entries stored as articles (and briefed)", registry=self.registry,
         )
 
+        # -- shared services (PostgreSQL, Redis) and retention -------------------------------
+        self.redis_up = Gauge(
+            "briefing_redis_up",
+            "1 while Redis (BRIEFING_REDIS_URL) answers, 0 after a failure until it does again",
+            registry=self.registry,
+        )
+        self.redis_errors = Counter(
+            "briefing_redis_errors",
+            "Redis calls that failed, by operation; the service did without Redis each time "
+            "(database reads, this replica's single flight and rate limit)",
+            ["op"], registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "briefing_rate_limited", "Requests answered 429 rate_limited (BRIEFING_RATE_LIMIT)",
+            registry=self.registry,
+        )
+        self.retention_deleted = Counter(
+            "briefing_retention_deleted",
+            "Rows deleted by retention (BRIEFING_RETENTION_DAYS), by table",
+            ["table"], registry=self.registry,
+        )
+        for table in ("articles", "briefings"):
+            self.retention_deleted.labels(table)
+
     def count_fetch(self, outcome: str) -> None:
         self.fetches.labels(outcome).inc()
 

@@ -1,0 +1,99 @@
+"""Retention: article text and cached briefings older than ``BRIEFING_RETENTION_DAYS`` go.
+
+Storage would otherwise grow without bound. Digests and the delivery ledger stay: a digest
+already holds what its day's articles said, and the ledger is what keeps a day from being
+posted twice. Deletes run in batches of ``batch`` rows, each its own short transaction, so a
+large first purge never holds a lock for long (SQLite has one writer; PostgreSQL replicas keep
+writing beside it). Every replica runs it on a schedule; running it twice deletes nothing
+more, so they need no coordination.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from service.errors import StorageError
+from service.storage.database import Database
+from service.storage.schema import aliases, articles, briefings
+
+log = logging.getLogger(__name__)
+
+
+def purge(
+    database: Database, days: int, *, now: datetime | None = None, batch: int = 2000,
+) -> dict[str, int]:
+    """Delete articles received, and briefings created, more than ``days`` ago; the counts."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+    counts = {"articles": 0, "briefings": 0}
+    while True:
+        with database.write("deleting old articles") as conn:
+            ids = select(articles.c.id).where(articles.c.received_at < cutoff).limit(batch)
+            gone = conn.execute(delete(articles).where(articles.c.id.in_(ids))).rowcount
+        counts["articles"] += gone
+        if gone < batch:
+            break
+    while True:
+        with database.write("deleting old briefings") as conn:
+            keys = list(conn.execute(
+                select(briefings.c.key).where(briefings.c.created_at < cutoff).limit(batch)
+            ).scalars())
+            if keys:
+                conn.execute(delete(aliases).where(aliases.c.key.in_(keys)))
+                conn.execute(delete(briefings).where(briefings.c.key.in_(keys)))
+        counts["briefings"] += len(keys)
+        if len(keys) < batch:
+            break
+    return counts
+
+
+class RetentionJob:
+    """Runs :func:`purge` now and then every ``interval_s`` on a background thread."""
+
+    def __init__(
+        self, database: Database, days: int, *, interval_s: float,
+        on_deleted: Callable[[str, int], None] | None = None,
+    ) -> None:
+        self.database = database
+        self.days = days
+        self.interval_s = interval_s
+        self.on_deleted = on_deleted
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="retention", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        log.info("retention: articles and briefings older than %d day(s) are deleted every "
+                 "%gs", self.days, self.interval_s)
+
+    def run_once(self) -> dict[str, int]:
+        counts = purge(self.database, self.days)
+        for table, count in counts.items():
+            if self.on_deleted is not None:
+                self.on_deleted(table, count)
+        if any(counts.values()):
+            log.info("retention: deleted %d article(s) and %d briefing(s) older than %d day(s)",
+                     counts["articles"], counts["briefings"], self.days)
+        return counts
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except StorageError as exc:  # the database is away: the next round retries
+                log.warning("retention: %s", exc.message)
+            except Exception:  # a background thread must not die silently
+                log.exception("retention failed")
+            self._stop.wait(self.interval_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+__all__ = ["RetentionJob", "purge"]
