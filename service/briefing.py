@@ -24,7 +24,7 @@ from typing import Any
 
 from service.admission import Admission, SingleFlight
 from service.batcher import BatchedEngine
-from service.cache import SQLiteCache, cache_key
+from service.cache import DatabaseCache, cache_key
 from service.checks import find_unsupported
 from service.config import Settings
 from service.engines import EngineChoice, GenerationRequest, select_engine
@@ -42,6 +42,10 @@ from service.preprocess import PREPROCESS_VERSION, Document, chunk_sentences, pr
 from service.preprocess import split_sentences as segment
 from service.preprocess.pysbd_runner import use_fast_path
 from service.prompts import PromptSet, load_prompts
+from service.storage import Database
+from service.storage.flight import ReplicaFlight
+from service.storage.hot_cache import BriefingCache, HotCache
+from service.storage.redis_link import RedisLink
 from service.store import Article, ArticleStore
 
 log = logging.getLogger(__name__)
@@ -67,7 +71,9 @@ class BriefingService:
 
     def __init__(
         self, settings: Settings, choice: EngineChoice, prompts: PromptSet,
-        cache: SQLiteCache, store: ArticleStore, metrics: Metrics,
+        cache: BriefingCache, store: ArticleStore, metrics: Metrics, *,
+        database: Database | None = None, redis: RedisLink | None = None,
+        replica_flight: ReplicaFlight | None = None,
     ) -> None:
         self.settings = settings
         self.choice = choice
@@ -76,14 +82,18 @@ class BriefingService:
         self.cache = cache
         self.store = store
         self.metrics = metrics
+        self.database = database  # owned: closed by close()
+        self.redis = redis
         self.admission = Admission(settings.max_queue + 1)
         self.flights = SingleFlight()
+        self.replica_flight = replica_flight
         admission = self.admission
         metrics.inflight_briefings.set_function(lambda: admission.in_flight)
 
     @classmethod
     def open(cls, settings: Settings, metrics: Metrics | None = None) -> BriefingService:
-        """Load prompts and the engine, open cache and store: everything a request needs."""
+        """Load prompts and the engine, open the database (migrated), Redis when configured,
+        the cache and the store: everything a request needs."""
         use_fast_path(settings.sentence_fast_path)
         prompts = load_prompts(settings.prompts_dir)
         metrics = metrics or Metrics()
@@ -95,13 +105,26 @@ class BriefingService:
             engine.name, engine.model_id, "yes" if choice.fallback_reason else "no"
         ).set(1)
         log.info("serving with the %s engine (model %r)", engine.name, engine.model_id or "-")
-        cache = SQLiteCache(settings.cache_path, timeout_s=settings.sqlite_timeout_s)
-        store = ArticleStore(settings.store_path, timeout_s=settings.sqlite_timeout_s)
-        return cls(settings, choice, prompts, cache, store, metrics)
+        database = Database.open(settings)
+        log.info("storage: %s", database.url)
+        cache: BriefingCache = DatabaseCache(database)
+        link = flight = None
+        if settings.redis_url is not None:
+            link = RedisLink(settings.redis_url.get_secret_value(), prefix=settings.redis_prefix,
+                             metrics=metrics, timeout_s=settings.redis_timeout_s)
+            cache = HotCache(cache, link, ttl_s=settings.redis_cache_ttl_s)
+            flight = ReplicaFlight(link, lease_s=settings.flight_lease_s)
+            log.info("shared hot cache, single flight and rate limit: Redis at %s", link.url)
+        return cls(settings, choice, prompts, cache, ArticleStore(database), metrics,
+                   database=database, redis=link, replica_flight=flight)
 
     def close(self) -> None:
         self.cache.close()
         self.store.close()
+        if self.redis is not None:
+            self.redis.close()
+        if self.database is not None:
+            self.database.close()
 
     def brief(
         self, article: Article, lengths: Sequence[str] = LENGTHS, *,
@@ -148,18 +171,33 @@ class BriefingService:
         hit = self._cached(self.cache.get, key)
         if hit is not None:
             return self._from_cache(article_id, hit)
-        self.metrics.cache_misses.inc()
-        result, shared = self.flights.run(
-            key,
-            lambda: self.admission.run(
-                lambda: self._compute(key, alias, doc, lengths, deadline)
-            ),
+        (result, elsewhere), shared = self.flights.run(
+            key, lambda: self._compute_once(key, alias, doc, lengths, deadline)
         )
+        if elsewhere:  # another replica computed it while this one waited
+            return self._from_cache(article_id, result)
+        self.metrics.cache_misses.inc()
         if shared:
             log.info("briefing %s computed once for concurrent identical requests", key[:12])
-        if article_id is not None:
-            self.store.link_briefing(article_id, result["id"])
+        self._link(article_id, result["id"])
         return {**result, "cached": False}
+
+    def _compute_once(
+        self, key: str, alias: str, doc: Document, lengths: Sequence[str],
+        deadline: float | None,
+    ) -> tuple[dict[str, Any], bool]:
+        """(result, computed by another replica): with Redis, one replica computes a key at a
+        time and the others wait for its result (service.storage.flight)."""
+
+        def compute() -> dict[str, Any]:
+            return self.admission.run(lambda: self._compute(key, alias, doc, lengths, deadline))
+
+        if self.replica_flight is None:
+            return compute(), False
+        return self.replica_flight.run(
+            key, compute, lambda: self._cached(self.cache.get, key),
+            deadline=deadline or time.monotonic() + self.settings.request_timeout_s,
+        )
 
     def _compute(
         self, key: str, alias: str, doc: Document, lengths: Sequence[str],
@@ -201,10 +239,20 @@ class BriefingService:
             return None
 
     def _from_cache(self, article_id: int | None, hit: dict[str, Any]) -> dict[str, Any]:
-        if article_id is not None:
-            self.store.link_briefing(article_id, hit["id"])
+        self._link(article_id, hit["id"])
         self.metrics.cache_hits.inc()
         return {**hit, "cached": True}
+
+    def _link(self, article_id: int | None, briefing_id: str) -> None:
+        """Link the stored article to its briefing; a failure costs the digest a cache hit
+        (it generates the briefing again), never this answer."""
+        if article_id is None:
+            return
+        try:
+            self.store.link_briefing(article_id, briefing_id)
+        except StorageError as exc:
+            log.warning("article %d not linked to briefing %s: %s", article_id,
+                        briefing_id[:12], exc.message)
 
     def _key(self, text: str, lengths: Sequence[str], *, raw: bool = False) -> str:
         """The cache key over everything that decides the output; ``raw`` keys the text as

@@ -1,28 +1,23 @@
-"""Content-addressed cache of briefing results in SQLite.
+"""Content-addressed cache of briefing results, in the service's database.
 
 The key is a sha256 over everything that decides the output (normalized text, engine, model
 and revision, prompt version, generation settings, preprocessing version and length rules):
-changing any of them misses, nothing else may. Results survive restarts.
+changing any of them misses, nothing else may. Results survive restarts, and replicas on one
+PostgreSQL share them (with Redis, :class:`service.storage.hot_cache.HotCache` sits in front).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import threading
-import time
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
-from service.db import open_sqlite, storage_errors
+from sqlalchemy import select
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS briefings (
-    key TEXT PRIMARY KEY, result TEXT NOT NULL, created_at REAL NOT NULL
-);
--- The same request seen as raw text: lets a repeated POST skip preprocessing.
-CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, key TEXT NOT NULL);
-"""
+from service.storage import Database
+from service.storage.schema import aliases as alias_table
+from service.storage.schema import briefings
 
 
 def cache_key(**parts: Any) -> str:
@@ -31,46 +26,41 @@ def cache_key(**parts: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-class SQLiteCache:
-    """Briefing results by key; one connection guarded by a lock (writes are tiny)."""
+class DatabaseCache:
+    """Briefing results by key (``briefings``), and raw-text aliases of keys (``aliases``)."""
 
-    def __init__(self, path: Path, *, timeout_s: float = 5.0) -> None:
-        self.path = path
-        self._db = open_sqlite(path, _SCHEMA, what="cache", timeout_s=timeout_s)
-        self._lock = threading.Lock()
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
     def get(self, key: str) -> dict[str, Any] | None:
-        with storage_errors("cache read failed"):
-            with self._lock:
-                row = self._db.execute(
-                    "SELECT result FROM briefings WHERE key = ?", (key,)
-                ).fetchone()
-        return json.loads(row[0]) if row else None
+        with self.database.read("cache read") as conn:
+            found = conn.execute(
+                select(briefings.c.result).where(briefings.c.key == key)
+            ).scalar_one_or_none()
+        return json.loads(found) if found is not None else None
 
     def get_by_alias(self, alias: str) -> dict[str, Any] | None:
         """The result stored for ``alias`` (see :meth:`put`), or None."""
-        with storage_errors("cache read failed"):
-            with self._lock:
-                row = self._db.execute(
-                    "SELECT b.result FROM aliases a JOIN briefings b ON b.key = a.key"
-                    " WHERE a.alias = ?", (alias,),
-                ).fetchone()
-        return json.loads(row[0]) if row else None
+        with self.database.read("cache read") as conn:
+            found = conn.execute(
+                select(briefings.c.result)
+                .join(alias_table, alias_table.c.key == briefings.c.key)
+                .where(alias_table.c.alias == alias)
+            ).scalar_one_or_none()
+        return json.loads(found) if found is not None else None
 
     def put(self, key: str, result: dict[str, Any], *, aliases: tuple[str, ...] = ()) -> None:
         """Store ``result`` under ``key``, and make each alias lead to it too."""
-        with storage_errors("cache write failed"):
-            with self._lock:
-                self._db.execute(
-                    "INSERT OR REPLACE INTO briefings (key, result, created_at) VALUES (?, ?, ?)",
-                    (key, json.dumps(result, ensure_ascii=False), time.time()),
-                )
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO aliases (alias, key) VALUES (?, ?)",
-                    [(alias, key) for alias in aliases],
-                )
-                self._db.commit()
+        row = {"key": key, "result": json.dumps(result, ensure_ascii=False),
+               "created_at": datetime.now(UTC)}
+        with self.database.write("cache write") as conn:
+            conn.execute(self.database.upsert(briefings, ["key"]), row)
+            if aliases:
+                conn.execute(self.database.upsert(alias_table, ["alias"]),
+                             [{"alias": alias, "key": key} for alias in aliases])
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        """Nothing to release: the database belongs to whoever opened it."""
+
+
+__all__ = ["DatabaseCache", "cache_key"]

@@ -66,14 +66,14 @@ def cmd_daily(args: argparse.Namespace) -> int:
     from service.digest.ledger import DeliveryLedger
     from service.digest.window import parse_day, yesterday
     from service.errors import DeliveryBusy
+    from service.storage import Database
     from service.store import ArticleStore
 
     settings = get_settings()
     day = parse_day(args.date) if args.date else yesterday(settings.zone)
-    # The ledger first: its open waits out a concurrent run switching a new file to WAL.
-    ledger = DeliveryLedger(settings.store_path, timeout_s=settings.sqlite_timeout_s)
-    store = ArticleStore(settings.store_path, timeout_s=settings.sqlite_timeout_s)
-    briefer = Briefer.standalone(settings)
+    database = Database.open(settings)
+    ledger, store = DeliveryLedger(database), ArticleStore(database)
+    briefer = Briefer.standalone(settings, database)
     try:
         job = DailyJob(settings, store, briefer, ledger)
         if args.preview:
@@ -85,8 +85,7 @@ def cmd_daily(args: argparse.Namespace) -> int:
         return 0
     finally:
         briefer.close()
-        ledger.close()
-        store.close()
+        database.close()
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:

@@ -270,14 +270,6 @@ class Settings(BaseSettings):
         return [k.strip() for k in self.api_keys.get_secret_value().split(",") if k.strip()]
 
     @property
-    def cache_path(self) -> Path:
-        return self.data_dir / "cache.sqlite3"
-
-    @property
-    def store_path(self) -> Path:
-        return self.data_dir / "articles.sqlite3"
-
-    @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
 

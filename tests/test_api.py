@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 
 from service.api import create_app
 from service.config import Settings
-from service.store import ArticleStore
 from tests.conftest import SEED_ARTICLE
+from tests.storage_support import OwnStore
 
 TEXT = {"Content-Type": "text/plain"}
 
@@ -96,7 +96,7 @@ def test_every_accepted_article_is_stored(seq2seq_settings: Settings) -> None:
             )
             assert response.status_code == 200
         client.post("/v1/briefings", json={"text": "  \n "})  # refused: not stored
-    store = ArticleStore(seq2seq_settings.store_path)
+    store = OwnStore(seq2seq_settings)
     try:
         assert store.count() == 2
     finally:

@@ -10,13 +10,13 @@ from fastapi.testclient import TestClient
 
 from service.api import create_app
 from service.briefing import BriefingService
-from service.cache import SQLiteCache
 from service.config import Settings
 from service.engines import EngineChoice, GenerationRequest
 from service.engines.extractive import ExtractiveEngine
 from service.metrics import Metrics
 from service.prompts import load_prompts
-from service.store import Article, ArticleStore
+from service.store import Article
+from tests.storage_support import OwnCache, OwnStore
 
 CITIES = ["Lisbon", "Oslo", "Leeds", "Graz", "Turin", "Lyon", "Porto", "Bergen"]
 WORDS = """council budget river bridge school hospital airport farmers market station
@@ -67,8 +67,8 @@ class NeverShorter(ExtractiveEngine):
 
 def _service(settings: Settings, engine: ExtractiveEngine) -> BriefingService:
     return BriefingService(
-        settings, EngineChoice(engine), load_prompts(), SQLiteCache(settings.cache_path),
-        ArticleStore(settings.store_path), Metrics(),
+        settings, EngineChoice(engine), load_prompts(), OwnCache(settings), OwnStore(settings),
+        Metrics(),
     )
 
 

@@ -29,7 +29,7 @@ from service.config import Settings
 from service.digest.scheduler import last_fire
 from service.digest.slack_messages import HEADER_TEXT_MAX, MAX_BLOCKS, SECTION_TEXT_MAX
 from service.digest.window import day_window
-from service.store import Article, ArticleStore
+from service.store import Article
 from tests.digest_support import (
     BATTERY,
     FERRY_A,
@@ -40,6 +40,7 @@ from tests.digest_support import (
     fake_slack,
     run_digest,
 )
+from tests.storage_support import OwnStore
 
 OSLO = ZoneInfo("Europe/Oslo")
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,7 +195,7 @@ def test_crash_mid_delivery_then_two_concurrent_runs_post_each_message_once(
     day = date(2026, 10, 25)
     start, end = day_window(day, OSLO)
     assert end - start == timedelta(hours=25)
-    store = ArticleStore(data / "articles.sqlite3")
+    store = OwnStore(data / "briefing.sqlite3")
     rng = random.Random(5)
     for i in range(60):
         moment = start + (end - start - timedelta(microseconds=1)) * i / 59  # first .. last
@@ -272,7 +273,7 @@ def test_missed_run_is_caught_up_at_start(
     assert fire is not None
     missed = fire.astimezone(OSLO).date() - timedelta(days=1)
     noon = datetime.combine(missed, datetime.min.time(), OSLO) + timedelta(hours=12)
-    store = ArticleStore(settings.store_path)
+    store = OwnStore(settings)
     store.add(Article(BATTERY, title="Battery factory for Moss"), received_at=noon)
     store.close()
 
@@ -300,7 +301,7 @@ def test_preview_prints_the_messages_and_posts_nothing(
     url, rec = slack
     day = date(2026, 3, 14)
     start = day_window(day, OSLO)[0]
-    store = ArticleStore(tmp_path / "articles.sqlite3")
+    store = OwnStore(tmp_path / "briefing.sqlite3")
     for minutes, text, title in ((60, FERRY_A, "Storm halts Havnes ferries"),
                                  (90, FERRY_B, "Commuters stranded"),
                                  (120, LIBRARY, "Council approves library budget")):

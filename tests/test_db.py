@@ -1,4 +1,4 @@
-"""Opening SQLite files: many processes creating the same new file at once all succeed."""
+"""Opening the SQLite database: many processes creating the same new file at once all succeed."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 OPEN_ONE = """
 import sys
-from pathlib import Path
-from service.cache import SQLiteCache
-cache = SQLiteCache(Path(sys.argv[1]))
-cache.put("k" + sys.argv[2], {"n": sys.argv[2]})
-cache.close()
+from service.cache import DatabaseCache
+from service.storage import Database
+db = Database.connect("sqlite:///" + sys.argv[1])
+DatabaseCache(db).put("k" + sys.argv[2], {"n": sys.argv[2]})
+db.close()
 """
 
 
@@ -25,5 +25,5 @@ def test_concurrent_first_opens_of_one_file_all_succeed(tmp_path: Path) -> None:
             for n in range(6)
         ]
         for process in processes:
-            _, err = process.communicate(timeout=60)
+            _, err = process.communicate(timeout=120)
             assert process.returncode == 0, err

@@ -1,6 +1,6 @@
 """The delivery ledger: claims and leases across connections, Slack errors recorded and
-resumed, re-runs as no-ops, force, and concurrent deliverers posting once — real SQLite and a
-real loopback HTTP server standing in for Slack."""
+resumed, re-runs as no-ops, force, and concurrent deliverers posting once — on real SQLite
+and PostgreSQL, with a real loopback HTTP server standing in for Slack."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,19 +16,30 @@ from service.digest.ledger import DeliveryKey, DeliveryLedger, deliver
 from service.digest.slack_messages import DigestMessageInput, DigestStory, plan_messages
 from service.digest.slack_webhook import SlackWebhook
 from service.errors import DeliveryBusy, DeliveryFailed
+from service.storage import Database
 from tests.digest_support import SECRET, SlackRecorder, fake_slack
 
 KEY = DeliveryKey("2026-11-27", "Europe/Oslo", "0123456789abcdef")
 
 
-@pytest.fixture
-def ledger_path(tmp_path: Path) -> Path:
-    return tmp_path / "articles.sqlite3"
+class OwnLedger(DeliveryLedger):
+    """A ledger on a database connection pool of its own: another process's view."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(Database.connect(url))
+
+    def close(self) -> None:
+        self.database.close()
 
 
 @pytest.fixture
-def ledger(ledger_path: Path) -> Iterator[DeliveryLedger]:
-    ledger = DeliveryLedger(ledger_path)
+def ledger_url(database_url: str) -> str:
+    return database_url
+
+
+@pytest.fixture
+def ledger(ledger_url: str) -> Iterator[DeliveryLedger]:
+    ledger = OwnLedger(ledger_url)
     yield ledger
     ledger.close()
 
@@ -49,8 +59,8 @@ def payloads(n_stories: int) -> list[dict[str, Any]]:
     return plan_messages(DigestMessageInput("Daily briefing — Fri 2026-11-27", stories))
 
 
-def test_claims_leases_and_expiry_across_connections(ledger_path: Path) -> None:
-    a, b = DeliveryLedger(ledger_path), DeliveryLedger(ledger_path)
+def test_claims_leases_and_expiry_across_connections(ledger_url: str) -> None:
+    a, b = OwnLedger(ledger_url), OwnLedger(ledger_url)
     try:
         assert a.claim(KEY, "A", lease_s=0.3, force=False).state == "claimed"
         assert b.claim(KEY, "B", lease_s=0.3, force=False).state == "busy"
@@ -121,7 +131,7 @@ def test_slack_errors_are_recorded_then_resumed_without_duplicates(
 
 
 def test_two_concurrent_deliverers_post_once(
-    ledger_path: Path, slack: tuple[str, SlackRecorder]
+    ledger_url: str, slack: tuple[str, SlackRecorder]
 ) -> None:
     url, rec = slack
     rec.delay_s = 0.15  # each message takes a while: the runs overlap
@@ -132,7 +142,7 @@ def test_two_concurrent_deliverers_post_once(
 
     def run() -> None:
         try:
-            ledger = DeliveryLedger(ledger_path)  # its own connection, like another process
+            ledger = OwnLedger(ledger_url)  # its own connection, like another process
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
             start.abort()
@@ -157,15 +167,14 @@ def test_two_concurrent_deliverers_post_once(
     assert rec.posted == planned and len(rec.requests) == len(planned)
 
 
-def test_concurrent_first_opens_of_a_new_file(tmp_path: Path) -> None:
-    path = tmp_path / "fresh.sqlite3"
+def test_concurrent_first_opens_of_a_new_database(database_url: str) -> None:
     start = threading.Barrier(4, timeout=10)
     errors: list[BaseException] = []
 
     def open_close() -> None:
         start.wait()
         try:
-            DeliveryLedger(path).close()
+            OwnLedger(database_url).close()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

@@ -25,6 +25,7 @@ from service.errors import EngineError, InvalidDate
 from service.preprocess import split_sentences
 from service.store import Article, ArticleStore
 from tests.digest_support import BATTERY, FERRY_A, FERRY_B, LIBRARY, MATCH
+from tests.storage_support import OwnStore
 
 OSLO = ZoneInfo("Europe/Oslo")
 DAY = date(2026, 11, 27)
@@ -87,8 +88,8 @@ def test_parse_day_and_yesterday() -> None:
     assert yesterday(OSLO, at("2026-11-26T23:30:00+00:00")) == date(2026, 11, 26)
 
 
-def test_store_assigns_articles_to_local_days_across_dst(tmp_path: Path) -> None:
-    store = ArticleStore(tmp_path / "a.sqlite3")
+def test_store_assigns_articles_to_local_days_across_dst(database_url: str) -> None:
+    store = OwnStore(database_url)
     times = {
         "before": "2026-03-28T22:59:59+00:00",  # 23:59:59 CET on the 28th
         "first": "2026-03-28T23:00:00+00:00",  # 00:00 on the 29th
@@ -116,7 +117,7 @@ def test_an_older_store_file_is_upgraded(tmp_path: Path) -> None:
     )
     db.commit()
     db.close()
-    store = ArticleStore(path)
+    store = OwnStore(path)
     assert store.count() == 1
     (old,) = store.received_between(*day_window(DAY, ZoneInfo("UTC")))
     assert old.fingerprint is not None and old.fingerprint.size > 0
@@ -130,7 +131,7 @@ def test_an_older_store_file_is_upgraded(tmp_path: Path) -> None:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[ArticleStore]:
-    store = ArticleStore(tmp_path / "var" / "articles.sqlite3")
+    store = OwnStore(tmp_path / "var" / "briefing.sqlite3")
     yield store
     store.close()
 

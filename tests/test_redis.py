@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 import redis
 
-from service.cache import SQLiteCache
 from service.errors import RateLimited
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter, caller_identity, parse_rate
 from service.storage.flight import ReplicaFlight
 from service.storage.hot_cache import HotCache
 from service.storage.redis_link import RedisLink, redact_redis_url
+from tests.storage_support import OwnCache
 from tests.tcp_proxy import TcpProxy
 
 RESULT = {"id": "k1", "short": "A ferry sank.", "long": "A ferry sank off the coast."}
@@ -47,8 +47,8 @@ def _value(metrics: Metrics, name: str, labels: dict[str, str] | None = None) ->
 
 
 def test_what_one_replica_caches_another_reads_from_redis(link: RedisLink, tmp_path: Path) -> None:
-    first = HotCache(SQLiteCache(tmp_path / "one.sqlite3"), link, ttl_s=60)
-    second_db = SQLiteCache(tmp_path / "two.sqlite3")  # empty: a hit can only come from Redis
+    first = HotCache(OwnCache(tmp_path / "one.sqlite3"), link, ttl_s=60)
+    second_db = OwnCache(tmp_path / "two.sqlite3")  # empty: a hit can only come from Redis
     second = HotCache(second_db, _replica(link), ttl_s=60)
     try:
         first.put("k1", RESULT, aliases=("raw1",))
@@ -63,7 +63,7 @@ def test_what_one_replica_caches_another_reads_from_redis(link: RedisLink, tmp_p
 
 
 def test_a_database_hit_is_copied_up_to_redis(link: RedisLink, tmp_path: Path) -> None:
-    db = SQLiteCache(tmp_path / "c.sqlite3")
+    db = OwnCache(tmp_path / "c.sqlite3")
     db.put("k1", RESULT, aliases=("raw1",))
     cache = HotCache(db, link, ttl_s=60)
     try:
@@ -87,7 +87,7 @@ def test_redis_down_serves_from_the_database_warns_and_counts(
     except redis.RedisError as exc:
         proxy.close()
         pytest.skip(f"Redis unreachable ({exc})")
-    cache = HotCache(SQLiteCache(tmp_path / "c.sqlite3"), link, ttl_s=60)
+    cache = HotCache(OwnCache(tmp_path / "c.sqlite3"), link, ttl_s=60)
     try:
         proxy.cut()
         with caplog.at_level(logging.WARNING, logger="service.storage.redis_link"):

@@ -13,7 +13,7 @@ import pytest
 import service.briefing
 from service.engines import EngineChoice, GenerationRequest
 from service.engines.extractive import ExtractiveEngine
-from service.store import ArticleStore
+from tests.storage_support import OwnStore
 
 
 class GatedEngine(ExtractiveEngine):
@@ -79,7 +79,7 @@ def test_identical_concurrent_requests_are_computed_once(
         bodies = [f.result().json() for f in futures]
     assert engine.calls == 1
     assert len({(b["id"], b["short"]) for b in bodies}) == 1
-    store = ArticleStore(make_settings().store_path)
+    store = OwnStore(make_settings())
     try:
         assert store.count() == 4  # every accepted article is kept, computed or not
     finally:
@@ -94,7 +94,7 @@ def test_deadline_answers_503_and_keeps_the_article(
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "timeout"
     engine.gate.set()
-    store = ArticleStore(make_settings().store_path)
+    store = OwnStore(make_settings())
     try:
         assert store.count() == 1
     finally:
@@ -127,7 +127,7 @@ def test_locked_store_is_a_clear_503_and_nothing_is_acknowledged(
 ) -> None:
     settings = make_settings(sqlite_timeout_s=0.2)
     client = make_client(sqlite_timeout_s=0.2)
-    holder = _lock(settings.store_path)
+    holder = _lock(settings.data_dir / "briefing.sqlite3")
     try:
         response = client.post("/v1/briefings", json=article(12))
     finally:
@@ -139,17 +139,25 @@ def test_locked_store_is_a_clear_503_and_nothing_is_acknowledged(
     assert client.post("/v1/briefings", json=article(12)).status_code == 200
 
 
-def test_locked_cache_still_answers_and_keeps_the_article(make_client, make_settings) -> None:
+def test_a_database_locked_after_the_article_is_stored_still_answers(
+    engine: GatedEngine, make_client, make_settings
+) -> None:
+    """Writing the cache and linking the briefing may fail: the answer is computed, the
+    article is stored; only a future cache hit is lost."""
     settings = make_settings(sqlite_timeout_s=0.2)
     client = make_client(sqlite_timeout_s=0.2)
-    holder = _lock(settings.cache_path)
-    try:
-        response = client.post("/v1/briefings", json=article(13))
-    finally:
-        holder.rollback()
-        holder.close()
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(client.post, "/v1/briefings", json=article(13))
+        assert engine.entered.acquire(timeout=5)  # stored; generating
+        holder = _lock(settings.data_dir / "briefing.sqlite3")
+        try:
+            engine.gate.set()
+            response = answer.result(timeout=30)
+        finally:
+            holder.rollback()
+            holder.close()
     assert response.status_code == 200 and response.json()["cached"] is False
-    store = ArticleStore(settings.store_path)
+    store = OwnStore(settings)
     try:
         assert store.count() == 1
     finally:

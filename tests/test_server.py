@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.store import ArticleStore
+from tests.storage_support import OwnStore
 from tests.test_briefing import story
 
 
@@ -45,7 +45,7 @@ def _serve(data_dir: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def _count(data_dir: Path) -> int:
-    store = ArticleStore(data_dir / "articles.sqlite3")
+    store = OwnStore(data_dir / "briefing.sqlite3")
     try:
         return store.count()
     finally:

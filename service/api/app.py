@@ -25,8 +25,16 @@ from service.api.routes import OPEN_ROUTERS, V1_ROUTERS
 from service.briefing import BriefingService
 from service.config import Settings, get_settings
 from service.digest.scheduler import DailyRuntime
-from service.errors import BriefingError, Overloaded, Unauthorized, ValidationFailed
+from service.errors import (
+    BriefingError,
+    Overloaded,
+    RateLimited,
+    Unauthorized,
+    ValidationFailed,
+)
 from service.metrics import Metrics
+from service.ratelimit import RateLimiter
+from service.storage.retention import RetentionJob
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +52,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.daily = await run_in_threadpool(
             DailyRuntime.open, settings, service, metrics=metrics
         )
+        # Shared with the other replicas through Redis when it is configured.
+        app.state.rate_limiter = (
+            RateLimiter(settings.rate_limit, service.redis) if settings.rate_limit else None
+        )
+        retention = None
+        if settings.retention_days and service.database is not None:
+            retention = RetentionJob(
+                service.database, settings.retention_days,
+                interval_s=settings.retention_interval_s,
+                on_deleted=lambda table, n: metrics.retention_deleted.labels(table).inc(n),
+            )
+            retention.start()
         try:
             yield
         finally:
+            if retention is not None:
+                await run_in_threadpool(retention.stop)
+            app.state.rate_limiter = None
             await run_in_threadpool(app.state.daily.close)  # a running digest finishes first
             app.state.daily = None
             app.state.service = None
@@ -65,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.service = None
     app.state.daily = None
+    app.state.rate_limiter = None
     app.state.metrics = metrics
     app.state.api_keys = [key.encode() for key in settings.api_key_list]
     if not app.state.api_keys:
@@ -75,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         headers = {}
         if isinstance(exc, Overloaded):
             metrics.overloaded.labels(exc.queue).inc()
+        if isinstance(exc, RateLimited):
+            metrics.rate_limited.inc()
         if isinstance(exc, Unauthorized):
             headers["WWW-Authenticate"] = "Bearer"
         if hasattr(exc, "retry_after_s"):

@@ -13,6 +13,7 @@ from service.briefing import BriefingService
 from service.config import Settings
 from service.digest.scheduler import DailyRuntime
 from service.errors import ServiceError, Unauthorized
+from service.ratelimit import RateLimiter, caller_identity
 
 
 def _settings(request: Request) -> Settings:
@@ -58,12 +59,15 @@ def require_api_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    """`Authorization: Bearer <key>` with one of BRIEFING_API_KEYS, when keys are set."""
+    """`Authorization: Bearer <key>` with one of BRIEFING_API_KEYS, when keys are set; then
+    the rate limit (429 rate_limited), when BRIEFING_RATE_LIMIT is set."""
     keys: list[bytes] = request.app.state.api_keys
-    if not keys:
-        return
     token = credentials.credentials.strip().encode() if credentials else b""
-    if not _key_matches(token, keys) or credentials is None:
+    if keys and (not _key_matches(token, keys) or credentials is None):
         raise Unauthorized(
             "missing or wrong API key: send the header `Authorization: Bearer <key>`"
         )
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None:  # BRIEFING_RATE_LIMIT, per key (per address when the API is open)
+        address = request.client.host if request.client else None
+        limiter.check(caller_identity(token if keys else None, address))

@@ -17,6 +17,7 @@ from service.digest.stories import source_key
 from service.errors import BriefingError, NotFound, Overloaded, StorageError
 from service.lengths import fit_length
 from service.preprocess import preprocess
+from service.storage import Database
 from service.store import Article, StoredArticle
 
 log = logging.getLogger(__name__)
@@ -61,12 +62,13 @@ class Briefer:
         return cls(cached, lambda: service)
 
     @classmethod
-    def standalone(cls, settings: Settings) -> Briefer:
-        """A briefer for the CLI: reads the cache file, loads the engine only if needed."""
+    def standalone(cls, settings: Settings, database: Database) -> Briefer:
+        """A briefer for the CLI: reads the cache in ``database``, loads the engine only if
+        needed."""
         from service.briefing import BriefingService
-        from service.cache import SQLiteCache
+        from service.cache import DatabaseCache
 
-        cache = SQLiteCache(settings.cache_path, timeout_s=settings.sqlite_timeout_s)
+        cache = DatabaseCache(database)
         opened: list[Any] = []
 
         def cached(briefing_id: str) -> dict[str, Any] | None:

@@ -1,4 +1,4 @@
-"""Deliver a digest's Slack messages exactly once: a ledger in SQLite with a lease.
+"""Deliver a digest's Slack messages exactly once: a ledger in the database with a lease.
 
 A digest is identified by ``(day, timezone, webhook_id)``; the webhook URL itself is a secret
 and never stored (:func:`service.digest.slack_webhook.webhook_id` is a hash of it). One
@@ -10,11 +10,13 @@ accepted:
                              └─── Slack error ───┴──> failed ── next run resumes ──┘
 
 ``deliver`` runs the whole protocol:
-  1. claim — in one ``BEGIN IMMEDIATE`` transaction: a delivered row answers "already
-     delivered" (unless ``force``); a row leased by another live holder answers "busy" (we
-     wait for it, then look again); otherwise we take the lease (owner + expiry). The lease,
-     not a process lock, is what works across processes and machines sharing the file, and
-     its expiry means a crashed holder blocks others for at most ``lease_s``.
+  1. claim — in one transaction holding the row's lock (PostgreSQL: ``SELECT … FOR
+     UPDATE``; SQLite: ``BEGIN IMMEDIATE``, the file's write lock): a delivered row answers
+     "already delivered" (unless ``force``); a row leased by another live holder answers
+     "busy" (we wait for it, then look again); otherwise we take the lease (owner + expiry).
+     The lease, not a process lock, is what works across processes, replicas and the CLI
+     sharing the database, and its expiry means a crashed holder blocks others for at most
+     ``lease_s``.
   2. plan — when the row has no payloads yet, build them (this may generate briefings, so a
      heartbeat thread renews the lease meanwhile) and store them with the row: a resumed run
      sends exactly the messages the first run planned, numbered the same.
@@ -34,31 +36,23 @@ import json
 import logging
 import os
 import socket
-import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 
-from service.db import open_sqlite, storage_errors
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
 from service.digest.slack_webhook import SlackDeliveryError, SlackWebhook
 from service.errors import DeliveryBusy, DeliveryFailed, StorageError
+from service.storage import Database
+from service.storage.schema import deliveries
 
 log = logging.getLogger(__name__)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS deliveries (
-    day TEXT NOT NULL, timezone TEXT NOT NULL, webhook_id TEXT NOT NULL,
-    status TEXT NOT NULL, payloads TEXT, total INTEGER, sent INTEGER NOT NULL DEFAULT 0,
-    owner TEXT, lease_until REAL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, delivered_at TEXT,
-    PRIMARY KEY (day, timezone, webhook_id)
-);
-"""
 
 Payload = Mapping[str, Any]
 Status = Literal["already_delivered", "delivered"]
@@ -112,8 +106,8 @@ class DeliveryOutcome:
         return asdict(self)
 
 
-def _now_text() -> str:
-    return datetime.now(UTC).isoformat()
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def new_owner() -> str:
@@ -122,126 +116,117 @@ def new_owner() -> str:
 
 
 class DeliveryLedger:
-    """The ``deliveries`` table; one connection per instance, transactions made explicit."""
+    """The ``deliveries`` table; every change in a transaction of its own."""
 
-    def __init__(self, path: Path, *, timeout_s: float = 5.0) -> None:
-        self.path = path
-        # open_sqlite waits out concurrent first opens racing to switch a new file to WAL.
-        self._db = open_sqlite(path, _SCHEMA, what="delivery ledger", timeout_s=timeout_s)
-        self._db.isolation_level = None  # we issue BEGIN IMMEDIATE / COMMIT ourselves
-        self._lock = threading.Lock()
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        """Nothing to release: the database belongs to whoever opened it."""
 
-    def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
-        """Run ``fn`` in a write transaction taken up front (so no two writers interleave)."""
-        with storage_errors(f"delivery ledger at {self.path}"):
-            with self._lock:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    result = fn(self._db)
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
-                return result
+    def _write(self, fn: Callable[[Connection], Any]) -> Any:
+        """Run ``fn`` in a write transaction (SQLite: the write lock taken up front)."""
+        with self.database.write("delivery ledger write failed") as conn:
+            return fn(conn)
 
     @staticmethod
-    def _row(db: sqlite3.Connection, key: DeliveryKey) -> LedgerRow | None:
-        found = db.execute(
-            "SELECT status, payloads, sent, owner, lease_until, attempts, last_error,"
-            " delivered_at FROM deliveries WHERE day = ? AND timezone = ? AND webhook_id = ?",
-            (key.day, key.timezone, key.webhook_id),
-        ).fetchone()
+    def _where(key: DeliveryKey) -> tuple[Any, ...]:
+        return (deliveries.c.day == key.day, deliveries.c.timezone == key.timezone,
+                deliveries.c.webhook_id == key.webhook_id)
+
+    @classmethod
+    def _row(cls, db: Connection, key: DeliveryKey, *, lock: bool = False) -> LedgerRow | None:
+        query = select(
+            deliveries.c.status, deliveries.c.payloads, deliveries.c.sent, deliveries.c.owner,
+            deliveries.c.lease_until, deliveries.c.attempts, deliveries.c.last_error,
+            deliveries.c.delivered_at,
+        ).where(*cls._where(key))
+        if lock:  # PostgreSQL: hold the row until commit (SQLite ignores it: the file's lock)
+            query = query.with_for_update()
+        found = db.execute(query).first()
         if found is None:
             return None
         status, payloads, sent, owner, lease_until, attempts, last_error, delivered_at = found
         return LedgerRow(status, json.loads(payloads) if payloads else None, sent, owner,
-                         lease_until, attempts, last_error, delivered_at)
+                         lease_until, attempts, last_error,
+                         delivered_at.isoformat() if delivered_at else None)
 
     def get(self, key: DeliveryKey) -> LedgerRow | None:
-        with storage_errors(f"delivery ledger at {self.path}"):
-            with self._lock:
-                return self._row(self._db, key)
+        with self.database.read("delivery ledger read failed") as conn:
+            return self._row(conn, key)
 
     def claim(self, key: DeliveryKey, owner: str, *, lease_s: float, force: bool) -> Claim:
         """Take the lease unless delivered (and not ``force``) or leased by a live holder."""
 
-        def run(db: sqlite3.Connection) -> Claim:
+        def run(db: Connection) -> Claim:
             now = time.time()
-            row = self._row(db, key)
-            args = (key.day, key.timezone, key.webhook_id)
+            row = self._row(db, key, lock=True)
             if row is None:
-                db.execute(
-                    "INSERT INTO deliveries (day, timezone, webhook_id, status, owner,"
-                    " lease_until, attempts, created_at, updated_at)"
-                    " VALUES (?, ?, ?, 'pending', ?, ?, 1, ?, ?)",
-                    (*args, owner, now + lease_s, _now_text(), _now_text()),
+                # Two first claims at once: the primary key lets one insert; the other
+                # (PostgreSQL waits for the first to commit) inserts nothing and reads its row.
+                dialect = postgresql if self.database.dialect == "postgresql" else sqlite
+                made = db.execute(
+                    dialect.insert(deliveries).values(
+                        day=key.day, timezone=key.timezone, webhook_id=key.webhook_id,
+                        status="pending", owner=owner, lease_until=now + lease_s, attempts=1,
+                        created_at=_now(), updated_at=_now(),
+                    ).on_conflict_do_nothing()
                 )
-                return Claim("claimed", self._row(db, key))
+                if made.rowcount == 1:
+                    return Claim("claimed", self._row(db, key))
+                row = self._row(db, key, lock=True)
+                assert row is not None
             if row.owner and row.owner != owner and (row.lease_until or 0) > now:
                 return Claim("busy", row)
             if row.status == "delivered" and not force:
                 return Claim("delivered", row)
-            reset = force  # force re-plans and re-sends everything
-            db.execute(
-                "UPDATE deliveries SET owner = ?, lease_until = ?, attempts = attempts + 1,"
-                " updated_at = ?"
-                + (", status = 'pending', payloads = NULL, total = NULL, sent = 0,"
-                   " delivered_at = NULL, last_error = NULL" if reset else "")
-                + " WHERE day = ? AND timezone = ? AND webhook_id = ?",
-                (owner, now + lease_s, _now_text(), *args),
-            )
+            values: dict[str, Any] = {"owner": owner, "lease_until": now + lease_s,
+                                      "attempts": deliveries.c.attempts + 1,
+                                      "updated_at": _now()}
+            if force:  # force re-plans and re-sends everything
+                values.update(status="pending", payloads=None, total=None, sent=0,
+                              delivered_at=None, last_error=None)
+            db.execute(update(deliveries).where(*self._where(key)).values(**values))
             return Claim("claimed", self._row(db, key))
 
         result: Claim = self._write(run)
         return result
 
-    def _update(self, key: DeliveryKey, owner: str, sets: str, values: Sequence[Any]) -> bool:
-        """``UPDATE … SET <sets>`` on our row only while we still own its lease."""
+    def _update(self, key: DeliveryKey, holder: str, **values: Any) -> bool:
+        """Update our row only while ``holder`` (we) still owns its lease."""
 
-        def run(db: sqlite3.Connection) -> bool:
-            cursor = db.execute(
-                f"UPDATE deliveries SET {sets}, updated_at = ? WHERE day = ? AND timezone = ?"
-                " AND webhook_id = ? AND owner = ?",
-                (*values, _now_text(), key.day, key.timezone, key.webhook_id, owner),
+        def run(db: Connection) -> bool:
+            done = db.execute(
+                update(deliveries).where(*self._where(key), deliveries.c.owner == holder)
+                .values(**values, updated_at=_now())
             )
-            return cursor.rowcount == 1
+            return done.rowcount == 1
 
         result: bool = self._write(run)
         return result
 
     def renew(self, key: DeliveryKey, owner: str, lease_s: float) -> bool:
-        return self._update(key, owner, "lease_until = ?", (time.time() + lease_s,))
+        return self._update(key, owner, lease_until=time.time() + lease_s)
 
     def plan(self, key: DeliveryKey, owner: str, payloads: Sequence[Payload]) -> bool:
         text = json.dumps(list(payloads), ensure_ascii=False, separators=(",", ":"))
-        return self._update(key, owner, "payloads = ?, total = ?, sent = 0, status = 'sending'",
-                            (text, len(payloads)))
+        return self._update(key, owner, payloads=text, total=len(payloads), sent=0,
+                            status="sending")
 
     def mark_sent(self, key: DeliveryKey, owner: str, sent: int, lease_s: float) -> bool:
-        return self._update(key, owner, "sent = ?, lease_until = ?",
-                            (sent, time.time() + lease_s))
+        return self._update(key, owner, sent=sent, lease_until=time.time() + lease_s)
 
     def finish(self, key: DeliveryKey, owner: str) -> bool:
-        return self._update(
-            key, owner,
-            "status = 'delivered', delivered_at = ?, owner = NULL, lease_until = NULL,"
-            " last_error = NULL",
-            (_now_text(),),
-        )
+        return self._update(key, owner, status="delivered", delivered_at=_now(), owner=None,
+                            lease_until=None, last_error=None)
 
     def fail(self, key: DeliveryKey, owner: str, error: str) -> bool:
-        return self._update(
-            key, owner, "status = 'failed', last_error = ?, owner = NULL, lease_until = NULL",
-            (error[:1000],),
-        )
+        return self._update(key, owner, status="failed", last_error=error[:1000], owner=None,
+                            lease_until=None)
 
     def release(self, key: DeliveryKey, owner: str) -> bool:
         """Give the lease up without changing the state (an interrupted run)."""
-        return self._update(key, owner, "owner = NULL, lease_until = NULL", ())
+        return self._update(key, owner, owner=None, lease_until=None)
 
 
 class _Heartbeat:

@@ -170,7 +170,7 @@ class DailyRuntime:
                 webhook.close()
         except BriefingError as exc:
             log.error("Slack delivery is off: %s", exc.message)
-        ledger = DeliveryLedger(settings.store_path, timeout_s=settings.sqlite_timeout_s)
+        ledger = DeliveryLedger(service.database)
         job = DailyJob(settings, service.store, Briefer.for_service(service), ledger,
                        **_counting(metrics))
         scheduler = None

@@ -15,13 +15,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Insert,
+    Table,
+    create_engine,
+    event,
+    make_url,
+    select,
+    text,
+)
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -107,12 +117,12 @@ class Database:
 
     @contextmanager
     def read(self, what: str) -> Iterator[Connection]:
-        """A connection for reads; errors become StorageError("<what> failed: …")."""
+        """A connection for reads; errors become StorageError("<what>: <the reason>")."""
         try:
             with self.engine.connect() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise StorageError(f"{what} failed: {_reason(exc)}") from exc
+            raise StorageError(f"{what}: {_reason(exc)}") from exc
 
     @contextmanager
     def write(self, what: str) -> Iterator[Connection]:
@@ -128,11 +138,29 @@ class Database:
                 with conn.begin():
                     yield conn
         except SQLAlchemyError as exc:
-            raise StorageError(f"{what} failed: {_reason(exc)}") from exc
+            raise StorageError(f"{what}: {_reason(exc)}") from exc
+
+    def upsert(
+        self, table: Table, keys: Sequence[str], *, update: Sequence[str] | None = None,
+    ) -> Insert:
+        """``INSERT … ON CONFLICT (keys) DO UPDATE`` (``update``: these columns; default all
+        others), or ``DO NOTHING`` when ``update`` is empty; same SQL idea on both backends."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = insert(table)
+        if update is None:
+            update = [c.name for c in table.columns if c.name not in keys]
+        if not update:
+            return statement.on_conflict_do_nothing(index_elements=list(keys))
+        return statement.on_conflict_do_update(
+            index_elements=list(keys), set_={name: statement.excluded[name] for name in update},
+        )
 
     def ping(self) -> None:
         """Raise StorageError unless the database answers."""
-        with self.read("database check") as conn:
+        with self.read("database check failed") as conn:
             conn.execute(text("SELECT 1"))
 
     def close(self) -> None:
@@ -215,7 +243,7 @@ def current_revision(database: Database) -> str | None:
     """The migration the database is at; None for an empty (or pre-migration) database."""
     from alembic.runtime.migration import MigrationContext
 
-    with database.read("reading the schema version") as conn:
+    with database.read("could not read the schema version") as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
@@ -233,7 +261,7 @@ def upgrade(database: Database, revision: str = "head") -> tuple[str | None, str
     before = current_revision(database)
     if before == target:
         return before, before
-    with database.write("migrating the database schema") as conn:
+    with database.write("could not migrate the database schema") as conn:
         if database.dialect == "postgresql":
             conn.execute(select(text(f"pg_advisory_xact_lock({_MIGRATION_LOCK})")))
         before = MigrationContext.configure(conn).get_current_revision()

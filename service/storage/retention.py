@@ -31,14 +31,14 @@ def purge(
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
     counts = {"articles": 0, "briefings": 0}
     while True:
-        with database.write("deleting old articles") as conn:
+        with database.write("could not delete old articles") as conn:
             ids = select(articles.c.id).where(articles.c.received_at < cutoff).limit(batch)
             gone = conn.execute(delete(articles).where(articles.c.id.in_(ids))).rowcount
         counts["articles"] += gone
         if gone < batch:
             break
     while True:
-        with database.write("deleting old briefings") as conn:
+        with database.write("could not delete old briefings") as conn:
             keys = list(conn.execute(
                 select(briefings.c.key).where(briefings.c.created_at < cutoff).limit(batch)
             ).scalars())
