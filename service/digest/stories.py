@@ -1,7 +1,8 @@
 """Stage 3 of the digest: articles grouped into stories.
 
 Identical texts, and texts whose MinHash similarity (:mod:`service.digest.fingerprint`)
-reaches the threshold, are one story (single linkage).
+reaches the threshold, are one story (single linkage). Similar pairs come from LSH
+candidates checked exactly, so memory grows with the day's articles, not with their square.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from service.digest.fingerprint import NUM_PERM, Fingerprint, similarity_matrix
+from service.digest.fingerprint import NUM_PERM, Fingerprint, similar_pairs
 from service.store import StoredArticle
 
 # Measured with bench/digest_clustering.py (2-word shingles, 256 permutations, all 510 eval
@@ -44,9 +45,8 @@ def cluster(articles: Sequence[StoredArticle], threshold: float) -> list[list[St
     first_with_text: dict[str, int] = {}
     for i, stored in enumerate(articles):
         union(i, first_with_text.setdefault(stored.content_hash, i))
-    sims = similarity_matrix([a.fingerprint or _EMPTY for a in articles])
-    for i, j in zip(*np.nonzero(np.triu(sims >= threshold, k=1)), strict=True):
-        union(int(i), int(j))
+    for i, j in similar_pairs([a.fingerprint or _EMPTY for a in articles], threshold):
+        union(i, j)
     groups: dict[int, list[StoredArticle]] = {}
     for i, stored in enumerate(articles):
         groups.setdefault(root(i), []).append(stored)

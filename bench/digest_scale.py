@@ -1,0 +1,158 @@
+"""Digest clustering at scale: 10,000 articles a day in bounded memory.
+
+Run by hand: ``.venv/bin/python bench/digest_scale.py [--n 10000] [--no-matrix]`` (a few
+minutes; most of it fingerprinting). Needs the evaluation data (``bench/evaldata.py``).
+
+1. Build ``--n`` articles: the eval set's news articles, each followed by variants of it
+   (reordered, reworded, rewritten with a sentence of another story, excerpt; as in
+   bench/digest_clustering.py) until there are ``n``: a day with many stories of several
+   articles each. The story each article came from is the ground truth.
+2. Fingerprint them as the service does (``service.digest.fingerprint``).
+3. Find the similar pairs three ways, each with its peak traced memory and time:
+   - matrix: the n x n similarity matrix the digest used before (skip with --no-matrix);
+   - exact rows: every pair compared, one row at a time (exact, bounded memory, slow);
+   - lsh: ``similar_pairs`` (MinHash LSH candidates, each checked exactly): the service.
+4. Report: pairs found by LSH vs the exact pairs (recall; precision is 1 by construction),
+   articles whose story group is the same under both, and the groups' pair precision and
+   recall against the ground truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.digest_clustering import load_articles, variants  # noqa: E402
+from service.digest.fingerprint import (  # noqa: E402
+    fingerprint,
+    similar_pairs,
+    similarity_matrix,
+    words,
+)
+from service.digest.stories import SIMILARITY_THRESHOLD  # noqa: E402
+
+
+def measured(label: str, fn: Callable[[], Any]) -> Any:
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"  {label:<12} {seconds:8.2f} s   peak memory {peak / 1e6:9.1f} MB")
+    return result
+
+
+def matrix_pairs(prints: list[Any], threshold: float) -> set[tuple[int, int]]:
+    sims = similarity_matrix(prints)
+    found = np.nonzero(np.triu(sims >= threshold, k=1))
+    return {(int(i), int(j)) for i, j in zip(*found, strict=True)}
+
+
+def exact_pairs(prints: list[Any], threshold: float) -> set[tuple[int, int]]:
+    sigs = np.stack([p.signature for p in prints])
+    live = np.array([p.size > 0 for p in prints])
+    need = threshold * sigs.shape[1]
+    found = set()
+    for i in range(len(prints) - 1):
+        if not live[i]:
+            continue
+        same = np.count_nonzero(sigs[i + 1:] == sigs[i], axis=1)
+        for j in np.nonzero((same >= need) & live[i + 1:])[0]:
+            found.add((i, i + 1 + int(j)))
+    return found
+
+
+def groups(n: int, pairs: set[tuple[int, int]]) -> list[int]:
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in pairs:
+        a, b = root(i), root(j)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    return [root(i) for i in range(n)]
+
+
+def pair_scores(labels: list[int], truth: list[int]) -> tuple[float, float]:
+    """Precision and recall of "same group" over all article pairs, against the truth."""
+    by_group: dict[int, list[int]] = {}
+    for i, g in enumerate(labels):
+        by_group.setdefault(g, []).append(i)
+    predicted = {p for members in by_group.values() for p in combinations(members, 2)}
+    by_story: dict[int, list[int]] = {}
+    for i, s in enumerate(truth):
+        by_story.setdefault(s, []).append(i)
+    actual = {p for members in by_story.values() for p in combinations(members, 2)}
+    hit = len(predicted & actual)
+    return hit / max(1, len(predicted)), hit / max(1, len(actual))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000, help="articles in the day")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-matrix", action="store_true", help="skip the n x n baseline")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    rows = load_articles(0, args.seed)
+    base = [r["article"] for r in rows]
+    vocabulary = sorted({w for t in base for w in words(t)})
+    texts: list[str] = []
+    truth: list[int] = []
+    per_story = max(1, args.n // len(base))
+    for story, text in enumerate(base):
+        made = [text]
+        while len(made) < per_story:
+            other = base[rng.randrange(len(base))]
+            made.extend(variants(text, other, vocabulary, rng).values())
+        texts.extend(made[:per_story])
+        truth.extend([story] * len(made[:per_story]))
+    texts, truth = texts[: args.n], truth[: args.n]
+    print(f"{len(texts)} articles, {len(set(truth))} stories (~{per_story} articles each), "
+          f"threshold {SIMILARITY_THRESHOLD}")
+    started = time.perf_counter()
+    prints = [fingerprint(t) for t in texts]
+    print(f"fingerprints: {time.perf_counter() - started:.1f} s "
+          f"({(time.perf_counter() - started) / len(texts) * 1000:.1f} ms each)")
+
+    print("similar pairs:")
+    if not args.no_matrix:
+        measured("matrix", lambda: matrix_pairs(prints, SIMILARITY_THRESHOLD))
+    exact = measured("exact rows", lambda: exact_pairs(prints, SIMILARITY_THRESHOLD))
+    lsh = measured("lsh", lambda: set(similar_pairs(prints, SIMILARITY_THRESHOLD)))
+    print(f"pairs: exact {len(exact)}, lsh {len(lsh)}; lsh recall "
+          f"{len(lsh & exact) / max(1, len(exact)):.4f}, false pairs {len(lsh - exact)}")
+    exact_groups, lsh_groups = groups(len(prints), exact), groups(len(prints), lsh)
+    same = sum(
+        1 for i in range(len(prints))
+        if {j for j, g in enumerate(exact_groups) if g == exact_groups[i]}
+        == {j for j, g in enumerate(lsh_groups) if g == lsh_groups[i]}
+    ) if len(prints) <= 2000 else None
+    if same is not None:
+        print(f"articles whose story group is identical under both: {same}/{len(prints)}")
+    print(f"story groups: exact {len(set(exact_groups))}, lsh {len(set(lsh_groups))}")
+    for label, labels in (("exact", exact_groups), ("lsh", lsh_groups)):
+        precision, recall = pair_scores(labels, truth)
+        print(f"  {label:<6} same-story pairs vs truth: precision {precision:.4f} "
+              f"recall {recall:.4f}")
+
+
+if __name__ == "__main__":
+    main()
