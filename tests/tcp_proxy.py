@@ -20,6 +20,9 @@ class TcpProxy:
         probe.close()
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
+        # Bytes carried, for benchmarks (bench/shared_traffic.py): to the server, and back.
+        self.bytes_up = 0
+        self.bytes_down = 0
         self._listener: socket.socket | None = None
         self.restore()
 
@@ -65,13 +68,18 @@ class TcpProxy:
                     upstream.close()
                     return
                 self._sockets.update((client, upstream))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+            for a, b, up in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pump, args=(a, b, up), daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket, up: bool) -> None:
         try:
             while data := source.recv(65536):
                 sink.sendall(data)
+                with self._lock:
+                    if up:
+                        self.bytes_up += len(data)
+                    else:
+                        self.bytes_down += len(data)
         except OSError:
             pass
         finally:

@@ -219,7 +219,8 @@ _WHY = {
     413: "The body is over BRIEFING_MAX_BODY_BYTES",
     415: "Unsupported Content-Type",
     422: "A field, the text or the date is wrong (the message names it)",
-    429: "Too many briefings in progress; retry after Retry-After seconds",
+    429: "Too many briefings in progress (overloaded), or this key is over "
+         "BRIEFING_RATE_LIMIT (rate_limited); retry after Retry-After seconds",
     500: "A bug; the request was logged",
     502: "Slack refused a digest message",
     503: "The service cannot do the work now (starting, model, storage, timeout, busy)",

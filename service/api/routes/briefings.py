@@ -42,7 +42,7 @@ async def create_briefing(
 
 @router.get(
     "/{briefing_id}", response_model=Briefing, response_model_exclude_unset=True,
-    responses=error_responses(401, 404, 503),
+    responses=error_responses(401, 404, 429, 503),
 )
 async def get_briefing(briefing_id: str, service: ServiceDep) -> dict[str, Any]:
     """A briefing written earlier, by its id."""

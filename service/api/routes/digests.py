@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1/digests", tags=["digests"])
 
 @router.get(
     "/{day}", response_model=DigestState, response_model_exclude_unset=True,
-    responses=error_responses(401, 404, 503),
+    responses=error_responses(401, 404, 429, 503),
 )
 async def get_digest(day: str, daily: DailyDep) -> dict[str, Any]:
     """The digest of a local date (YYYY-MM-DD in BRIEFING_TIMEZONE), its delivery, and the
@@ -25,7 +25,7 @@ async def get_digest(day: str, daily: DailyDep) -> dict[str, Any]:
 
 @router.post(
     "/{day}", status_code=202, response_model=DigestState, response_model_exclude_unset=True,
-    responses=error_responses(401, 503),
+    responses=error_responses(401, 429, 503),
 )
 async def create_digest(
     day: str, daily: DailyDep, deliver: bool = True, force: bool = False
