@@ -11,7 +11,9 @@ minutes; most of it fingerprinting). Needs the evaluation data (``bench/evaldata
 3. Find the similar pairs three ways, each with its peak traced memory and time:
    - matrix: the n x n similarity matrix the digest used before (skip with --no-matrix);
    - exact rows: every pair compared, one row at a time (exact, bounded memory, slow);
-   - lsh: ``similar_pairs`` (MinHash LSH candidates, each checked exactly): the service.
+   - datasketch lsh (with --datasketch): MinHashLSH with the service's bands;
+   - lsh (service): ``similar_pairs`` (LSH band candidates by sorting, checked exactly).
+   Time is measured in a plain run, memory in a second run under tracemalloc.
 4. Report: pairs found by LSH vs the exact pairs (recall; precision is 1 by construction),
    articles whose story group is the same under both, and the groups' pair precision and
    recall against the ground truth.
@@ -35,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.digest_clustering import load_articles, variants  # noqa: E402
 from service.digest.fingerprint import (  # noqa: E402
+    LSH_BANDS,
+    LSH_ROWS,
     fingerprint,
     similar_pairs,
     similarity_matrix,
@@ -44,14 +48,35 @@ from service.digest.stories import SIMILARITY_THRESHOLD  # noqa: E402
 
 
 def measured(label: str, fn: Callable[[], Any]) -> Any:
-    tracemalloc.start()
+    """Run ``fn`` twice: timed alone, then under tracemalloc for its peak memory (tracing
+    slows Python-heavy code a lot, so the time is not taken then)."""
     started = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - started
+    tracemalloc.start()
+    fn()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"  {label:<12} {seconds:8.2f} s   peak memory {peak / 1e6:9.1f} MB")
+    print(f"  {label:<16} {seconds:8.2f} s   peak memory {peak / 1e6:9.1f} MB")
     return result
+
+
+def datasketch_pairs(prints: list[Any], threshold: float) -> set[tuple[int, int]]:
+    """The same banding with datasketch's MinHashLSH (measured, not used by the service)."""
+    from datasketch import LeanMinHash, MinHashLSH
+
+    lsh = MinHashLSH(num_perm=256, params=(LSH_BANDS, LSH_ROWS))
+    hashes = [LeanMinHash(seed=1, hashvalues=p.signature, scheme="affine32") for p in prints]
+    for i, h in enumerate(hashes):
+        lsh.insert(i, h, check_duplication=False)
+    sigs = np.stack([p.signature for p in prints])
+    found = set()
+    for i, h in enumerate(hashes):
+        later = np.array(sorted(c for c in lsh.query(h) if c > i), dtype=np.int64)
+        if later.size:
+            same = np.count_nonzero(sigs[later] == sigs[i], axis=1)
+            found.update((i, int(j)) for j in later[same >= threshold * 256])
+    return found
 
 
 def matrix_pairs(prints: list[Any], threshold: float) -> set[tuple[int, int]]:
@@ -109,6 +134,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000, help="articles in the day")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-matrix", action="store_true", help="skip the n x n baseline")
+    parser.add_argument("--datasketch", action="store_true",
+                        help="also measure datasketch's MinHashLSH with the same bands")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     rows = load_articles(0, args.seed)
@@ -136,7 +163,9 @@ def main() -> None:
     if not args.no_matrix:
         measured("matrix", lambda: matrix_pairs(prints, SIMILARITY_THRESHOLD))
     exact = measured("exact rows", lambda: exact_pairs(prints, SIMILARITY_THRESHOLD))
-    lsh = measured("lsh", lambda: set(similar_pairs(prints, SIMILARITY_THRESHOLD)))
+    if args.datasketch:
+        measured("datasketch lsh", lambda: datasketch_pairs(prints, SIMILARITY_THRESHOLD))
+    lsh = measured("lsh (service)", lambda: set(similar_pairs(prints, SIMILARITY_THRESHOLD)))
     print(f"pairs: exact {len(exact)}, lsh {len(lsh)}; lsh recall "
           f"{len(lsh & exact) / max(1, len(exact)):.4f}, false pairs {len(lsh - exact)}")
     exact_groups, lsh_groups = groups(len(prints), exact), groups(len(prints), lsh)

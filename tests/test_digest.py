@@ -280,3 +280,30 @@ def test_a_story_without_a_title_leads_with_its_first_sentence_once(
     assert first not in body and body == " ".join(split_sentences(untitled["briefing"])[1:])
     assert sections[1].startswith("*Council approves library budget*\n")
     assert titled["briefing"] in sections[1]
+
+
+def test_similar_pairs_are_the_exact_pairs_found_through_lsh_bands() -> None:
+    """No pair below the threshold; every pair clearly above it (LSH can miss a pair right
+    at the threshold, with probability ~0.5%: bench/digest_scale.py measures the recall)."""
+    import random
+
+    import numpy as np
+
+    from service.digest.fingerprint import similar_pairs, similarity_matrix
+    from tests.test_briefing import story
+
+    texts = ["", "short"]
+    for n in range(40):
+        rng = random.Random(n)
+        words = story(n).split()
+        texts.append(" ".join(words))
+        for share in (0.1, 0.3, 0.5):
+            texts.append(" ".join(w if rng.random() > share else "zz" for w in words))
+    prints = [fingerprint(t) for t in texts]
+    sims = similarity_matrix(prints)
+    found = set(similar_pairs(prints, 0.2))
+    assert found and all(i < j and sims[i, j] >= 0.2 for i, j in found)
+    clear = {(int(i), int(j)) for i, j in zip(*np.nonzero(np.triu(sims >= 0.3, k=1)),
+                                                strict=True)}
+    assert clear and clear <= found
+    assert not any(0 in pair for pair in found)  # an empty text is like nothing

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import MinHash
 
 # Bump when anything below changes what a fingerprint is (tokens, shingles, permutations).
 FINGERPRINT_VERSION = "mh2-w2-256"
@@ -122,40 +122,52 @@ def similarity_matrix(prints: list[Fingerprint]) -> np.ndarray:
     return sims
 
 
-# LSH banding for similar_pairs: 128 bands of 2 rows. A pair at similarity s becomes a
-# candidate with probability 1 - (1 - s^2)^128: 0.995 at 0.20, 0.945 at 0.15, 0.72 at 0.10,
-# so pairs at the threshold are found and most unrelated ones (s ~ 0.01) are never compared.
-# Measured at 10,000 articles a day in bench/digest_scale.py.
-LSH_BANDS, LSH_ROWS = 128, 2
+# LSH banding for similar_pairs: 128 bands of 2 rows. A pair at similarity s shares a band
+# (becomes a candidate) with probability 1 - (1 - s^2)^128: 0.995 at 0.20, 0.945 at 0.15,
+# 0.72 at 0.10, so pairs at the threshold are found, and most unrelated pairs (s ~ 0.01)
+# are never compared. Measured at 10,000 articles a day in bench/digest_scale.py.
+LSH_BANDS, LSH_ROWS = 128, 2  # two rows: a band is one 64-bit key
+_CHECK_CHUNK = 65_536  # candidate pairs checked at once (bounds the temporary arrays)
 
 
 def similar_pairs(prints: Sequence[Fingerprint], threshold: float) -> Iterator[tuple[int, int]]:
     """Index pairs ``(i, j)``, ``i < j``, whose estimated similarity is >= ``threshold``.
 
-    Bounded memory: candidates come from MinHash LSH (datasketch's ``MinHashLSH``: memory
-    linear in the number of fingerprints), each checked exactly against the signatures, one
-    fingerprint's candidates at a time. An n x n similarity matrix would take 800 MB at
-    10,000 articles; this takes a few MB (bench/digest_scale.py).
+    Memory grows with the articles and the candidate pairs, not with their square: the
+    candidates are pairs that agree on all rows of at least one LSH band (found by sorting
+    each band's values), then each is checked exactly against the signatures. An n x n
+    similarity matrix took 1 GB at 10,000 articles; this takes tens of MB and seconds
+    (bench/digest_scale.py, which also measured datasketch's MinHashLSH: several times the
+    memory and slower, as it keeps a Python set per bucket).
     """
-    live = [i for i, p in enumerate(prints) if p.size > 0]
-    if len(live) < 2:
+    live = np.array([i for i, p in enumerate(prints) if p.size > 0], dtype=np.int64)
+    if live.size < 2:
         return
-    num_perm = len(prints[live[0]].signature)
-    bands = min(LSH_BANDS, num_perm // LSH_ROWS)
-    lsh = MinHashLSH(num_perm=num_perm, params=(bands, LSH_ROWS))
     sigs = np.stack([prints[i].signature for i in live])
-    minhashes = [LeanMinHash(seed=_SEED, hashvalues=sig, scheme="affine32") for sig in sigs]
-    for row, minhash in enumerate(minhashes):
-        lsh.insert(row, minhash, check_duplication=False)
-    need = threshold * num_perm
-    for row, minhash in enumerate(minhashes):
-        later = np.fromiter((c for c in lsh.query(minhash) if c > row), dtype=np.int64)
-        if later.size == 0:
-            continue
-        later.sort()
-        same = np.count_nonzero(sigs[later] == sigs[row], axis=1)
-        for other in later[same >= need]:
-            yield live[row], live[int(other)]
+    n, perms = sigs.shape
+    wide = sigs.astype(np.uint64)
+    found: list[np.ndarray] = []
+    for band in range(min(LSH_BANDS, perms // LSH_ROWS)):
+        # A band's two 32-bit values are one 64-bit key: equal keys, equal band.
+        key = (wide[:, 2 * band] << np.uint64(32)) | wide[:, 2 * band + 1]
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        lengths = np.diff(np.r_[starts, n])
+        for start, length in zip(starts[lengths > 1], lengths[lengths > 1], strict=True):
+            members = np.sort(order[start:start + length])
+            first, second = np.triu_indices(int(length), k=1)
+            found.append(members[first] * n + members[second])
+    if not found:
+        return
+    candidates = np.unique(np.concatenate(found))
+    need = threshold * perms
+    for chunk in range(0, candidates.size, _CHECK_CHUNK):
+        part = candidates[chunk:chunk + _CHECK_CHUNK]
+        left, right = part // n, part % n
+        same = np.count_nonzero(sigs[left] == sigs[right], axis=1)
+        for i, j in zip(left[same >= need], right[same >= need], strict=True):
+            yield int(live[i]), int(live[j])
 
 
 __all__ = [
