@@ -68,3 +68,23 @@ def test_the_job_runs_at_start_and_reports_what_it_deleted(database_url: str) ->
         job.stop()
         db.close()
     assert seen == {"articles": 5, "briefings": 1}
+
+
+def test_serve_applies_the_retention_on_its_schedule(make_client, make_settings) -> None:
+    from service.store import Article
+    from tests.storage_support import OwnStore
+
+    store = OwnStore(make_settings())
+    store.add(Article("An article from long ago."),
+              received_at=datetime.now(UTC) - timedelta(days=40))
+    store.add(Article("An article from yesterday."),
+              received_at=datetime.now(UTC) - timedelta(days=1))
+    client = make_client(retention_days=30)
+    for _ in range(400):
+        if store.count() == 1:
+            break
+        time.sleep(0.05)
+    assert store.count() == 1
+    store.close()
+    metrics = client.get("/metrics").text
+    assert 'briefing_retention_deleted_total{table="articles"} 1.0' in metrics
