@@ -164,3 +164,8 @@ def test_the_default_database_is_a_file_in_the_data_dir(make_settings) -> None:
     settings = make_settings()
     expected = (settings.data_dir / "briefing.sqlite3").resolve()
     assert database_url(settings) == f"sqlite:///{expected}"
+    # A data dir from before: its articles.sqlite3 stays the database, adopted in place.
+    settings.data_dir.mkdir(parents=True)
+    sqlite3.connect(settings.data_dir / "articles.sqlite3").close()
+    legacy = (settings.data_dir / "articles.sqlite3").resolve()
+    assert database_url(settings) == f"sqlite:///{legacy}"

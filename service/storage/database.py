@@ -48,10 +48,19 @@ _MIGRATION_LOCK = 0x62726601
 
 
 def database_url(settings: Settings) -> str:
-    """The configured URL, or the SQLite file in the data dir."""
+    """The configured URL, or the SQLite file in the data dir.
+
+    A data dir from before this schema keeps its articles, digests and ledger in
+    ``articles.sqlite3``: while there is no ``briefing.sqlite3`` beside it, that file is the
+    database (the first migration adopts it and keeps its rows).
+    """
     if settings.database_url is not None:
         return settings.database_url.get_secret_value()
-    return f"sqlite:///{(settings.data_dir / 'briefing.sqlite3').resolve()}"
+    path = settings.data_dir / "briefing.sqlite3"
+    legacy = settings.data_dir / "articles.sqlite3"
+    if legacy.exists() and not path.exists():
+        path = legacy
+    return f"sqlite:///{path.resolve()}"
 
 
 def redact(url: str | URL) -> str:
