@@ -56,7 +56,7 @@ def start(
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    for _ in range(1500):  # up to 5 minutes: a first start converts the model
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                 return process, base

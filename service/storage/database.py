@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from service.config import Settings
 
 log = logging.getLogger(__name__)
+# Alembic says "Context impl …" at INFO on every look at the version; our own line says what
+# was migrated.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # pg_advisory_xact_lock key of schema migrations (any constant; "brf" + 1).
