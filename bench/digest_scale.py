@@ -13,7 +13,8 @@ minutes; most of it fingerprinting). Needs the evaluation data (``bench/evaldata
    - exact rows: every pair compared, one row at a time (exact, bounded memory, slow);
    - datasketch lsh (with --datasketch): MinHashLSH with the service's bands;
    - lsh (service): ``similar_pairs`` (LSH band candidates by sorting, checked exactly).
-   Time is measured in a plain run, memory in a second run under tracemalloc.
+   Time (wall and this process's CPU: on a shared machine CPU time is the steadier figure)
+   is measured in a plain run, memory in a second run under tracemalloc.
 4. Report: pairs found by LSH vs the exact pairs (recall; precision is 1 by construction),
    articles whose story group is the same under both, and the groups' pair precision and
    recall against the ground truth.
@@ -50,14 +51,15 @@ from service.digest.stories import SIMILARITY_THRESHOLD  # noqa: E402
 def measured(label: str, fn: Callable[[], Any]) -> Any:
     """Run ``fn`` twice: timed alone, then under tracemalloc for its peak memory (tracing
     slows Python-heavy code a lot, so the time is not taken then)."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = fn()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     tracemalloc.start()
     fn()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"  {label:<16} {seconds:8.2f} s   peak memory {peak / 1e6:9.1f} MB")
+    print(f"  {label:<16} {seconds:8.2f} s wall {cpu:8.2f} s CPU   peak memory "
+          f"{peak / 1e6:9.1f} MB")
     return result
 
 
