@@ -145,22 +145,21 @@ def similar_pairs(prints: Sequence[Fingerprint], threshold: float) -> Iterator[t
         return
     sigs = np.stack([prints[i].signature for i in live])
     n, perms = sigs.shape
-    wide = sigs.astype(np.uint64)
-    found: list[np.ndarray] = []
+    candidates = np.empty(0, dtype=np.int64)  # pairs as i * n + j, sorted, each once
     for band in range(min(LSH_BANDS, perms // LSH_ROWS)):
         # A band's two 32-bit values are one 64-bit key: equal keys, equal band.
-        key = (wide[:, 2 * band] << np.uint64(32)) | wide[:, 2 * band + 1]
+        key = (sigs[:, 2 * band].astype(np.uint64) << np.uint64(32)) | sigs[:, 2 * band + 1]
         order = np.argsort(key, kind="stable")
         ordered = key[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
         lengths = np.diff(np.r_[starts, n])
+        found = [candidates]
         for start, length in zip(starts[lengths > 1], lengths[lengths > 1], strict=True):
             members = np.sort(order[start:start + length])
             first, second = np.triu_indices(int(length), k=1)
             found.append(members[first] * n + members[second])
-    if not found:
-        return
-    candidates = np.unique(np.concatenate(found))
+        # Merged band by band: memory stays at the distinct candidates, not 128 copies.
+        candidates = np.unique(np.concatenate(found))
     need = threshold * perms
     for chunk in range(0, candidates.size, _CHECK_CHUNK):
         part = candidates[chunk:chunk + _CHECK_CHUNK]
