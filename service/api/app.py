@@ -146,6 +146,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, dependencies=[Depends(require_api_key)])
     for router in OPEN_ROUTERS:
         app.include_router(router)
+    # The pages call the same services, key check and request model; imported here because
+    # they import from this package.
+    from service.web import install_pages
+
+    install_pages(app, settings)
     return app
 
 

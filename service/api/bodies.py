@@ -69,7 +69,7 @@ def body_limits(settings: Settings) -> dict[str, BodyLimit]:
     }
 
 
-async def _read_body(request: Request, limit: BodyLimit) -> bytes:
+async def read_body(request: Request, limit: BodyLimit) -> bytes:
     """The body, refused with 413 as soon as it passes the limit."""
     declared = request.headers.get("content-length")
     most = limit.max_bytes
@@ -139,7 +139,7 @@ async def parse_article(
             "article as the body"
         )
     page = media_type in _TEXT_TYPES and media_type != "text/plain"
-    body = await _read_body(request, limits["html" if page else "text"])
+    body = await read_body(request, limits["html" if page else "text"])
     if media_type == "text/plain":
         return Article(text=_decode_text(body, charset)), None
     if page:

@@ -12,21 +12,18 @@ from starlette.concurrency import run_in_threadpool
 from service.api.bodies import BODY_DOC, body_limits, parse_article
 from service.api.deps import ServiceDep, SettingsDep
 from service.api.models import Briefing, error_responses
+from service.briefing import BriefingService
 from service.errors import RequestTimeout
+from service.store import Article
 
 router = APIRouter(prefix="/v1/briefings", tags=["briefings"])
 
 
-@router.post(
-    "", response_model=Briefing, response_model_exclude_unset=True, openapi_extra=BODY_DOC,
-    responses=error_responses(400, 401, 413, 415, 429, 503),
-)
-async def create_briefing(
-    request: Request, service: ServiceDep, settings: SettingsDep
+async def brief_within_timeout(
+    service: BriefingService, article: Article, lengths: list[str] | None, timeout: float
 ) -> dict[str, Any]:
-    """Write a short and a long briefing of an article (JSON, text/plain or text/html)."""
-    article, lengths = await parse_article(request, body_limits(settings))
-    timeout = settings.request_timeout_s
+    """``service.brief`` off the event loop, answered 503 ``timeout`` after ``timeout`` s
+    (the API's route and the page's form both brief through here)."""
     work = run_in_threadpool(
         service.brief, article, lengths or ("short", "long"),
         deadline=time.monotonic() + timeout,
@@ -38,6 +35,18 @@ async def create_briefing(
             f"the briefing took longer than {timeout:g}s (BRIEFING_REQUEST_TIMEOUT_S); "
             "the article is stored and the work stops at its next step. Retry later"
         ) from exc
+
+
+@router.post(
+    "", response_model=Briefing, response_model_exclude_unset=True, openapi_extra=BODY_DOC,
+    responses=error_responses(400, 401, 413, 415, 429, 503),
+)
+async def create_briefing(
+    request: Request, service: ServiceDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Write a short and a long briefing of an article (JSON, text/plain or text/html)."""
+    article, lengths = await parse_article(request, body_limits(settings))
+    return await brief_within_timeout(service, article, lengths, settings.request_timeout_s)
 
 
 @router.get(

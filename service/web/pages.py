@@ -1,0 +1,279 @@
+"""The pages: server-rendered views over the same services, key check and request model as
+the API (``service.api``). Nothing here queries storage or generates text by itself.
+
+With ``BRIEFING_API_KEYS`` set, a page that shows data answers 401 with a key prompt and no
+data; the page's script keeps the key for the browser session and fetches the page again
+with ``Authorization: Bearer <key>``, exactly as an API client sends it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from service.api.bodies import BriefingRequest, body_limits, describe, read_body
+from service.api.deps import DailyDep, ServiceDep, require_api_key
+from service.api.routes.briefings import brief_within_timeout
+from service.briefing import BriefingService
+from service.config import Settings
+from service.digest.compose import fallback_title
+from service.digest.window import day_window, parse_day
+from service.errors import (
+    BriefingError,
+    DigestNotFound,
+    NotFound,
+    StorageError,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from service.store import Article
+from service.web.present import (
+    day_nav,
+    delivery_words,
+    flagged_segments,
+    local_time,
+    removed_summary,
+    run_words,
+    safe_link,
+)
+
+log = logging.getLogger(__name__)
+
+# No inline script or style, nothing from another origin, no framing, no plugins.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",  # pages may show articles kept behind an API key
+}
+# On every response, pages, static files and the API alike.
+COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("service.web", "templates"),
+        autoescape=select_autoescape(["html"], default=True),
+        undefined=StrictUndefined,  # a missing value is a bug to see, not a blank to miss
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        flagged_segments=flagged_segments, removed_summary=removed_summary,
+        delivery_words=delivery_words, run_words=run_words, safe_link=safe_link,
+        article_day_href=lambda day: f"/articles?date={day.isoformat()}",
+        digest_day_href=lambda day: f"/digests/{day.isoformat()}",
+    )
+    return env
+
+
+class Pages:
+    """Renders templates with what every page needs (auth mode, today, the time zone)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.keys = [key.encode() for key in settings.api_key_list]
+        self.templates = Jinja2Templates(env=_environment())
+
+    def today(self) -> Any:
+        return datetime.now(self.settings.zone).date()
+
+    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        context.setdefault("needs_key", False)
+        context.setdefault("active", "")
+        context.update(
+            auth_required=bool(self.keys), today=self.today(),
+            timezone=self.settings.timezone,
+            local_time=lambda moment: local_time(moment, self.settings.zone),
+        )
+        headers = dict(PAGE_HEADERS)
+        if status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        return self.templates.TemplateResponse(
+            request, name, context, status_code=status, headers=headers
+        )
+
+
+
+def _page_route(pages_of: Callable[[Request], Pages]) -> type[APIRoute]:
+    """A route class whose errors render as a page with the error's message and status."""
+
+    class PageRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def render_errors(request: Request) -> Response:
+                try:
+                    return await handler(request)
+                except Unauthorized as exc:
+                    return pages_of(request).render(
+                        request, "key.html", 401, needs_key=True, error=exc
+                    )
+                except BriefingError as exc:
+                    if exc.status >= 500:
+                        log.warning("page %s answered %s: %s", request.url.path, exc.status,
+                                    exc.message)
+                    page = pages_of(request).render(request, "error.html", exc.status,
+                                                    error=exc)
+                    if hasattr(exc, "retry_after_s"):  # 429 overloaded or rate limited
+                        page.headers["Retry-After"] = str(exc.retry_after_s)
+                    return page
+
+            return render_errors
+
+    return PageRoute
+
+
+def _pages(request: Request) -> Pages:
+    pages: Pages = request.app.state.pages
+    return pages
+
+
+router = APIRouter(route_class=_page_route(_pages), include_in_schema=False)
+# Pages with data take the API's own key check (a 401 here renders the key prompt).
+KEY = [Depends(require_api_key)]
+
+
+@router.get("/", response_class=HTMLResponse)
+async def index(request: Request) -> Response:
+    """The briefing form."""
+    return _pages(request).render(request, "index.html", active="brief", form={}, result=None)
+
+
+@router.post("/briefings", response_class=HTMLResponse, dependencies=KEY)
+async def brief(request: Request, service: ServiceDep) -> Response:
+    """The form's article, briefed by the API's own path; the result under the form."""
+    pages = _pages(request)
+    settings = pages.settings
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != FORM_TYPE:
+        raise UnsupportedMediaType(f"the form is sent as {FORM_TYPE}, not {media_type!r}")
+    body = await read_body(request, body_limits(settings)["text"])
+    fields = {name: values[0] for name, values in
+              parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    form = {"text": fields.get("text", ""), "title": fields.get("title", "")}
+    try:
+        parsed = BriefingRequest.model_validate(
+            {"text": form["text"], "title": form["title"].strip() or None}
+        )
+        article = Article(text=parsed.text, title=parsed.title)
+        result = await brief_within_timeout(service, article, None, settings.request_timeout_s)
+    except ValidationError as exc:
+        error: BriefingError = ValidationFailed(describe(exc))
+    except Unauthorized:
+        raise
+    except BriefingError as exc:
+        error = exc
+    else:
+        return pages.render(request, "index.html", active="brief", form=form, result=result,
+                            title=parsed.title)
+    return pages.render(request, "index.html", error.status, active="brief", form=form,
+                        result=None, error=error)
+
+
+@router.get("/briefings/{briefing_id}", response_class=HTMLResponse, dependencies=KEY)
+async def show_briefing(request: Request, briefing_id: str, service: ServiceDep) -> Response:
+    """A briefing written earlier (what ``GET /v1/briefings/{id}`` answers)."""
+    pages = _pages(request)
+    result = await run_in_threadpool(service.get, briefing_id)
+    return pages.render(request, "briefing.html", result=result, title=None)
+
+
+def _host(url: str | None) -> str | None:
+    link = safe_link(url)
+    return urlsplit(link).hostname if link else None
+
+
+def _day_articles(service: BriefingService, day: date) -> list[dict[str, Any]]:
+    """A local day's articles, newest first, with their short briefings where written."""
+    # Reads what the daily digest reads (the store's articles received in the day's window).
+    start, end = day_window(day, service.settings.zone)
+    listed = []
+    for stored in reversed(service.store.received_between(start, end)):
+        short = None
+        if stored.briefing_id:
+            try:
+                short = service.get(stored.briefing_id).get("short")
+            except (NotFound, StorageError):
+                short = None
+        article = stored.article
+        listed.append({
+            "id": stored.id,
+            "title": " ".join(article.title.split()) if article.title and article.title.strip()
+            else fallback_title(article.text),
+            "source": (article.source or "").strip() or _host(article.url),
+            "url": article.url,
+            "received_at": stored.received_at,
+            "briefing_id": stored.briefing_id,
+            "short": short,
+        })
+    return listed
+
+
+@router.get("/articles", response_class=HTMLResponse, dependencies=KEY)
+async def articles(request: Request, service: ServiceDep, date: str | None = None) -> Response:
+    """A day's articles (default: today in BRIEFING_TIMEZONE), each opening its briefing."""
+    pages = _pages(request)
+    day = parse_day(date) if date else pages.today()
+    listed = await run_in_threadpool(_day_articles, service, day)
+    return pages.render(request, "articles.html", active="articles",
+                        nav=day_nav(day, pages.today()), articles=listed)
+
+
+@router.get("/digests", response_class=HTMLResponse)
+async def pick_digest(request: Request, date: str | None = None) -> Response:
+    """The digest of ``?date=`` (the day picker's form), else today's so far."""
+    day = parse_day(date) if date else _pages(request).today()
+    return RedirectResponse(f"/digests/{day.isoformat()}", status_code=303)
+
+
+@router.get("/digests/{day}", response_class=HTMLResponse, dependencies=KEY)
+async def digest(request: Request, day: str, daily: DailyDep) -> Response:
+    """A day's digest as stored; today's is built now from the articles so far (not sent)."""
+    pages = _pages(request)
+    shown = parse_day(day)
+    nav = day_nav(shown, pages.today())
+    if shown == pages.today():  # the digest so far: built (and stored) now, never sent
+        await run_in_threadpool(daily.job.build, shown)
+    try:
+        found = await run_in_threadpool(daily.show, shown.isoformat())
+    except DigestNotFound as exc:
+        return pages.render(request, "digest.html", 404, active="digest", nav=nav,
+                            digest=None, delivery=None, run=None, missing=exc)
+    return pages.render(request, "digest.html", active="digest", nav=nav,
+                        digest=found["digest"], delivery=found["delivery"],
+                        run=found.get("run"), missing=None)
+
+
+def install_pages(app: FastAPI, settings: Settings) -> None:
+    """Mount the pages and their static files on ``app``; security headers on every answer."""
+    app.state.pages = Pages(settings)
+    app.include_router(router)
+    app.mount("/static", StaticFiles(packages=[("service.web", "static")]), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for name, value in COMMON_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+__all__ = ["CONTENT_SECURITY_POLICY", "install_pages", "router"]

@@ -1,0 +1,331 @@
+"""The pages in a real browser: Debian's Chromium driven by Playwright, against the real app
+served by uvicorn on loopback. Screenshots go to var/screenshots/ (BRIEFING_TEST_SCREENSHOTS).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from service.config import Settings
+from tests.web_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    live_server,
+    skip_or_fail,
+)
+
+try:
+    from playwright.sync_api import Browser, Page, sync_playwright
+except ImportError:  # pragma: no cover - the test extra installs it
+    sync_playwright = None
+
+# A plain-text article whose sentences carry markup: it must show as text and never run.
+# With BRIEFING_LONG_MAX_WORDS=25 the long briefing is its first sentence only, so the short
+# one's second sentence names a fact ("Monday") the long one lacks, and the checker flags it.
+HOSTILE_ARTICLE = (
+    "Harbor officials said 42 ships waited outside the port of Rotterdam on Tuesday after a "
+    'hacker posted <script>document.title="pwned";window.__xss=1</script> on the port\'s '
+    "website.\n\n"
+    "The strike began after talks over pay collapsed late on Monday night, and a second note "
+    "read <img src=x onerror=\"window.__xss=2\"> before it was removed.\n\n"
+    "Dock workers want a raise of 7 percent, the union said in a statement.\n\n"
+    "Shipping companies warned that delays could last for weeks."
+)
+HOSTILE_TITLE = '<img src=x onerror="window.__xss=3">Rotterdam strike'
+DESKTOP = {"width": 1100, "height": 900}
+PHONE = {"width": 375, "height": 740}
+EXPECTED_STATUS = re.compile(r"Failed to load resource: the server responded with a status of "
+                             r"(\d+)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if sync_playwright is None:
+        skip_or_fail("Playwright is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.exists():
+        skip_or_fail(f"no Chromium at {CHROMIUM} (apt-get install chromium; `make test` does "
+                     "this when run as root)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Console:
+    """Console errors and uncaught page errors; HTTP statuses a test expects are allowed."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def watch(self, page: Page) -> None:
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+
+    def unexpected(self, *statuses: int) -> list[str]:
+        left = []
+        for error in self.errors:
+            found = EXPECTED_STATUS.search(error)
+            if not (found and int(found.group(1)) in statuses):
+                left.append(error)
+        return left
+
+
+@pytest.fixture
+def open_page(browser: Browser) -> Iterator[Callable[..., tuple[Page, Console]]]:
+    contexts = []
+
+    def make(viewport: dict[str, int] = DESKTOP, scheme: str = "light") -> tuple[Page, Console]:
+        context = browser.new_context(viewport=viewport, color_scheme=scheme)
+        contexts.append(context)
+        page = context.new_page()
+        console = Console()
+        console.watch(page)
+        return page, console
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def server(make_settings: Callable[..., Settings]) -> Iterator[str]:
+    with live_server(make_settings(long_max_words=25)) as url:
+        yield url
+
+
+def shot(page: Page, name: str, *, full_page: bool = True) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def no_xss(page: Page) -> None:
+    assert page.evaluate("window.__xss") is None
+    assert "pwned" not in page.title()
+
+
+def post(base: str, key: str | None = None, **body: Any) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    response = httpx.post(f"{base}/v1/briefings", json=body, headers=headers, timeout=60)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def contrast(page: Page, selector: str) -> float:
+    """WCAG contrast ratio of an element's text against the page background."""
+    return float(page.evaluate(
+        """(selector) => {
+            const lum = (css) => {
+              const [r, g, b] = css.match(/[\\d.]+/g).slice(0, 3).map(Number).map((v) => {
+                v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+              return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+            };
+            const el = document.querySelector(selector);
+            let back = el, bg = "rgba(0, 0, 0, 0)";
+            while (back && /rgba\\(.*, 0\\)$/.test(bg)) {
+              bg = getComputedStyle(back).backgroundColor; back = back.parentElement;
+            }
+            const [a, b] = [lum(getComputedStyle(el).color), lum(bg)].sort((x, y) => y - x);
+            return (a + 0.05) / (b + 0.05);
+        }""",
+        selector,
+    ))
+
+
+def test_briefing_an_article_with_markup_shows_it_escaped_and_flags_marked(
+    server: str, open_page: Callable[..., tuple[Page, Console]]
+) -> None:
+    page, console = open_page()
+    response = page.goto(server + "/")
+    assert response is not None and response.status == 200
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    # Every control has a label.
+    unlabeled = page.evaluate("""() => [...document.querySelectorAll('input, textarea, select')]
+        .filter((el) => el.type !== 'hidden' && !el.labels.length && !el.getAttribute('aria-label'))
+        .map((el) => el.id || el.name)""")
+    assert unlabeled == []
+    # Record whether the progress indicator was shown while the briefing was written.
+    page.evaluate("""() => { window.__progressShown = false;
+        new MutationObserver(() => { if (!document.getElementById('progress').hidden)
+          window.__progressShown = true; })
+        .observe(document.getElementById('progress'), {attributes: true}); }""")
+    # Keyboard only: the title field, the article, then the button.
+    page.get_by_label("Title").focus()
+    page.keyboard.type(HOSTILE_TITLE)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "text"
+    page.get_by_label("Article").fill(HOSTILE_ARTICLE)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "brief-button"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), "the focused button shows no focus ring"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#result .briefing")
+    assert page.evaluate("window.__progressShown") is True
+    assert page.locator("#progress").is_hidden()
+    assert page.locator("#brief-button").is_enabled()
+
+    result = page.locator("#result")
+    # The markup shows as text: no element came from the article, nothing ran.
+    assert result.locator("script, img, iframe").count() == 0
+    short = page.locator("section[aria-labelledby=short-heading] .briefing-text").inner_text()
+    assert '<script>document.title="pwned";window.__xss=1</script>' in short
+    assert '<img src=x onerror="window.__xss=2">' in short
+    assert page.locator("#briefing-heading").inner_text() == HOSTILE_TITLE
+    no_xss(page)
+    # The checker's flag: the sentence is marked and the missing fact listed.
+    marked = result.locator("section[aria-labelledby=short-heading] mark.flag")
+    assert marked.count() == 1
+    assert marked.inner_text().startswith("The strike began after talks over pay collapsed")
+    flag = page.locator("#flag-short-1")
+    assert "not found in the article" in flag.inner_text() and "Monday" in flag.inner_text()
+    assert "extractive" in result.locator(".meta").first.inner_text()
+    assert "Removed" in result.inner_text() and "Model input" in result.inner_text()
+    for selector in ("body", ".hint", "#result .meta", "mark.flag", "nav a"):
+        assert contrast(page, selector) >= 4.5, selector
+    shot(page, "briefing")
+    assert console.unexpected() == []
+
+
+def test_an_error_shows_the_apis_message(
+    server: str, open_page: Callable[..., tuple[Page, Console]]
+) -> None:
+    page, console = open_page()
+    page.goto(server + "/")
+    page.get_by_label("Article").fill("   \n  ")
+    page.get_by_role("button", name="Write the briefing").click()
+    error = page.locator("#result .error")
+    error.wait_for()
+    api = httpx.post(f"{server}/v1/briefings", json={"text": "   \n  "}).json()["error"]
+    assert api["message"] in error.inner_text()
+    assert api["code"] in error.inner_text()
+    assert console.unexpected(422) == []
+
+
+def test_articles_and_digest_pages(
+    server: str, open_page: Callable[..., tuple[Page, Console]]
+) -> None:
+    story = ("The city council of Lisbon approved a new tram line on Wednesday, with 14 stops "
+             "between the airport and the river. Work starts in March and costs 210 million "
+             "euros, the mayor said. Residents of the eastern districts have waited ten years "
+             "for the line.")
+    day = datetime.now(UTC).date().isoformat()
+    first = post(server, text=story, title="Lisbon approves airport tram",
+                 source="Lisbon Daily", url="https://lisbon.example/tram")
+    post(server, text=story + " Opponents say the route is too long.",
+         title="New tram line for Lisbon", source="Iberia Wire", url="javascript:alert(1)")
+    post(server, text=HOSTILE_ARTICLE, title=HOSTILE_TITLE, source="<b>Harbour</b> News")
+
+    page, console = open_page()
+    page.goto(f"{server}/articles?date={day}")
+    cards = page.locator("ol.cards > li")
+    assert cards.count() == 3
+    text = page.locator("main").inner_text()
+    assert HOSTILE_TITLE in text and "<b>Harbour</b> News" in text
+    assert page.locator("main img, main b, main script").count() == 0
+    assert page.locator("a[href^='javascript:']").count() == 0
+    no_xss(page)
+    shot(page, "articles")
+    # Each article opens its briefing.
+    page.get_by_role("link", name="Lisbon approves airport tram").click()
+    page.wait_for_url(f"**/briefings/{first['id']}")
+    assert first["short"] in page.locator(".briefing").inner_text()
+
+    page.goto(f"{server}/digests/{day}")
+    stories = page.locator("ol.stories > li")
+    assert stories.count() == 2
+    assert "2 sources" in stories.first.inner_text()
+    assert "Iberia Wire, Lisbon Daily" in stories.first.inner_text()
+    assert "digest so far" in page.locator("main").inner_text()
+    assert "no Slack webhook is configured" in page.locator(".delivery").inner_text()
+    no_xss(page)
+    shot(page, "digest")
+    # The previous day: no digest there yet, said in words, and the way back.
+    page.get_by_role("link", name=re.compile("previous day")).click()
+    assert "no digest for" in page.locator("main").inner_text()
+    page.get_by_role("link", name=re.compile("next day")).click()
+    assert page.locator("ol.stories > li").count() == 2
+    assert console.unexpected(404) == []
+
+
+def test_phone_width(server: str, open_page: Callable[..., tuple[Page, Console]]) -> None:
+    post(server, text=HOSTILE_ARTICLE, title="Rotterdam dock strike", source="Port Wire")
+    page, console = open_page(PHONE)
+    for path in ("/", f"/articles?date={datetime.now(UTC).date()}", "/digests"):
+        page.goto(server + path)
+        if path == "/":
+            page.get_by_label("Article").fill(HOSTILE_ARTICLE)
+            page.get_by_role("button", name="Write the briefing").click()
+            page.wait_for_selector("#result .briefing")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at phone width"
+        if path == "/":
+            shot(page, "phone-briefing")
+    shot(page, "phone-digest")
+    assert console.unexpected() == []
+
+
+def test_dark_scheme_keeps_the_contrast(
+    server: str, open_page: Callable[..., tuple[Page, Console]]
+) -> None:
+    page, console = open_page(scheme="dark")
+    page.goto(server + "/")
+    page.get_by_label("Article").fill(HOSTILE_ARTICLE)
+    page.get_by_role("button", name="Write the briefing").click()
+    page.wait_for_selector("#result .briefing")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgb(251, 251, 249)"
+    for selector in ("body", ".hint", "#result .meta", "mark.flag", "nav a", ".notice",
+                     "button"):
+        assert contrast(page, selector) >= 4.5, selector
+    shot(page, "dark-briefing", full_page=False)
+    assert console.unexpected() == []
+
+
+def test_api_key_prompt(
+    make_settings: Callable[..., Settings], open_page: Callable[..., tuple[Page, Console]]
+) -> None:
+    key = "page-test-key-1"
+    with live_server(make_settings(api_keys=key)) as base:
+        post(base, key, text=HOSTILE_ARTICLE, title="Kept behind the key", source="Port Wire")
+        page, console = open_page()
+        response = page.goto(base + "/articles")
+        assert response is not None and response.status == 401
+        # No key, no data: the prompt, and nothing of the article.
+        assert page.get_by_label("API key").is_visible()
+        assert "Kept behind the key" not in page.content()
+        shot(page, "api-key", full_page=False)
+        page.get_by_label("API key").fill("wrong-key")
+        page.get_by_role("button", name="Use this key").click()
+        page.locator("#key-error").wait_for()
+        assert "refused" in page.locator("#key-error").inner_text()
+        assert "Kept behind the key" not in page.content()
+
+        page.get_by_label("API key").fill(key)
+        page.get_by_role("button", name="Use this key").click()
+        page.get_by_text("Kept behind the key").wait_for()
+        assert page.locator("#key-form").is_hidden()
+        assert page.evaluate("sessionStorage.getItem('briefing-api-key')") == key
+        # Other pages load with the kept key; the form sends it too.
+        page.get_by_role("link", name="Digest", exact=True).click()
+        page.get_by_text("Kept behind the key").wait_for()
+        page.get_by_role("link", name="Brief an article").click()
+        page.get_by_label("Article").fill(HOSTILE_ARTICLE)
+        page.get_by_role("button", name="Write the briefing").click()
+        page.wait_for_selector("#result .briefing")
+        no_xss(page)
+        # Forgetting the key hides the data again.
+        page.get_by_role("button", name="Forget the key").click()
+        page.get_by_label("API key").wait_for()
+        page.goto(base + "/articles")
+        assert "Kept behind the key" not in page.content()
+        assert page.evaluate("sessionStorage.getItem('briefing-api-key')") is None
+        assert console.unexpected(401) == []
