@@ -128,14 +128,23 @@ class BriefingService:
 
     def brief(
         self, article: Article, lengths: Sequence[str] = LENGTHS, *,
-        deadline: float | None = None,
+        deadline: float | None = None, on_stored: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
         """Briefings of one article (see the module docstring for the stages).
 
         ``deadline`` (``time.monotonic()`` based) is checked between generation steps, so a
         request whose caller has given up stops using the engine at the next step.
+        ``on_stored`` gets the article's id as soon as it is stored (feeds mark the entry
+        seen then, so an entry is stored once even when its briefing fails).
         """
-        return self._brief(article, lengths, deadline, lambda: self.store.add(article))
+
+        def store() -> int:
+            article_id = self.store.add(article)
+            if on_stored is not None:
+                on_stored(article_id)
+            return article_id
+
+        return self._brief(article, lengths, deadline, store)
 
     def brief_stored(
         self, article: Article, article_id: int | None, lengths: Sequence[str] = LENGTHS, *,

@@ -1,4 +1,4 @@
-"""The ``briefing`` command: serve, summarize, preprocess, daily, db, model pull."""
+"""The ``briefing`` command: serve, summarize, preprocess, daily, feeds, db, model pull."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from service.config import get_settings
 from service.errors import BriefingError
@@ -29,19 +30,119 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_summarize(args: argparse.Namespace) -> int:
     from service.briefing import BriefingService
+    from service.ingest.runtime import Ingest, UrlRequest
+    from service.metrics import Metrics
     from service.store import Article
 
-    service = BriefingService.open(get_settings())
+    settings = get_settings()
+    metrics = Metrics()
+    service = BriefingService.open(settings, metrics)
     try:
-        result = service.brief(Article(text=_read_input(args.file)))
+        if args.file.startswith(("http://", "https://")):
+            ingest = Ingest(settings, service, metrics)
+            try:
+                result = ingest.brief_url(UrlRequest(args.file))
+            finally:
+                ingest.close()
+        else:
+            result = service.brief(Article(text=_read_input(args.file)))
     finally:
         service.close()
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
+        page = result.get("article")
+        if page:
+            print(f"{page['title'] or '(untitled)'} — {page['source'] or page['fetched_url']}\n")
         print(f"SHORT: {result['short']}\n\nLONG: {result['long']}")
         if result.get("fallback_reason"):
             print(f"\n(extractive engine: {result['fallback_reason']})", file=sys.stderr)
+    return 0
+
+
+def _feed_store() -> Any:
+    from service.feed_store import FeedStore
+
+    settings = get_settings()
+    store = FeedStore(settings.store_path, timeout_s=settings.sqlite_timeout_s)
+    store.sync_configured(settings.feed_url_list)
+    return store
+
+
+def cmd_feeds_import(args: argparse.Namespace) -> int:
+    from service.ingest.guard import AddressPolicy
+    from service.ingest.opml import read_opml
+    from service.ingest.runtime import follow_feeds
+
+    subscriptions = read_opml(Path(args.file).read_bytes(), name=args.file)
+    store = _feed_store()
+    try:
+        done = follow_feeds(store, AddressPolicy(get_settings().fetch_allow_host_list),
+                            subscriptions)
+    finally:
+        store.close()
+    print(f"{len(done['added'])} feed(s) added, {len(done['already_followed'])} already "
+          f"followed, {len(done['refused'])} refused")
+    for refused in done["refused"]:
+        print(f"  refused {refused['url']}: {refused['reason']}")
+    return 0 if done["added"] or done["already_followed"] else 1
+
+
+def cmd_feeds_list(args: argparse.Namespace) -> int:
+    store = _feed_store()
+    try:
+        feeds = [state.as_dict() for state in store.all()]
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(feeds, ensure_ascii=False, indent=2))
+        return 0
+    for feed in feeds:
+        error = feed["last_error"]
+        print(f"{feed['url']}  {feed['title'] or ''}\n    {feed['last_status'] or 'never polled'}"
+              f", {feed['entries_seen']} entries seen"
+              + (f", next poll {feed['next_poll_at']}" if feed["next_poll_at"] else "")
+              + (f"\n    error: {error['code']}: {error['message']}" if error else ""))
+    if not feeds:
+        print("no feeds: set BRIEFING_FEEDS or run `briefing feeds import FILE.opml`")
+    return 0
+
+
+def cmd_feeds_remove(args: argparse.Namespace) -> int:
+    store = _feed_store()
+    try:
+        removed = store.remove(args.url)
+    finally:
+        store.close()
+    print(f"{args.url}: " + ("no longer followed" if removed else "was not followed"))
+    return 0 if removed else 1
+
+
+def cmd_feeds_poll(args: argparse.Namespace) -> int:
+    from service.briefing import BriefingService
+    from service.ingest.runtime import Ingest
+    from service.metrics import Metrics
+
+    settings = get_settings()
+    metrics = Metrics()
+    service = BriefingService.open(settings, metrics)
+    try:
+        ingest = Ingest(settings, service, metrics)
+        try:
+            results = ingest.poller.poll(due_only=False)
+        finally:
+            ingest.close()
+    finally:
+        service.close()
+    for result in results:
+        line = f"{result.url}: {result.status}"
+        if result.status == "ok":
+            line += f", {result.ingested} new"
+        if result.error:
+            line += f" ({result.error})"
+        print(line)
+    if not results:
+        print("no feeds: set BRIEFING_FEEDS or run `briefing feeds import FILE.opml`")
     return 0
 
 
@@ -148,7 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     summarize = sub.add_parser("summarize", help="print the briefings of one article")
-    summarize.add_argument("file", help="article text file, or - for stdin")
+    summarize.add_argument(
+        "file", help="article text file, - for stdin, or an http(s) URL to fetch the page"
+    )
     summarize.add_argument("--json", action="store_true", help="print the full result")
     summarize.set_defaults(func=cmd_summarize)
 
@@ -185,6 +288,22 @@ def build_parser() -> argparse.ArgumentParser:
     db_upgrade.set_defaults(func=cmd_db_upgrade)
     db_current = db_sub.add_parser("current", help="print the database's schema revision")
     db_current.set_defaults(func=cmd_db_current)
+
+    feeds = sub.add_parser("feeds", help="follow RSS, Atom and JSON feeds")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True)
+    imp = feeds_sub.add_parser("import", help="follow the feeds of an OPML file")
+    imp.add_argument("file", help="OPML file (a feed reader's export)")
+    imp.set_defaults(func=cmd_feeds_import)
+    poll = feeds_sub.add_parser(
+        "poll", help="poll every feed once (except those backing off after errors) and exit"
+    )
+    poll.set_defaults(func=cmd_feeds_poll)
+    listing = feeds_sub.add_parser("list", help="the feeds followed and their state")
+    listing.add_argument("--json", action="store_true", help="print the state as JSON")
+    listing.set_defaults(func=cmd_feeds_list)
+    remove = feeds_sub.add_parser("remove", help="stop following a feed")
+    remove.add_argument("url")
+    remove.set_defaults(func=cmd_feeds_remove)
 
     model = sub.add_parser("model", help="manage model weights")
     model_sub = model.add_subparsers(dest="model_command", required=True)

@@ -17,6 +17,24 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 EngineChoice = Literal["auto", "seq2seq", "extractive"]
 
 
+def parse_allow_entry(entry: str) -> tuple[str, int | None]:
+    """A ``BRIEFING_FETCH_ALLOW_HOSTS`` entry: ``host``, ``host:port``, ``[v6]``,
+    ``[v6]:port`` or a bare IPv6 address, as (lower-case host, port or None)."""
+    entry = entry.strip()
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else rest
+    elif entry.count(":") == 1:
+        host, _, port = entry.partition(":")
+    else:
+        host, port = entry, ""
+    host = host.strip().rstrip(".").lower()
+    if not host or (port and not port.isdigit()):
+        raise ValueError(f"BRIEFING_FETCH_ALLOW_HOSTS entry {entry!r} is not `host` or "
+                         "`host:port`")
+    return host, int(port) if port else None
+
+
 class Settings(BaseSettings):
     """Service configuration; defaults run a local, single-user service."""
 
@@ -191,7 +209,8 @@ class Settings(BaseSettings):
     )
     feeds: str = Field("", description="Comma-separated feed URLs (RSS, Atom or JSON Feed)")
     feeds_poll_s: float = Field(
-        900.0, gt=0, description="How often `briefing serve` polls each feed (seconds)"
+        900.0, ge=0, description="How often `briefing serve` polls each feed (seconds); "
+        "0: not at all (poll with `briefing feeds poll` from cron instead)",
     )
     feeds_max_entries: int = Field(
         50, gt=0, description="Most new entries ingested from one feed in one poll"
@@ -219,6 +238,14 @@ class Settings(BaseSettings):
 
         parse_rate(value.strip())
         return value.strip()
+
+    @field_validator("fetch_allow_hosts")
+    @classmethod
+    def _allow_entries(cls, value: str) -> str:
+        for entry in value.split(","):
+            if entry.strip():
+                parse_allow_entry(entry)
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -12,7 +12,8 @@
     │   ├── ValidationFailed           422 invalid_request
     │   │   ├── EmptyText              422 empty_text
     │   │   ├── InvalidDate            422 invalid_date
-    │   │   └── UrlNotAllowed          422 url_not_allowed     (fetching: the address guard)
+    │   │   ├── UrlNotAllowed          422 url_not_allowed     (fetching: the address guard)
+    │   │   └── InvalidFeed            422 invalid_feed        (not a feed, or unreadable)
     │   ├── ContentTooLarge            413 too_large           (fetching: the page is too big)
     │   ├── UnsupportedContent         415 unsupported_content (fetching: not a page or feed)
     │   ├── Overloaded                 429 overloaded
@@ -109,6 +110,12 @@ class UrlNotAllowed(ValidationFailed):
     """A URL the address guard refuses: scheme, credentials, port, or where it resolves."""
 
     code = "url_not_allowed"
+
+
+class InvalidFeed(ValidationFailed):
+    """A fetched feed is not RSS, Atom or JSON Feed, or cannot be read as one."""
+
+    code = "invalid_feed"
 
 
 class ContentTooLarge(ClientError):

@@ -35,6 +35,25 @@ class Article:
     source: str | None = None
     url: str | None = None
     published_at: str | None = None
+    canonical_url: str | None = None  # the page's own <link rel="canonical">, when fetched
+    site_name: str | None = None  # the page's site name (og:site_name), when fetched
+    feed_url: str | None = None  # the feed it came from; None when it was sent or asked for
+
+
+@dataclass(frozen=True)
+class ArticleSummary:
+    """An article as a list shows it: no text, its metadata and its briefing's id."""
+
+    id: int
+    title: str | None
+    url: str | None
+    canonical_url: str | None
+    source: str | None
+    site_name: str | None
+    feed_url: str | None
+    published_at: str | None
+    received_at: datetime
+    briefing_id: str | None
 
 
 @dataclass(frozen=True)
@@ -74,7 +93,8 @@ class ArticleStore:
         row = {
             "content_hash": content_hash(article.text), "text": article.text,
             "title": article.title, "source": article.source, "url": article.url,
-            "published_at": article.published_at,
+            "published_at": article.published_at, "canonical_url": article.canonical_url,
+            "site_name": article.site_name, "feed_url": article.feed_url,
             "received_at": received_at or datetime.now(UTC), "fingerprint": print_,
             "fingerprint_version": FINGERPRINT_VERSION if print_ is not None else None,
         }
@@ -102,24 +122,45 @@ class ArticleStore:
                 select(articles.c.id, articles.c.text, articles.c.title, articles.c.source,
                        articles.c.url, articles.c.published_at, articles.c.received_at,
                        articles.c.content_hash, articles.c.briefing_id,
-                       articles.c.fingerprint, articles.c.fingerprint_version)
+                       articles.c.fingerprint, articles.c.fingerprint_version,
+                       articles.c.canonical_url, articles.c.site_name, articles.c.feed_url)
                 .where(articles.c.received_at >= start, articles.c.received_at < end)
                 .order_by(articles.c.received_at, articles.c.id)
             ).all()
         found = []
         for row in rows:
             (id_, text, title, source, url, published, received_at, chash, briefing_id,
-             blob, version) = row
+             blob, version, canonical, site, feed) = row
             if not start <= received_at < end:  # SQLite compares text: only a pre-filter
                 continue
             if blob is None or version != FINGERPRINT_VERSION:
                 blob = self._refresh_fingerprint(id_, text)
             found.append(StoredArticle(
-                id=id_, article=Article(text, title, source, url, published),
+                id=id_,
+                article=Article(text, title, source, url, published, canonical, site, feed),
                 received_at=received_at, content_hash=chash, briefing_id=briefing_id,
                 fingerprint=Fingerprint.from_bytes(bytes(blob)) if blob is not None else None,
             ))
         return found
+
+    def summaries(
+        self, start: datetime, end: datetime | None = None, *, limit: int = 1000
+    ) -> list[ArticleSummary]:
+        """Articles received in ``[start, end)`` (``end`` None: until now), oldest first,
+        at most ``limit``: what a list of articles shows, without their text."""
+        query = select(
+            articles.c.id, articles.c.title, articles.c.url, articles.c.canonical_url,
+            articles.c.source, articles.c.site_name, articles.c.feed_url,
+            articles.c.published_at, articles.c.received_at, articles.c.briefing_id,
+        ).where(articles.c.received_at >= start)
+        if end is not None:
+            query = query.where(articles.c.received_at < end)
+        with self.database.read("could not read the articles") as conn:
+            rows = conn.execute(
+                query.order_by(articles.c.received_at, articles.c.id).limit(limit)
+            ).all()
+        return [ArticleSummary(*row) for row in rows
+                if row.received_at >= start and (end is None or row.received_at < end)]
 
     def _refresh_fingerprint(self, article_id: int, text: str) -> bytes | None:
         blob = _fingerprint_or_none(text)

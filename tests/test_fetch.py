@@ -7,7 +7,9 @@ import ipaddress
 import zlib
 
 import pytest
+from pydantic import ValidationError
 
+from service.config import Settings, parse_allow_entry
 from service.errors import (
     ContentTooLarge,
     FetchFailed,
@@ -99,9 +101,11 @@ def test_one_bad_address_among_good_ones_refuses_the_name() -> None:
         fetcher.fetch("https://mixed.example/")
 
 
-def test_localhost_by_name_is_refused_through_the_system_resolver() -> None:
+@pytest.mark.parametrize("url", ["http://localhost/", "http://2130706433/",
+                                 "http://0x7f.1/", "http://127.1/"])
+def test_loopback_by_name_or_number_is_refused_through_the_system_resolver(url: str) -> None:
     with pytest.raises(UrlNotAllowed, match="loopback"):
-        make_fetcher(allow=()).fetch("http://localhost/")
+        make_fetcher(allow=()).fetch(url)
 
 
 def test_the_vetted_address_is_the_one_connected_with_the_host_name_kept(
@@ -266,3 +270,17 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert retry_after("30") == 30
     assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470) == 10
     assert retry_after("soon") is None and retry_after(None) is None
+
+
+@pytest.mark.parametrize("entry, parsed", [
+    ("cms.intranet", ("cms.intranet", None)), ("CMS.Intranet:8080", ("cms.intranet", 8080)),
+    ("[::1]:8443", ("::1", 8443)), ("fe80::1", ("fe80::1", None)), ("[::1]", ("::1", None)),
+])
+def test_allow_entries(entry: str, parsed: tuple[str, int | None]) -> None:
+    assert parse_allow_entry(entry) == parsed
+
+
+@pytest.mark.parametrize("value", ["cms:http", ":8080", "[::1]:x"])
+def test_a_wrong_allow_entry_stops_the_service_at_start(value: str) -> None:
+    with pytest.raises(ValidationError, match="BRIEFING_FETCH_ALLOW_HOSTS"):
+        Settings(fetch_allow_hosts=value)

@@ -32,6 +32,7 @@ from service.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from service.ingest.runtime import Ingest
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter
 from service.storage.retention import RetentionJob
@@ -64,9 +65,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 on_deleted=lambda table, n: metrics.retention_deleted.labels(table).inc(n),
             )
             retention.start()
+        # Pages by URL, and the feeds with their poller (BRIEFING_FEEDS_POLL_S; 0: off).
+        app.state.ingest = await run_in_threadpool(Ingest, settings, service, metrics)
+        app.state.ingest.start_polling()
         try:
             yield
         finally:
+            await run_in_threadpool(app.state.ingest.close)  # after the feed being polled
+            app.state.ingest = None
             if retention is not None:
                 await run_in_threadpool(retention.stop)
             app.state.rate_limiter = None
@@ -89,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = None
     app.state.daily = None
     app.state.rate_limiter = None
+    app.state.ingest = None
     app.state.metrics = metrics
     app.state.api_keys = [key.encode() for key in settings.api_key_list]
     if not app.state.api_keys:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from service.config import Settings
 from service.errors import (
@@ -24,21 +24,34 @@ from service.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from service.ingest.runtime import UrlRequest
 from service.preprocess.html import as_html_document, decode_html
 from service.store import Article
 
 
 class BriefingRequest(BaseModel):
-    """JSON body of ``POST /v1/briefings``."""
+    """JSON body of ``POST /v1/briefings``: the article's ``text``, or a ``url`` to fetch."""
 
-    text: str = Field(description="The article text")
+    text: str | None = Field(
+        None, description="The article text; without it, the page at `url` is fetched"
+    )
     title: str | None = Field(None, max_length=1_000)
     source: str | None = Field(None, max_length=500)
-    url: str | None = Field(None, max_length=4_000)
+    url: str | None = Field(
+        None, max_length=4_000,
+        description="The article's URL; fetched (behind the address guard) when there is "
+        "no `text`",
+    )
     published_at: str | None = Field(None, max_length=100)
     lengths: list[Literal["short", "long"]] | None = Field(
         None, description="Which briefings to write; default both"
     )
+
+    @model_validator(mode="after")
+    def _text_or_url(self) -> BriefingRequest:
+        if self.text is None and not (self.url and self.url.strip()):
+            raise ValueError("send the article's `text`, or its `url` to fetch the page")
+        return self
 
 
 BODY_DOC: dict[str, Any] = {
@@ -120,8 +133,9 @@ _TEXT_TYPES = ("text/plain", "text/html", "application/xhtml+xml")
 
 async def parse_article(
     request: Request, limits: dict[str, BodyLimit]
-) -> tuple[Article, list[str] | None]:
-    """The article and the lengths asked for, from a JSON, text or HTML body."""
+) -> tuple[Article | UrlRequest, list[str] | None]:
+    """The article (or the URL to fetch it from) and the lengths asked for, from a JSON,
+    text or HTML body."""
     media = request.headers.get("content-type", "")
     media_type, _, params = media.partition(";")
     media_type = media_type.strip().lower()
@@ -153,11 +167,16 @@ async def parse_article(
         parsed = BriefingRequest.model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed(describe(exc)) from exc
+    lengths = list(parsed.lengths) if parsed.lengths else None
+    if parsed.text is None:
+        assert parsed.url is not None
+        return UrlRequest(url=parsed.url.strip(), title=parsed.title, source=parsed.source,
+                          published_at=parsed.published_at), lengths
     article = Article(
         text=parsed.text, title=parsed.title, source=parsed.source, url=parsed.url,
         published_at=parsed.published_at,
     )
-    return article, list(parsed.lengths) if parsed.lengths else None
+    return article, lengths
 
 
 def describe(exc: ValidationError | RequestValidationError) -> str:

@@ -13,6 +13,7 @@ from service.briefing import BriefingService
 from service.config import Settings
 from service.digest.scheduler import DailyRuntime
 from service.errors import ServiceError, Unauthorized
+from service.ingest.runtime import Ingest
 from service.ratelimit import RateLimiter, caller_identity
 
 
@@ -35,7 +36,15 @@ def _daily(request: Request) -> DailyRuntime:
     return daily
 
 
+def _ingest(request: Request) -> Ingest:
+    ingest: Ingest | None = getattr(request.app.state, "ingest", None)
+    if ingest is None:
+        raise ServiceError("the service is still starting; retry in a few seconds")
+    return ingest
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
+IngestDep = Annotated[Ingest, Depends(_ingest)]
 ServiceDep = Annotated[BriefingService, Depends(_service)]
 DailyDep = Annotated[DailyRuntime, Depends(_daily)]
 

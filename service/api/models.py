@@ -25,6 +25,9 @@ class _Model(BaseModel):
 class ErrorDetail(_Model):
     code: str = Field(description="Stable error code, e.g. `empty_text` (see the README)")
     message: str = Field(description="What went wrong and what to change")
+    upstream_status: int | None = Field(
+        None, description="`fetch_failed`: the HTTP status the fetched site answered"
+    )
 
 
 class ErrorBody(_Model):
@@ -81,6 +84,18 @@ class Checks(_Model):
     )
 
 
+class PageInfo(_Model):
+    """A page briefed by URL: what was asked for, what was fetched, what the page says."""
+
+    url: str = Field(description="The URL asked for")
+    fetched_url: str = Field(description="The URL the page was read from, after redirects")
+    title: str | None = Field(description="The given title, else the page's own")
+    canonical_url: str | None = Field(description="The page's rel=canonical (or og:url)")
+    site_name: str | None = Field(description="The page's site name (og:site_name)")
+    source: str | None = Field(description="The given source, else the site name or host")
+    published_at: str | None = Field(description="The given date, else the page's date")
+
+
 class Briefing(_Model):
     """``POST /v1/briefings`` and ``GET /v1/briefings/{id}``."""
 
@@ -96,6 +111,72 @@ class Briefing(_Model):
     fallback_reason: str | None = Field(
         None, description="Why the extractive engine serves instead of the model (if so)"
     )
+    article: PageInfo | None = Field(
+        None, description="`POST` with a `url`: the page fetched and its metadata"
+    )
+
+
+# --- articles and feeds -----------------------------------------------------------------------
+
+
+class ListedArticle(_Model):
+    id: int = Field(description="The article's id in the store")
+    title: str | None
+    url: str | None
+    canonical_url: str | None = Field(description="The page's canonical URL, when fetched")
+    source: str | None = Field(description="Who published it (a feed's title for feeds)")
+    site_name: str | None
+    feed_url: str | None = Field(description="The feed it came from; null when posted")
+    published_at: str | None
+    received_at: str = Field(description="When it was accepted (ISO 8601, UTC)")
+    briefing_id: str | None = Field(description="Its briefing's id (GET /v1/briefings/{id})")
+    short: str | None = Field(description="Its short briefing; null until it is briefed")
+
+
+class ArticleList(_Model):
+    """``GET /v1/articles``: the articles of a day, or since a time, oldest first."""
+
+    date: str | None = Field(None, description="The local date asked for")
+    since: str | None = Field(None, description="The time asked for (ISO 8601)")
+    timezone: str
+    count: int
+    articles: list[ListedArticle]
+
+
+class Validators(_Model):
+    etag: str | None
+    last_modified: str | None
+
+
+class FeedInfo(_Model):
+    url: str
+    title: str | None
+    origin: Literal["env", "opml", "cli"] = Field(
+        description="`env`: BRIEFING_FEEDS; `opml`: `briefing feeds import`"
+    )
+    added_at: str
+    last_polled_at: str | None
+    last_status: Literal["ok", "not_modified", "error", "gone"] | None = Field(
+        description="How the last poll ended; null before the first"
+    )
+    http_status: int | None = Field(description="The feed's HTTP status at the last poll")
+    last_error: ErrorDetail | None
+    warning: str | None = Field(description="A problem short of an error (recovered XML, "
+                                "entries without links, an entry's page that failed)")
+    failures: int = Field(description="Polls in a row that failed (backoff doubles each)")
+    next_poll_at: str | None
+    gone: bool = Field(description="Answered 410 Gone: not polled again")
+    entries_seen: int
+    entries_ingested: int
+    validators: Validators
+
+
+class FeedList(_Model):
+    """``GET /v1/feeds``."""
+
+    count: int
+    poll_interval_s: float
+    feeds: list[FeedInfo]
 
 
 # --- digests ----------------------------------------------------------------------------------
@@ -216,12 +297,15 @@ _WHY = {
     400: "The body is not valid JSON or text in its charset",
     401: "API keys are set and the bearer key is missing or wrong",
     404: "Not found",
-    413: "The body is over BRIEFING_MAX_BODY_BYTES",
-    415: "Unsupported Content-Type",
-    422: "A field, the text or the date is wrong (the message names it)",
+    413: "The body is over BRIEFING_MAX_BODY_BYTES, or a fetched page over "
+         "BRIEFING_FETCH_MAX_BYTES (too_large)",
+    415: "Unsupported Content-Type, or a fetched URL that is not a page (unsupported_content)",
+    422: "A field, the text or the date is wrong, or the URL is not allowed (the message "
+         "names it)",
     429: "Too many briefings in progress (overloaded), or this key is over "
          "BRIEFING_RATE_LIMIT (rate_limited); retry after Retry-After seconds",
     500: "A bug; the request was logged",
-    502: "Slack refused a digest message",
+    502: "Slack refused a digest message, or a fetched site failed (fetch_failed)",
     503: "The service cannot do the work now (starting, model, storage, timeout, busy)",
+    504: "Fetching the URL took longer than BRIEFING_FETCH_TIMEOUT_S (fetch_timeout)",
 }

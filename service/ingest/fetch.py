@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import email.utils
 import logging
-import re
 import ssl
 import time
 import zlib
@@ -42,6 +41,7 @@ from service.errors import (
     UnsupportedContent,
 )
 from service.ingest.guard import AddressPolicy, Deadline, GuardedBackend, HostLocks, Resolver
+from service.preprocess.html import decode_html
 
 __all__ = ["MAX_REDIRECTS", "Fetched", "Fetcher", "FetchKind"]
 
@@ -64,7 +64,6 @@ _ACCEPT = {
             "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.1",
 }
 _REDIRECTS = (301, 302, 303, 307, 308)
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 
 
 @dataclass(frozen=True)
@@ -84,30 +83,13 @@ class Fetched:
         return self.status == 304
 
     def text(self) -> str:
-        """The body as text: the declared charset, a BOM, a ``<meta charset>``, UTF-8, or
-        the charset that charset_normalizer finds most likely (in that order)."""
-        body = self.body
-        for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"),
-                           (b"\xfe\xff", "utf-16")):
-            if body.startswith(bom):
-                return body.decode(codec, errors="replace")
-        candidates = [self.charset]
-        if "html" in self.media_type:
-            found = _META_CHARSET.search(body[:4096])
-            candidates.append(found.group(1).decode("ascii") if found else None)
-        for charset in (*candidates, "utf-8"):
-            if not charset:
-                continue
-            try:
-                return body.decode(charset)
-            except (LookupError, UnicodeDecodeError):
-                continue
-        import charset_normalizer
-
-        best = charset_normalizer.from_bytes(body[:200_000]).best()
-        if best is not None and best.encoding:
-            return body.decode(best.encoding, errors="replace")
-        return body.decode("utf-8", errors="replace")
+        """The body as text, decoded as a browser would (:func:`decode_html`: a BOM, the
+        declared charset, a ``<meta charset>``, UTF-8, windows-1252); a declared charset
+        that does not fit the bytes is ignored rather than failing the fetch."""
+        try:
+            return decode_html(self.body, self.charset)
+        except (LookupError, UnicodeDecodeError):
+            return decode_html(self.body, None)
 
 
 class Fetcher:

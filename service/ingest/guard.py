@@ -29,6 +29,7 @@ from typing import Any
 import httpcore
 import httpx
 
+from service.config import parse_allow_entry
 from service.errors import UrlNotAllowed
 
 __all__ = [
@@ -79,21 +80,6 @@ def _normal_host(host: str) -> str:
     return host.strip().strip("[]").rstrip(".").lower()
 
 
-def _parse_allow_entry(entry: str) -> tuple[str, int | None]:
-    """``host``, ``host:port``, ``[v6]``, ``[v6]:port`` or a bare IPv6 address."""
-    entry = entry.strip()
-    if entry.startswith("["):
-        host, _, rest = entry[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else ""
-    elif entry.count(":") == 1:
-        host, _, port = entry.partition(":")
-    else:
-        host, port = entry, ""
-    if port and not port.isdigit():
-        raise ValueError(f"BRIEFING_FETCH_ALLOW_HOSTS entry {entry!r}: the port is not a number")
-    return _normal_host(host), int(port) if port else None
-
-
 class AddressPolicy:
     """Which URLs and addresses may be fetched (see the module docstring)."""
 
@@ -103,7 +89,7 @@ class AddressPolicy:
         for entry in allow_hosts:
             if not entry.strip():
                 continue
-            host, port = _parse_allow_entry(entry)
+            host, port = parse_allow_entry(entry)
             if port is None:
                 self._any_port.add(host)
             else:
@@ -221,7 +207,6 @@ class GuardedBackend(httpcore.NetworkBackend):
         self.deadline = deadline
         self.resolver = resolver or system_resolver
         self._inner = httpcore.SyncBackend()
-        self.connected: list[str] = []  # addresses connected to, in order (for tests, logs)
 
     def connect_tcp(
         self, host: str, port: int, timeout: float | None = None,
@@ -244,7 +229,6 @@ class GuardedBackend(httpcore.NetworkBackend):
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc
                 continue
-            self.connected.append(address)
             return _DeadlineStream(stream, self.deadline)
         assert error is not None
         raise error

@@ -4,9 +4,9 @@
 resource is a module here with its ``router``, added to :data:`V1_ROUTERS`.
 """
 
-from service.api.routes import briefings, digests, ops
+from service.api.routes import articles, briefings, digests, feeds, ops
 
-V1_ROUTERS = (briefings.router, digests.router)
+V1_ROUTERS = (briefings.router, digests.router, articles.router, feeds.router)
 OPEN_ROUTERS = (ops.router,)
 
 __all__ = ["OPEN_ROUTERS", "V1_ROUTERS"]

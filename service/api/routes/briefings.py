@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from service.api.bodies import BODY_DOC, body_limits, parse_article
-from service.api.deps import ServiceDep, SettingsDep
+from service.api.deps import IngestDep, ServiceDep, SettingsDep
 from service.api.models import Briefing, error_responses
-from service.briefing import BriefingService
+from service.briefing import LENGTHS, BriefingService
+from service.config import Settings
 from service.errors import RequestTimeout
+from service.ingest.runtime import Ingest, UrlRequest
 from service.store import Article
 
 router = APIRouter(prefix="/v1/briefings", tags=["briefings"])
@@ -24,10 +27,24 @@ async def brief_within_timeout(
 ) -> dict[str, Any]:
     """``service.brief`` off the event loop, answered 503 ``timeout`` after ``timeout`` s
     (the API's route and the page's form both brief through here)."""
-    work = run_in_threadpool(
-        service.brief, article, lengths or ("short", "long"),
-        deadline=time.monotonic() + timeout,
+    return await _within(
+        lambda deadline: service.brief(article, lengths or LENGTHS, deadline=deadline), timeout
     )
+
+
+async def brief_url_within_timeout(
+    ingest: Ingest, request: UrlRequest, lengths: list[str] | None, settings: Settings
+) -> dict[str, Any]:
+    """The page at a URL fetched (bounded by BRIEFING_FETCH_TIMEOUT_S) and briefed (bounded
+    by BRIEFING_REQUEST_TIMEOUT_S), off the event loop."""
+    return await _within(
+        lambda deadline: ingest.brief_url(request, lengths or LENGTHS, deadline=deadline),
+        settings.fetch_timeout_s + settings.request_timeout_s,
+    )
+
+
+async def _within(call: Callable[[float], dict[str, Any]], timeout: float) -> dict[str, Any]:
+    work = run_in_threadpool(call, time.monotonic() + timeout)
     try:
         return await asyncio.wait_for(work, timeout)
     except TimeoutError as exc:
@@ -39,13 +56,16 @@ async def brief_within_timeout(
 
 @router.post(
     "", response_model=Briefing, response_model_exclude_unset=True, openapi_extra=BODY_DOC,
-    responses=error_responses(400, 401, 413, 415, 429, 503),
+    responses=error_responses(400, 401, 413, 415, 429, 502, 503, 504),
 )
 async def create_briefing(
-    request: Request, service: ServiceDep, settings: SettingsDep
+    request: Request, service: ServiceDep, settings: SettingsDep, ingest: IngestDep
 ) -> dict[str, Any]:
-    """Write a short and a long briefing of an article (JSON, text/plain or text/html)."""
+    """Write a short and a long briefing of an article (JSON, text/plain or text/html), or
+    of the page at a URL (JSON `{"url": ...}`, fetched behind the address guard)."""
     article, lengths = await parse_article(request, body_limits(settings))
+    if isinstance(article, UrlRequest):
+        return await brief_url_within_timeout(ingest, article, lengths, settings)
     return await brief_within_timeout(service, article, lengths, settings.request_timeout_s)
 
 

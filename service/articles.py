@@ -1,0 +1,64 @@
+"""The articles of a day (or since a moment): one listing for the API and the pages.
+
+``GET /v1/articles?date=`` and the web pages call :func:`list_articles`; each article comes
+with its metadata and its short briefing (from the cache, when it was briefed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from service.cache import SQLiteCache
+from service.config import Settings
+from service.digest.window import day_window, parse_day
+from service.errors import InvalidDate, StorageError, ValidationFailed
+from service.store import ArticleStore, ArticleSummary
+
+__all__ = ["list_articles", "parse_since"]
+
+MAX_LISTED = 1000
+
+
+def parse_since(text: str) -> datetime:
+    """An ISO 8601 moment (a date alone is its midnight in UTC); naive means UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidDate(
+            f"since={text[:40]!r} is not an ISO 8601 time: use e.g. 2026-11-30T08:00:00Z"
+        ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def list_articles(
+    settings: Settings, store: ArticleStore, cache: SQLiteCache, *,
+    date: str | None = None, since: str | None = None, limit: int = MAX_LISTED,
+) -> dict[str, Any]:
+    """``date`` (YYYY-MM-DD, a local day in BRIEFING_TIMEZONE) or ``since`` (ISO time):
+    ``{"date"|"since", "timezone", "count", "articles": [...]}``, oldest first."""
+    if (date is None) == (since is None):
+        raise ValidationFailed("give either date=YYYY-MM-DD or since=<ISO 8601 time>")
+    if date is not None:
+        start, end = day_window(parse_day(date), settings.zone)
+        scope: dict[str, Any] = {"date": date}
+    else:
+        start, end = parse_since(since or ""), None
+        scope = {"since": start.isoformat()}
+    rows = store.summaries(start, end, limit=limit)
+    articles = [_listed(row, cache) for row in rows]
+    return {**scope, "timezone": settings.timezone, "count": len(articles),
+            "articles": articles}
+
+
+def _listed(row: ArticleSummary, cache: SQLiteCache) -> dict[str, Any]:
+    """The article's metadata, and its short briefing when the cache has it."""
+    short = None
+    if row.briefing_id:
+        try:
+            cached = cache.get(row.briefing_id)
+        except StorageError:  # the listing still shows the article
+            cached = None
+        short = cached.get("short") if cached else None
+    return {**asdict(row), "received_at": row.received_at.isoformat(), "short": short}

@@ -1,0 +1,315 @@
+"""Following feeds: poll each one, ingest its new entries, back off when it fails.
+
+``FeedPoller.poll()`` polls the feeds that are due (``briefing serve`` runs it in
+:class:`PollerThread` every ``BRIEFING_FEEDS_POLL_S``; ``briefing feeds poll`` once). For
+each feed, claimed so that one poller polls it at a time:
+
+  1. fetch it conditionally (If-None-Match / If-Modified-Since from the last answer);
+     304 ends the poll: nothing else is fetched
+  2. parse it (:func:`service.ingest.feeds.parse_feed`)
+  3. for each entry not seen before (guid, link; canonical URL once the page is read):
+     use the entry's content when the feed carries the whole article, else fetch its
+     page through the guarded fetcher (either way its main text is stored); brief it
+     through the normal request path, stored with the feed as its source, so it lands in
+     the day's digest
+  4. record the outcome: validators, counts, the error if any, and the next poll:
+     ``BRIEFING_FEEDS_POLL_S`` later, or after a backoff that doubles with each failure in
+     a row (at most ``BRIEFING_FEEDS_MAX_BACKOFF_S``), never sooner than a Retry-After;
+     410 Gone marks the feed gone and it is not polled again
+
+A feed's failure is recorded for that feed; the others go on. Feeds are grouped by host
+and each host's feeds are polled one after another; the fetcher's host locks keep it to
+one request at a time per host across groups too (entries' pages).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
+
+from service.config import Settings
+from service.errors import (
+    BriefingError,
+    EmptyText,
+    FetchFailed,
+    FetchTimeout,
+    InvalidFeed,
+)
+from service.feed_store import FeedState, FeedStore, PollRecord
+from service.ingest.feeds import Entry, Feed, normalize_url, parse_feed
+from service.ingest.fetch import Fetcher
+from service.ingest.page import article_from_page, article_text
+from service.metrics import Metrics
+from service.store import Article
+
+__all__ = ["FeedPoller", "PollResult", "PollerThread"]
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+class Briefer(Protocol):
+    """What the poller needs of the request path (BriefingService.brief)."""
+
+    def brief(self, article: Article, *, on_stored: Callable[[int], None] | None = ...
+              ) -> dict[str, Any]: ...
+
+
+@dataclass
+class PollResult:
+    """One feed's poll, as `briefing feeds poll` prints it."""
+
+    url: str
+    status: str  # ok, not_modified, error, gone, skipped (not due, or claimed elsewhere)
+    http_status: int | None = None
+    ingested: int = 0
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class FeedPoller:
+    """Polls the followed feeds (see the module docstring)."""
+
+    def __init__(
+        self, settings: Settings, store: FeedStore, fetcher: Fetcher, briefer: Briefer, *,
+        metrics: Metrics | None = None, clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.fetcher = fetcher
+        self.briefer = briefer
+        self.metrics = metrics
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.interval = timedelta(seconds=settings.feeds_poll_s)
+        # A claim outlives the slowest poll: every entry of a feed fetched within its timeout.
+        self.lease_s = settings.fetch_timeout_s * (settings.feeds_max_entries + 2)
+
+    # -- scheduling ----------------------------------------------------------------------
+
+    def poll(self, *, due_only: bool = True,
+             stop: threading.Event | None = None) -> list[PollResult]:
+        """Poll the feeds that are due (``due_only=False``: every feed not backing off)."""
+        groups: dict[str, list[FeedState]] = {}
+        for state in self.store.all():
+            if not state.gone:
+                groups.setdefault(_host(state.url), []).append(state)
+        if not groups:
+            return []
+
+        def poll_group(states: list[FeedState]) -> list[PollResult]:
+            done = []
+            for state in states:
+                if stop is not None and stop.is_set():
+                    break
+                done.append(self.poll_feed(state.url, due_only=due_only))
+            return done
+
+        workers = min(self.settings.feeds_concurrency, len(groups))
+        with ThreadPoolExecutor(workers, thread_name_prefix="feed-poll") as pool:
+            results = [r for group in pool.map(poll_group, groups.values()) for r in group]
+        return results
+
+    def seconds_until_next(self, *, most: float = 60.0) -> float:
+        """How long the poller may sleep: until the earliest due feed, at most ``most``
+        seconds (so feeds added by `briefing feeds import` are not left waiting long)."""
+        due = self.store.next_due()
+        if due is None:
+            return most
+        return min(max((due - self.clock()).total_seconds(), 0.0), most)
+
+    # -- one feed ------------------------------------------------------------------------
+
+    def poll_feed(self, url: str, *, due_only: bool = False) -> PollResult:
+        """Poll one feed now (when it is due, or not backing off); its outcome recorded."""
+        now = self.clock()
+        if not self.store.claim(url, now, lease_s=self.lease_s, due_only=due_only):
+            return PollResult(url, "skipped")
+        state = self.store.get(url)
+        assert state is not None
+        result = PollResult(url, "error")
+        try:
+            record = self._poll(state, now, result)
+        except Exception as exc:  # noqa: BLE001 - one feed's bug must not stop the others
+            log.exception("polling %s failed", url)
+            record = self._failed(state, now, "internal_error", f"polling failed: {exc}")
+        self.store.record(url, self.clock(), record)
+        result.status, result.http_status = record.status, record.http_status
+        result.error = record.error_message
+        if self.metrics is not None:
+            self.metrics.feed_polls.labels(record.status).inc()
+        log.info("feed %s: %s%s, %d new", url, record.status,
+                 f" ({record.error_message})" if record.error_message else "",
+                 record.ingested)
+        return result
+
+    def _poll(self, state: FeedState, now: datetime, result: PollResult) -> PollRecord:
+        # 1. fetch, conditionally
+        headers = {}
+        if state.etag:
+            headers["If-None-Match"] = state.etag
+        if state.last_modified:
+            headers["If-Modified-Since"] = state.last_modified
+        try:
+            fetched = self.fetcher.fetch(state.url, kind="feed", headers=headers)
+        except FetchFailed as exc:
+            if exc.upstream_status == 410:
+                return PollRecord("gone", None, 410, error_code="gone",
+                                  error_message=f"{exc.message}: the feed is gone; it is not "
+                                  "polled again")
+            return self._failed(state, now, exc.code, exc.message, exc.upstream_status,
+                                exc.upstream_retry_after_s)
+        except BriefingError as exc:
+            return self._failed(state, now, exc.code, exc.message)
+        if fetched.not_modified:
+            return PollRecord("not_modified", now + self.interval, 304)
+        # 2. parse
+        try:
+            feed = parse_feed(fetched.body, url=fetched.url, media_type=fetched.media_type)
+        except InvalidFeed as exc:
+            return self._failed(state, now, exc.code, exc.message, fetched.status)
+        # 3. new entries
+        ingested = self._ingest(state, feed, result)
+        notes = ([feed.warning] if feed.warning else []) + result.notes
+        # 4. record
+        return PollRecord(
+            "ok", now + self.interval, fetched.status, title=feed.title,
+            etag=fetched.headers.get("etag"), last_modified=fetched.headers.get("last-modified"),
+            warning="; ".join(notes)[:2000] or None, ingested=ingested,
+        )
+
+    def _failed(
+        self, state: FeedState, now: datetime, code: str, message: str,
+        http_status: int | None = None, retry_after_s: float | None = None,
+    ) -> PollRecord:
+        """An error: the next poll waits the interval doubled per failure in a row, and at
+        least what the site's Retry-After asked, within BRIEFING_FEEDS_MAX_BACKOFF_S."""
+        failures = state.failures + 1
+        wait = self.settings.feeds_poll_s * 2 ** min(failures - 1, 30)
+        wait = max(wait, retry_after_s or 0.0)
+        wait = min(wait, self.settings.feeds_max_backoff_s)
+        return PollRecord("error", now + timedelta(seconds=wait), http_status,
+                          error_code=code, error_message=message[:2000])
+
+    def _ingest(self, state: FeedState, feed: Feed, result: PollResult) -> int:
+        source = feed.title or state.title or _host(state.url)
+        skipped_no_link = 0
+        for entry in feed.entries[: self.settings.feeds_max_entries]:
+            keys = entry.keys(state.url)
+            if entry.content_html and not keys:
+                digest = hashlib.sha256(entry.content_html.encode()).hexdigest()
+                keys = [f"content:{state.url}\n{digest}"]
+            if not keys or (not entry.link and not entry.content_html):
+                skipped_no_link += 1
+                continue
+            if self.store.seen(keys):
+                continue
+            article = self._article(state, entry, source, keys, result)
+            if article is None:
+                continue
+            if self._brief(state, entry, article, keys, result):
+                result.ingested += 1
+                if self.metrics is not None:
+                    self.metrics.feed_entries.inc()
+        if skipped_no_link:
+            result.notes.append(f"{skipped_no_link} entries without a link or content skipped")
+        return result.ingested
+
+    def _article(
+        self, state: FeedState, entry: Entry, source: str, keys: list[str],
+        result: PollResult,
+    ) -> Article | None:
+        """The entry as an article: its content, or its page (None when not to ingest)."""
+        if entry.content_html:
+            return Article(
+                text=article_text(entry.content_html), title=entry.title, source=source,
+                url=entry.link, published_at=entry.published_at, feed_url=state.url,
+            )
+        assert entry.link is not None
+        try:
+            page = self.fetcher.fetch(entry.link, kind="page")
+        except BriefingError as exc:
+            result.notes.append(f"entry {entry.link}: {exc.code}: {exc.message}"[:300])
+            retry = isinstance(exc, FetchTimeout) or (
+                isinstance(exc, FetchFailed)
+                and (exc.upstream_status is None or exc.upstream_status in (429,)
+                     or exc.upstream_status >= 500)
+            )
+            if not retry:  # refused for good: never fetched again
+                self.store.mark_seen(state.url, keys, None, self.clock())
+            return None
+        article, _ = article_from_page(
+            page, url=entry.link, title=entry.title, source=source,
+            published_at=entry.published_at, feed_url=state.url,
+        )
+        if article.canonical_url:
+            canonical = f"url:{normalize_url(article.canonical_url)}"
+            if canonical not in keys and self.store.seen([canonical]):
+                self.store.mark_seen(state.url, keys, None, self.clock())
+                return None
+            keys.append(canonical)
+        return article
+
+    def _brief(
+        self, state: FeedState, entry: Entry, article: Article, keys: list[str],
+        result: PollResult,
+    ) -> bool:
+        """Store and brief; the entry is marked seen as soon as its article is stored."""
+        stored: list[int] = []
+
+        def seen(article_id: int) -> None:
+            stored.append(article_id)
+            self.store.mark_seen(state.url, keys, article_id, self.clock())
+
+        try:
+            self.briefer.brief(article, on_stored=seen)
+        except EmptyText:
+            self.store.mark_seen(state.url, keys, None, self.clock())
+            result.notes.append(f"entry {entry.link or entry.guid}: no text to brief")
+        except BriefingError as exc:  # stored: the digest briefs it when it runs
+            log.warning("feed %s: entry %s stored, not briefed: %s", state.url,
+                        entry.link or entry.guid, exc.message)
+        return bool(stored)
+
+
+def _host(url: str) -> str:
+    try:
+        return httpx.URL(url).host or url
+    except httpx.InvalidURL:
+        return url
+
+
+class PollerThread:
+    """Runs :meth:`FeedPoller.poll` in the background of ``briefing serve``."""
+
+    def __init__(self, poller: FeedPoller) -> None:
+        self.poller = poller
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="feed-poller", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poller.poll(due_only=True, stop=self._stop)
+                wait = self.poller.seconds_until_next()
+            except Exception:  # noqa: BLE001 - the poller thread must outlive a bad poll
+                log.exception("feed poll failed; retrying in a minute")
+                wait = 60.0
+            self._stop.wait(max(wait, 1.0))
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop after the feed being polled (a claim left behind expires by itself)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
