@@ -10,10 +10,10 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from service.cache import SQLiteCache
 from service.config import Settings
 from service.digest.window import day_window, parse_day
 from service.errors import InvalidDate, StorageError, ValidationFailed
+from service.storage.hot_cache import BriefingCache
 from service.store import ArticleStore, ArticleSummary
 
 __all__ = ["list_articles", "parse_since"]
@@ -33,7 +33,7 @@ def parse_since(text: str) -> datetime:
 
 
 def list_articles(
-    settings: Settings, store: ArticleStore, cache: SQLiteCache, *,
+    settings: Settings, store: ArticleStore, cache: BriefingCache, *,
     date: str | None = None, since: str | None = None, limit: int = MAX_LISTED,
 ) -> dict[str, Any]:
     """``date`` (YYYY-MM-DD, a local day in BRIEFING_TIMEZONE) or ``since`` (ISO time):
@@ -52,7 +52,7 @@ def list_articles(
             "articles": articles}
 
 
-def _listed(row: ArticleSummary, cache: SQLiteCache) -> dict[str, Any]:
+def _listed(row: ArticleSummary, cache: BriefingCache) -> dict[str, Any]:
     """The article's metadata, and its short briefing when the cache has it."""
     short = None
     if row.briefing_id:

@@ -6,6 +6,8 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +62,20 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     return 0
 
 
-def _feed_store() -> Any:
+@contextmanager
+def _feed_store() -> Iterator[Any]:
+    """The feed state in the configured database (migrated), BRIEFING_FEEDS followed."""
     from service.feed_store import FeedStore
+    from service.storage import Database
 
     settings = get_settings()
-    store = FeedStore(settings.store_path, timeout_s=settings.sqlite_timeout_s)
-    store.sync_configured(settings.feed_url_list)
-    return store
+    database = Database.open(settings)
+    try:
+        store = FeedStore(database)
+        store.sync_configured(settings.feed_url_list)
+        yield store
+    finally:
+        database.close()
 
 
 def cmd_feeds_import(args: argparse.Namespace) -> int:
@@ -75,12 +84,9 @@ def cmd_feeds_import(args: argparse.Namespace) -> int:
     from service.ingest.runtime import follow_feeds
 
     subscriptions = read_opml(Path(args.file).read_bytes(), name=args.file)
-    store = _feed_store()
-    try:
+    with _feed_store() as store:
         done = follow_feeds(store, AddressPolicy(get_settings().fetch_allow_host_list),
                             subscriptions)
-    finally:
-        store.close()
     print(f"{len(done['added'])} feed(s) added, {len(done['already_followed'])} already "
           f"followed, {len(done['refused'])} refused")
     for refused in done["refused"]:
@@ -89,11 +95,8 @@ def cmd_feeds_import(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds_list(args: argparse.Namespace) -> int:
-    store = _feed_store()
-    try:
+    with _feed_store() as store:
         feeds = [state.as_dict() for state in store.all()]
-    finally:
-        store.close()
     if args.json:
         print(json.dumps(feeds, ensure_ascii=False, indent=2))
         return 0
@@ -109,11 +112,8 @@ def cmd_feeds_list(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds_remove(args: argparse.Namespace) -> int:
-    store = _feed_store()
-    try:
+    with _feed_store() as store:
         removed = store.remove(args.url)
-    finally:
-        store.close()
     print(f"{args.url}: " + ("no longer followed" if removed else "was not followed"))
     return 0 if removed else 1
 

@@ -1,7 +1,8 @@
 """Feed state: the feeds followed, how their last poll went, and the entries already seen.
 
-It lives in the article store's database (``articles.sqlite3``): an entry is marked seen
-in the same database that holds the article made from it.
+It lives in the service's database (tables ``feeds`` and ``feed_entries`` of
+:mod:`service.storage.schema`, SQLite or PostgreSQL): an entry is marked seen in the same
+database that holds the article made from it.
 
   feeds         one row per feed: where it came from (BRIEFING_FEEDS, an OPML import), its
                 validators (ETag, Last-Modified) for conditional requests, the last poll's
@@ -14,46 +15,29 @@ in the same database that holds the article made from it.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal
 
-from service.db import open_sqlite, storage_errors
+from sqlalchemy import and_, delete, func, or_, select, update
+
+from service.storage import Database
+from service.storage.schema import feed_entries, feeds
 
 __all__ = ["FeedState", "FeedStore", "PollRecord"]
 
 Origin = Literal["env", "opml", "cli"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feeds (
-    url TEXT PRIMARY KEY, title TEXT, origin TEXT NOT NULL, added_at TEXT NOT NULL,
-    etag TEXT, last_modified TEXT, last_polled_at TEXT, last_status TEXT,
-    http_status INTEGER, error_code TEXT, error_message TEXT, warning TEXT,
-    failures INTEGER NOT NULL DEFAULT 0, next_poll_at TEXT, gone INTEGER NOT NULL DEFAULT 0,
-    entries_seen INTEGER NOT NULL DEFAULT 0, entries_ingested INTEGER NOT NULL DEFAULT 0,
-    claimed_until TEXT
-);
-CREATE TABLE IF NOT EXISTS feed_entries (
-    key TEXT PRIMARY KEY, feed_url TEXT NOT NULL, article_id INTEGER, seen_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS feed_entries_feed ON feed_entries (feed_url);
-"""
-
 _COLUMNS = (
-    "url, title, origin, added_at, etag, last_modified, last_polled_at, last_status,"
-    " http_status, error_code, error_message, warning, failures, next_poll_at, gone,"
-    " entries_seen, entries_ingested"
+    feeds.c.url, feeds.c.title, feeds.c.origin, feeds.c.added_at, feeds.c.etag,
+    feeds.c.last_modified, feeds.c.last_polled_at, feeds.c.last_status, feeds.c.http_status,
+    feeds.c.error_code, feeds.c.error_message, feeds.c.warning, feeds.c.failures,
+    feeds.c.next_poll_at, feeds.c.gone, feeds.c.entries_seen, feeds.c.entries_ingested,
 )
 
 
 def _text(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment is not None else None
-
-
-def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 @dataclass(frozen=True)
@@ -79,10 +63,8 @@ class FeedState:
     entries_ingested: int
 
     @classmethod
-    def from_row(cls, row: tuple[Any, ...]) -> FeedState:
+    def from_row(cls, row: Any) -> FeedState:
         values = list(row)
-        for index in (3, 6, 13):
-            values[index] = _moment(values[index])
         values[14] = bool(values[14])
         return cls(*values)
 
@@ -114,110 +96,95 @@ class PollRecord:
 
 
 class FeedStore:
-    """The feed tables, in the article store's SQLite file; safe to share between threads."""
+    """The feed tables of the service's database; safe to share between threads."""
 
-    def __init__(self, path: Path, *, timeout_s: float = 5.0) -> None:
-        self.path = path
-        self._db = open_sqlite(path, _SCHEMA, what="feed state", timeout_s=timeout_s)
-        self._lock = threading.Lock()
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        """Nothing to release: the database belongs to whoever opened it."""
 
     # -- which feeds ---------------------------------------------------------------------
 
     def add(self, url: str, *, origin: Origin, title: str | None = None,
             now: datetime | None = None) -> bool:
         """Follow ``url``; False when it was followed already (its state is kept)."""
-        with storage_errors("could not add the feed"), self._lock:
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO feeds (url, title, origin, added_at) VALUES (?, ?, ?, ?)",
-                (url, title, origin, _text(now or datetime.now(UTC))),
-            )
-            self._db.commit()
-        return cursor.rowcount == 1
+        row = {"url": url, "title": title, "origin": origin,
+               "added_at": now or datetime.now(UTC)}
+        # RETURNING says whether the row was new (PostgreSQL's rowcount can not, here).
+        statement = self.database.upsert(feeds, ["url"], update=[]).returning(feeds.c.url)
+        with self.database.write("could not add the feed") as conn:
+            return conn.execute(statement, row).first() is not None
 
     def remove(self, url: str) -> bool:
         """Stop following ``url`` (its entries stay seen)."""
-        with storage_errors("could not remove the feed"), self._lock:
-            cursor = self._db.execute("DELETE FROM feeds WHERE url = ?", (url,))
-            self._db.commit()
-        return cursor.rowcount == 1
+        with self.database.write("could not remove the feed") as conn:
+            return bool(conn.execute(delete(feeds).where(feeds.c.url == url)).rowcount)
 
     def sync_configured(self, urls: list[str]) -> None:
         """Follow the feeds of BRIEFING_FEEDS, and stop following those taken out of it."""
         for url in urls:
             self.add(url, origin="env")
-        with storage_errors("could not update the feeds"), self._lock:
-            marks = ",".join("?" * len(urls))
-            self._db.execute(
-                f"DELETE FROM feeds WHERE origin = 'env' AND url NOT IN ({marks})", urls
-            )
-            self._db.commit()
+        with self.database.write("could not update the feeds") as conn:
+            conn.execute(delete(feeds).where(feeds.c.origin == "env", feeds.c.url.not_in(urls)))
 
     def all(self) -> list[FeedState]:
-        with storage_errors("could not read the feeds"), self._lock:
-            rows = self._db.execute(f"SELECT {_COLUMNS} FROM feeds ORDER BY added_at, url")
-            return [FeedState.from_row(row) for row in rows.fetchall()]
+        with self.database.read("could not read the feeds") as conn:
+            rows = conn.execute(select(*_COLUMNS).order_by(feeds.c.added_at, feeds.c.url))
+            return [FeedState.from_row(row) for row in rows.all()]
 
     def get(self, url: str) -> FeedState | None:
-        with storage_errors("could not read the feed"), self._lock:
-            row = self._db.execute(f"SELECT {_COLUMNS} FROM feeds WHERE url = ?",
-                                   (url,)).fetchone()
-        return FeedState.from_row(row) if row else None
+        with self.database.read("could not read the feed") as conn:
+            row = conn.execute(select(*_COLUMNS).where(feeds.c.url == url)).first()
+        return FeedState.from_row(row) if row is not None else None
 
     # -- polling -------------------------------------------------------------------------
 
     def claim(self, url: str, now: datetime, *, lease_s: float, due_only: bool) -> bool:
-        """Take the feed for one poll (no other poller takes it until the lease ends).
-
-        ``due_only``: only when its next poll is due; otherwise whenever it is not backing
-        off after errors. A gone feed is never claimed.
-        """
-        due = "next_poll_at IS NULL OR next_poll_at <= :now"
-        condition = due if due_only else f"failures = 0 OR {due}"
-        with storage_errors("could not claim the feed"), self._lock:
-            cursor = self._db.execute(
-                "UPDATE feeds SET claimed_until = :until WHERE url = :url AND gone = 0"
-                " AND (claimed_until IS NULL OR claimed_until <= :now)"
-                f" AND ({condition})",
-                {"url": url, "now": _text(now),
-                 "until": _text(now + timedelta(seconds=lease_s))},
+        """Take the feed for one poll (no other poller, in any process, takes it until the
+        lease ends). ``due_only``: only when its next poll is due; otherwise whenever it is
+        not backing off after errors. A gone feed is never claimed."""
+        due = or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now)
+        when = due if due_only else or_(feeds.c.failures == 0, due)
+        free = or_(feeds.c.claimed_until.is_(None), feeds.c.claimed_until <= now)
+        with self.database.write("could not claim the feed") as conn:
+            result = conn.execute(
+                update(feeds)
+                .where(and_(feeds.c.url == url, feeds.c.gone == 0, free, when))
+                .values(claimed_until=now + timedelta(seconds=lease_s))
             )
-            self._db.commit()
-        return cursor.rowcount == 1
+        return bool(result.rowcount)
 
     def record(self, url: str, now: datetime, poll: PollRecord) -> None:
         """Write how a poll ended, and release the claim."""
-        failed = poll.status == "error"
-        with storage_errors("could not record the poll"), self._lock:
-            self._db.execute(
-                "UPDATE feeds SET last_polled_at = ?, last_status = ?, http_status = ?,"
-                " title = COALESCE(?, title), etag = CASE WHEN ? THEN ? ELSE etag END,"
-                " last_modified = CASE WHEN ? THEN ? ELSE last_modified END,"
-                " error_code = ?, error_message = ?, warning = ?,"
-                " failures = CASE WHEN ? THEN failures + 1 ELSE 0 END, next_poll_at = ?,"
-                " gone = ?, entries_ingested = entries_ingested + ?, claimed_until = NULL"
-                " WHERE url = ?",
-                (
-                    _text(now), poll.status, poll.http_status, poll.title,
-                    poll.status == "ok", poll.etag, poll.status == "ok", poll.last_modified,
-                    poll.error_code, poll.error_message, poll.warning, failed,
-                    _text(poll.next_poll_at), poll.status == "gone", poll.ingested, url,
-                ),
-            )
-            self._db.commit()
+        values: dict[str, Any] = {
+            "last_polled_at": now, "last_status": poll.status, "http_status": poll.http_status,
+            "error_code": poll.error_code, "error_message": poll.error_message,
+            "warning": poll.warning, "next_poll_at": poll.next_poll_at,
+            "gone": int(poll.status == "gone"), "claimed_until": None,
+            "entries_ingested": feeds.c.entries_ingested + poll.ingested,
+            "failures": feeds.c.failures + 1 if poll.status == "error" else 0,
+        }
+        if poll.title:
+            values["title"] = poll.title
+        if poll.status == "ok":  # a new answer's validators (None when it sent none)
+            values["etag"] = poll.etag
+            values["last_modified"] = poll.last_modified
+        with self.database.write("could not record the poll") as conn:
+            conn.execute(update(feeds).where(feeds.c.url == url).values(**values))
 
     def next_due(self) -> datetime | None:
-        """When the earliest next poll is (None: nothing to poll)."""
-        with storage_errors("could not read the feeds"), self._lock:
-            row = self._db.execute(
-                "SELECT COUNT(*), MIN(COALESCE(next_poll_at, '')) FROM feeds WHERE gone = 0"
-            ).fetchone()
-        if not row[0]:
+        """When the earliest next poll is (None: nothing to poll; the distant past: now)."""
+        with self.database.read("could not read the feeds") as conn:
+            count, scheduled, earliest = conn.execute(
+                select(func.count(feeds.c.url), func.count(feeds.c.next_poll_at),
+                       func.min(feeds.c.next_poll_at)).where(feeds.c.gone == 0)
+            ).one()
+        if not count:
             return None
-        return _moment(row[1]) or datetime.min.replace(tzinfo=UTC)
+        if scheduled < count or earliest is None:  # a feed never polled is due now
+            return datetime.min.replace(tzinfo=UTC)
+        return earliest  # type: ignore[no-any-return]
 
     # -- entries -------------------------------------------------------------------------
 
@@ -225,26 +192,23 @@ class FeedStore:
         """Was any of these entry keys seen before (from any feed)?"""
         if not keys:
             return False
-        with storage_errors("could not read the feed entries"), self._lock:
-            marks = ",".join("?" * len(keys))
-            row = self._db.execute(
-                f"SELECT 1 FROM feed_entries WHERE key IN ({marks}) LIMIT 1", keys
-            ).fetchone()
-        return row is not None
+        with self.database.read("could not read the feed entries") as conn:
+            found = conn.execute(
+                select(feed_entries.c.key).where(feed_entries.c.key.in_(keys)).limit(1)
+            ).first()
+        return found is not None
 
     def mark_seen(self, feed_url: str, keys: list[str], article_id: int | None,
                   now: datetime) -> None:
         """Remember an entry by all its keys; the feed's count goes up once."""
-        with storage_errors("could not record the feed entry"), self._lock:
-            inserted = 0
-            for key in dict.fromkeys(keys):
-                cursor = self._db.execute(
-                    "INSERT OR IGNORE INTO feed_entries (key, feed_url, article_id, seen_at)"
-                    " VALUES (?, ?, ?, ?)", (key, feed_url, article_id, _text(now)),
-                )
-                inserted += cursor.rowcount
-            if inserted:
-                self._db.execute(
-                    "UPDATE feeds SET entries_seen = entries_seen + 1 WHERE url = ?", (feed_url,)
-                )
-            self._db.commit()
+        statement = self.database.upsert(feed_entries, ["key"], update=[]).returning(
+            feed_entries.c.key)
+        with self.database.write("could not record the feed entry") as conn:
+            added = [
+                conn.execute(statement, {"key": key, "feed_url": feed_url,
+                                         "article_id": article_id, "seen_at": now}).first()
+                for key in dict.fromkeys(keys)
+            ]
+            if any(row is not None for row in added):
+                conn.execute(update(feeds).where(feeds.c.url == feed_url)
+                             .values(entries_seen=feeds.c.entries_seen + 1))

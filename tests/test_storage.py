@@ -17,7 +17,7 @@ from service.errors import StorageError
 from service.storage import Database, current_revision, head_revision
 from service.storage.schema import articles, briefings, metadata
 
-TABLES = {"articles", "briefings", "aliases", "digests", "deliveries"}
+TABLES = {"articles", "briefings", "aliases", "digests", "deliveries", "feeds", "feed_entries"}
 
 
 def test_a_fresh_database_is_migrated_to_the_head(database_url: str) -> None:

@@ -52,7 +52,9 @@ class Ingest:
         self.fetcher = Fetcher.from_settings(
             settings, resolver=resolver, on_outcome=metrics.count_fetch
         )
-        self.feeds = FeedStore(settings.store_path, timeout_s=settings.sqlite_timeout_s)
+        if service.database is None:
+            raise ValueError("feeds need the service's database (BriefingService.open)")
+        self.feeds = FeedStore(service.database)
         self.feeds.sync_configured(settings.feed_url_list)
         poll_fetcher = Fetcher.from_settings(
             settings, resolver=resolver, host_locks=HostLocks(), on_outcome=metrics.count_fetch

@@ -9,6 +9,8 @@ a column added here without a migration fails.
     aliases     raw-text keys leading to a ``briefings`` key (a repeated POST skips cleaning)
     digests     built daily digests by (day, time zone)
     deliveries  the Slack delivery ledger: one row per (day, time zone, webhook id)
+    feeds       the feeds followed: validators, the last poll, backoff, a claim
+    feed_entries  keys of feed entries seen (guid, link, canonical URL): never fetched twice
 
 Times are :class:`UTCDateTime`: aware datetimes in and out; ``timestamptz`` in PostgreSQL,
 ISO 8601 text in UTC in SQLite (the format the files had before migrations, so old files keep
@@ -92,6 +94,10 @@ articles = Table(
     Column("briefing_id", String(64)),
     Column("fingerprint", LargeBinary),
     Column("fingerprint_version", String(32)),
+    # where an article fetched by URL or from a feed came from (service/ingest; 0002)
+    Column("canonical_url", Text),
+    Column("site_name", Text),
+    Column("feed_url", Text),
     Index("ix_articles_received_at", "received_at"),
 )
 
@@ -136,6 +142,38 @@ deliveries = Table(
     Column("delivered_at", UTCDateTime),
 )
 
+feeds = Table(
+    "feeds", metadata,
+    Column("url", Text, primary_key=True),
+    Column("title", Text),
+    Column("origin", String(16), nullable=False),  # env (BRIEFING_FEEDS), opml, cli
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_polled_at", UTCDateTime),
+    Column("last_status", String(16)),  # ok, not_modified, error, gone
+    Column("http_status", Integer),
+    Column("error_code", String(32)),
+    Column("error_message", Text),
+    Column("warning", Text),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("next_poll_at", UTCDateTime),
+    Column("gone", Integer, nullable=False, server_default="0"),
+    Column("entries_seen", Integer, nullable=False, server_default="0"),
+    Column("entries_ingested", Integer, nullable=False, server_default="0"),
+    Column("claimed_until", UTCDateTime),
+)
+
+feed_entries = Table(
+    "feed_entries", metadata,
+    Column("key", Text, primary_key=True),  # guid:<feed>\n<guid>, url:<link or canonical>
+    Column("feed_url", Text, nullable=False),
+    Column("article_id", BigInteger().with_variant(Integer(), "sqlite")),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Index("ix_feed_entries_feed_url", "feed_url"),
+)
+
 __all__ = [
-    "UTCDateTime", "aliases", "articles", "briefings", "deliveries", "digests", "metadata",
+    "UTCDateTime", "aliases", "articles", "briefings", "deliveries", "digests", "feed_entries",
+    "feeds", "metadata",
 ]
