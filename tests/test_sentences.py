@@ -463,6 +463,11 @@ def test_fast_path_setting_is_read_from_the_environment(monkeypatch):
         # start after an ordinary word is still a sentence of its own
         ("I live in the U.S. How about you?", ["I live in the U.S.", "How about you?"]),
         ("The envoy left. she said.", ["The envoy left.", "she said."]),
+        ("Prices rose in March. prices fell in May.",
+         ["Prices rose in March.", "prices fell in May."]),
+        ("He moved to Paris. then he wrote.", ["He moved to Paris.", "then he wrote."]),
+        ("Sales at Acme Corp. rose, and Acme Inc. said so.",
+         ["Sales at Acme Corp. rose, and Acme Inc. said so."]),
     ],
 )
 def test_ap_style_abbreviations_do_not_end_the_sentence(text: str, expected: list[str]) -> None:

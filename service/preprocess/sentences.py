@@ -70,7 +70,20 @@ _TIME_FRAGMENT_MAX = 40
 # "Gov.") or dotted initials ("U.S.", "D.C.") ends a piece that pysbd cut, and the next
 # piece goes on in lower case or with a comma (", said no.", "economy grew"): one sentence
 # ("Sen. Ron Wyden, D-Ore., said no."), not two.
-_ABBREVIATION_END = re.compile(r"(?:^|[\s(\[\"'“‘])(?:[DRI]-)?(?:[A-Z][a-z]{0,4}\.){1,3}$")
+# Named, not any short capitalized word: "in March. prices rose" stays two sentences.
+_AP_ABBREVIATIONS = (
+    # AP state abbreviations without inner dots
+    "Ala|Ariz|Ark|Calif|Colo|Conn|Del|Fla|Ga|Ill|Ind|Kan|Ky|La|Md|Mass|Mich|Minn|Miss|Mo|"
+    "Mont|Neb|Nev|Okla|Ore|Pa|Tenn|Vt|Va|Wash|Wis|Wyo|"
+    # titles and name suffixes
+    "Gov|Sen|Rep|Lt|Gen|Col|Maj|Sgt|Capt|Cmdr|Adm|Atty|Supt|Dr|Mr|Mrs|Ms|Prof|Rev|Jr|Sr|St|"
+    # months as AP abbreviates them, company suffixes
+    "Jan|Feb|Aug|Sept|Oct|Nov|Dec|Inc|Corp|Co|Ltd|Bros"
+)
+_ABBREVIATION_END = re.compile(
+    r"(?:^|[\s(\[\"'“‘])(?:[DRI]-)?"
+    r"(?:(?:[A-Z]\.){2,}|[A-Z]\.[A-Z][a-z]{1,3}\.|(?:" + _AP_ABBREVIATIONS + r")\.)$"
+)
 _CONTINUES = re.compile(r"[,;:)\]]|[a-z]")
 
 # Leading list markers, skipped when deciding whether a line starts like a sentence.
