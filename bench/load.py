@@ -49,21 +49,26 @@ def start(
     port = free_port()
     env = {**os.environ, "BRIEFING_ENGINE": "seq2seq", "BRIEFING_MODEL": str(model_dir),
            "BRIEFING_DATA_DIR": str(data_dir), "BRIEFING_MAX_QUEUE": str(queue),
-           "BRIEFING_DAILY_CRON": "", **(extra or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(port),
-         "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+           "BRIEFING_DAILY_CRON": "", "BRIEFING_MODEL_LOAD_TIMEOUT_S": "900", **(extra or {})}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir / "serve.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--port", str(port),
+             "--log-level", "warning"],
+            env=env, stdout=subprocess.DEVNULL, stderr=sink,
+        )
     base = f"http://127.0.0.1:{port}"
     for _ in range(1500):  # up to 5 minutes: a first start converts the model
+        if process.poll() is not None:
+            break
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                 return process, base
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit("server did not start")
+    raise SystemExit(f"server did not start:\n{log.read_text()[-3000:]}")
 
 
 def run(bases: list[str], concurrency: int, requests: int, offset: int) -> dict[str, object]:

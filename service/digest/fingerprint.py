@@ -122,51 +122,26 @@ def similarity_matrix(prints: list[Fingerprint]) -> np.ndarray:
     return sims
 
 
-# LSH banding for similar_pairs: 128 bands of 2 rows. A pair at similarity s shares a band
-# (becomes a candidate) with probability 1 - (1 - s^2)^128: 0.995 at 0.20, 0.945 at 0.15,
-# 0.72 at 0.10, so pairs at the threshold are found, and most unrelated pairs (s ~ 0.01)
-# are never compared. Measured at 10,000 articles a day in bench/digest_scale.py.
-LSH_BANDS, LSH_ROWS = 128, 2  # two rows: a band is one 64-bit key
-_CHECK_CHUNK = 65_536  # candidate pairs checked at once (bounds the temporary arrays)
-
-
 def similar_pairs(prints: Sequence[Fingerprint], threshold: float) -> Iterator[tuple[int, int]]:
     """Index pairs ``(i, j)``, ``i < j``, whose estimated similarity is >= ``threshold``.
 
-    Memory grows with the articles and the candidate pairs, not with their square: the
-    candidates are pairs that agree on all rows of at least one LSH band (found by sorting
-    each band's values), then each is checked exactly against the signatures. An n x n
-    similarity matrix took 1 GB at 10,000 articles; this takes tens of MB and seconds
-    (bench/digest_scale.py, which also measured datasketch's MinHashLSH: several times the
-    memory and slower, as it keeps a Python set per bucket).
+    Every pair is compared, one fingerprint against all later ones at a time, so memory is
+    the signatures (1 KB each) plus one row of comparisons, never an n x n matrix (which took
+    1 GB at 10,000 articles). Measured at 10,000 articles a day (bench/digest_scale.py):
+    18 MB and 16 s of CPU, with exactly the pairs the matrix found; LSH candidates (banded
+    with datasketch's MinHashLSH or with numpy sorts) were slower and needed 10-18 times the
+    memory at this threshold, as 2-row bands (needed to find pairs at 0.2) also pair ~5% of
+    unrelated articles.
     """
-    live = np.array([i for i, p in enumerate(prints) if p.size > 0], dtype=np.int64)
-    if live.size < 2:
+    live = [i for i, p in enumerate(prints) if p.size > 0]
+    if len(live) < 2:
         return
     sigs = np.stack([prints[i].signature for i in live])
-    n, perms = sigs.shape
-    candidates = np.empty(0, dtype=np.int64)  # pairs as i * n + j, sorted, each once
-    for band in range(min(LSH_BANDS, perms // LSH_ROWS)):
-        # A band's two 32-bit values are one 64-bit key: equal keys, equal band.
-        key = (sigs[:, 2 * band].astype(np.uint64) << np.uint64(32)) | sigs[:, 2 * band + 1]
-        order = np.argsort(key, kind="stable")
-        ordered = key[order]
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        lengths = np.diff(np.r_[starts, n])
-        found = [candidates]
-        for start, length in zip(starts[lengths > 1], lengths[lengths > 1], strict=True):
-            members = np.sort(order[start:start + length])
-            first, second = np.triu_indices(int(length), k=1)
-            found.append(members[first] * n + members[second])
-        # Merged band by band: memory stays at the distinct candidates, not 128 copies.
-        candidates = np.unique(np.concatenate(found))
-    need = threshold * perms
-    for chunk in range(0, candidates.size, _CHECK_CHUNK):
-        part = candidates[chunk:chunk + _CHECK_CHUNK]
-        left, right = part // n, part % n
-        same = np.count_nonzero(sigs[left] == sigs[right], axis=1)
-        for i, j in zip(left[same >= need], right[same >= need], strict=True):
-            yield int(live[i]), int(live[j])
+    need = threshold * sigs.shape[1]
+    for row in range(len(live) - 1):
+        same = np.count_nonzero(sigs[row + 1:] == sigs[row], axis=1)
+        for other in np.flatnonzero(same >= need):
+            yield live[row], live[row + 1 + int(other)]
 
 
 __all__ = [

@@ -1,8 +1,8 @@
 """Stage 3 of the digest: articles grouped into stories.
 
 Identical texts, and texts whose MinHash similarity (:mod:`service.digest.fingerprint`)
-reaches the threshold, are one story (single linkage). Similar pairs come from LSH
-candidates checked exactly, so memory grows with the day's articles, not with their square.
+reaches the threshold, are one story (single linkage). Pairs are compared one fingerprint
+at a time (no n x n matrix), so memory grows with the day's articles, not with their square.
 """
 
 from __future__ import annotations
