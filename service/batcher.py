@@ -18,8 +18,16 @@ less than eight single runs (the weights are read once per step for the whole ba
 
 A batch that fails is retried item by item, so a failing item fails only its own request. A
 full queue raises :class:`~service.errors.Overloaded` at once (backpressure, not a timeout).
-``on_batch``, when given, is told each batch's size as it starts (the service turns that into
-a metric; the batcher itself knows nothing of metrics).
+
+A caller that stops waiting (its request timed out, its client went away: see
+service/cancellation.py) takes its prompts back at once: queued ones leave the queue, so their
+slots are free for the next request, and running ones are marked abandoned; a running batch
+whose every prompt is abandoned stops at its next decoding step (where the runtime can stop:
+torch always, CTranslate2 under greedy search; otherwise the batch ends its pass).
+
+``on_batch``, when given, is told each batch's size as it starts, and ``on_cancelled`` how
+many prompts were withdrawn (``queued``) or abandoned while running (``running``); the service
+turns both into metrics, the batcher itself knows nothing of metrics.
 """
 
 from __future__ import annotations
@@ -33,8 +41,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from service.cancellation import Cancellation
 from service.engines.base import BatchableEngine, GenerationRequest, Prepared
-from service.errors import Overloaded, ServiceError
+from service.errors import Overloaded, RequestCancelled, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +58,7 @@ class _Item:
     arrived: float  # time.monotonic()
     order: int  # arrival order, for FIFO fairness between equal times
     outputs: list[int] = field(default_factory=list)
+    abandoned: bool = False  # running, but its caller has gone
 
     @property
     def length(self) -> int:
@@ -62,9 +72,11 @@ class MicroBatcher:
         self, engine: BatchableEngine, *, max_batch_size: int = 8, max_wait_ms: float = 5.0,
         max_queue: int = 256, max_batch_tokens: int | None = None, retry_after_s: int = 1,
         on_batch: Callable[[int], None] | None = None,
+        on_cancelled: Callable[[str, int], None] | None = None,
     ) -> None:
         self.engine = engine
         self.on_batch = on_batch  # called with each batch's size, on the generate thread
+        self.on_cancelled = on_cancelled  # ("queued" | "running", how many prompts)
         self.max_batch_size = max_batch_size
         self.max_batch_tokens = max_batch_tokens
         self.max_wait_s = max_wait_ms / 1000
@@ -83,6 +95,9 @@ class MicroBatcher:
 
     def submit(self, requests: Sequence[GenerationRequest]) -> list[Future[str]]:
         """Prepare and queue ``requests`` (all or none); one future per request, in order."""
+        return [item.future for item in self._enqueue(requests)]
+
+    def _enqueue(self, requests: Sequence[GenerationRequest]) -> list[_Item]:
         prepared = [self.engine.prepare(r) for r in requests]  # 1. prepare, in this thread
         now = time.monotonic()
         with self._cond:
@@ -100,17 +115,63 @@ class MicroBatcher:
             self._waiting.extend(items)
             self._start()
             self._cond.notify_all()
-        return [item.future for item in items]
+        return items
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
-        """Submit and wait; the first failing item's error is raised, the others cancelled."""
-        futures = self.submit(requests)
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: Cancellation | None = None
+    ) -> list[str]:
+        """Submit and wait; the first failing item's error is raised and the others are
+        withdrawn. When ``cancellation`` fires (or passes its deadline) first, every item is
+        withdrawn at once and its error is raised."""
+        items = self._enqueue(requests)
+        finished = threading.Event()
+        lock = threading.Lock()
+        pending = [len(items)]
+
+        def one_done(future: Future[str]) -> None:
+            failed = not future.cancelled() and future.exception() is not None
+            with lock:
+                pending[0] -= 1
+                if failed or pending[0] == 0:
+                    finished.set()
+
+        for item in items:
+            item.future.add_done_callback(one_done)
         try:
-            return [future.result() for future in futures]
+            if cancellation is None:
+                finished.wait()
+            elif not cancellation.wait(finished):
+                raise cancellation.error()
+            return [item.future.result() for item in items]
         except BaseException:
-            for future in futures:
-                future.cancel()  # still waiting: the generate thread drops it
+            self._withdraw(items)
             raise
+
+    def _withdraw(self, items: Sequence[_Item]) -> None:
+        """Take items back: queued ones leave the queue now, running ones are abandoned."""
+        queued = running = 0
+        with self._cond:
+            for item in items:
+                if item.future.cancel():  # not started: it never will
+                    queued += 1
+                elif not item.future.done():
+                    item.abandoned = True
+                    running += 1
+            if queued:
+                self._waiting = [i for i in self._waiting if not i.future.cancelled()]
+                self._cond.notify_all()
+        for where, count in (("queued", queued), ("running", running)):
+            if count and self.on_cancelled is not None:
+                try:
+                    self.on_cancelled(where, count)
+                except Exception:
+                    log.exception("the batcher's on_cancelled observer failed")
+
+    @property
+    def waiting(self) -> int:
+        """Prompts queued and not yet in a batch."""
+        with self._cond:
+            return sum(1 for i in self._waiting if not i.future.cancelled())
 
     def close(self, timeout_s: float = 30.0) -> None:
         """Refuse new work, finish what is queued, stop the threads."""
@@ -208,7 +269,10 @@ class MicroBatcher:
         self.batches_run += 1
         self.batch_sizes = [*self.batch_sizes[-999:], len(batch)]
         try:
-            outputs = self.engine.run([i.prepared for i in batch])
+            outputs = self.engine.run(
+                [i.prepared for i in batch],
+                should_stop=lambda: all(i.abandoned for i in batch),
+            )
         except Exception as exc:
             if len(batch) == 1:
                 batch[0].future.set_exception(exc)
@@ -216,7 +280,8 @@ class MicroBatcher:
             log.warning("a batch of %d failed (%s); running its items one by one",
                         len(batch), exc)
             for item in batch:
-                self._run([item])
+                if not item.abandoned:
+                    self._run([item])
             return
         for item, ids in zip(batch, outputs, strict=True):
             item.outputs = ids
@@ -226,6 +291,9 @@ class MicroBatcher:
             batch = self._decode.get()
             if batch is None:
                 return
+            for item in batch:
+                if item.abandoned and not item.future.done():
+                    item.future.set_exception(RequestCancelled("its caller has gone"))
             pending = [i for i in batch if not i.future.done()]  # failed ones are done
             if not pending:
                 continue
@@ -260,8 +328,10 @@ class BatchedEngine:
     def split_by_tokens(self, text: str, max_tokens: int) -> list[str]:
         return self.inner.split_by_tokens(text, max_tokens)
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
-        return self.batcher.generate(requests)
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: Cancellation | None = None
+    ) -> list[str]:
+        return self.batcher.generate(requests, cancellation)
 
     def close(self) -> None:
         self.batcher.close()

@@ -3,7 +3,8 @@
 ``BriefingService.brief`` runs the stages in order:
   0. repeat — the same raw text with the same settings answers from the cache at once,
      without preprocessing (the article is still stored)
-  1. preprocess — normalize, dedup, segment (refuses empty text)
+  1. preprocess — normalize, dedup, segment; refuses empty text, and text that is not prose
+     (digits, code, tables, encoded data: ``preprocess/prose.py``) before it costs anything
   2. store — the accepted article is committed before any work starts
   3. cache — a content-addressed hit answers at once
   4. condense — input beyond the model window is chunked at sentence boundaries and reduced
@@ -25,6 +26,7 @@ from typing import Any
 from service.admission import Admission, SingleFlight
 from service.batcher import BatchedEngine
 from service.cache import DatabaseCache, cache_key
+from service.cancellation import Cancellation
 from service.checks import find_unsupported
 from service.config import Settings
 from service.engines import EngineChoice, GenerationRequest, select_engine
@@ -33,13 +35,14 @@ from service.errors import (
     EmptyText,
     EngineError,
     NotFound,
-    RequestTimeout,
+    NotProse,
     StorageError,
 )
 from service.lengths import fit_length
 from service.metrics import Metrics
 from service.preprocess import PREPROCESS_VERSION, Document, chunk_sentences, preprocess
 from service.preprocess import split_sentences as segment
+from service.preprocess.prose import assess as assess_prose
 from service.preprocess.pysbd_runner import use_fast_path
 from service.prompts import PromptSet, load_prompts
 from service.storage import Database
@@ -97,7 +100,10 @@ class BriefingService:
         use_fast_path(settings.sentence_fast_path)
         prompts = load_prompts(settings.prompts_dir)
         metrics = metrics or Metrics()
-        choice = select_engine(settings, prompts, on_batch=metrics.batch_size.observe)
+        choice = select_engine(
+            settings, prompts, on_batch=metrics.batch_size.observe,
+            on_cancelled=lambda where, n: metrics.cancelled_prompts.labels(where).inc(n),
+        )
         engine = choice.engine
         if isinstance(engine, BatchedEngine):
             metrics.overloaded.labels("batcher")  # a zero to rate() from, before any refusal
@@ -129,13 +135,15 @@ class BriefingService:
     def brief(
         self, article: Article, lengths: Sequence[str] = LENGTHS, *,
         deadline: float | None = None, on_stored: Callable[[int], None] | None = None,
+        cancellation: Cancellation | None = None,
     ) -> dict[str, Any]:
         """Briefings of one article (see the module docstring for the stages).
 
-        ``deadline`` (``time.monotonic()`` based) is checked between generation steps, so a
-        request whose caller has given up stops using the engine at the next step.
-        ``on_stored`` gets the article's id as soon as it is stored (feeds mark the entry
-        seen then, so an entry is stored once even when its briefing fails).
+        ``cancellation`` ends the work when the request ends (the API cancels it at its
+        timeout or when the client goes away); ``deadline`` (``time.monotonic()`` based)
+        without one makes one. Queued prompts leave the batcher at once, and no step starts
+        after it fired. ``on_stored`` gets the article's id as soon as it is stored (feeds
+        mark the entry seen then, so an entry is stored once even when its briefing fails).
         """
 
         def store() -> int:
@@ -144,20 +152,22 @@ class BriefingService:
                 on_stored(article_id)
             return article_id
 
-        return self._brief(article, lengths, deadline, store)
+        return self._brief(article, lengths, cancellation or Cancellation(deadline), store)
 
     def brief_stored(
         self, article: Article, article_id: int | None, lengths: Sequence[str] = LENGTHS, *,
-        deadline: float | None = None,
+        deadline: float | None = None, cancellation: Cancellation | None = None,
     ) -> dict[str, Any]:
         """Briefings of an article the store already holds (the digest's): it is not stored
         again, and the result is linked to ``article_id`` so the next digest finds it cached.
         ``article_id=None`` is text that is no article (the digest's overview): only cached.
         """
-        return self._brief(article, lengths, deadline, lambda: article_id)
+        return self._brief(
+            article, lengths, cancellation or Cancellation(deadline), lambda: article_id
+        )
 
     def _brief(
-        self, article: Article, lengths: Sequence[str], deadline: float | None,
+        self, article: Article, lengths: Sequence[str], cancellation: Cancellation,
         stored: Callable[[], int | None],
     ) -> dict[str, Any]:
         lengths = tuple(k for k in LENGTHS if k in set(lengths)) or LENGTHS
@@ -173,6 +183,14 @@ class BriefingService:
                 "the article text is empty or only whitespace: send the article's text in "
                 "`text` (JSON) or as the request body (text/plain)"
             )
+        # A page is judged by its extracted text; a text as sent (tables and code keep
+        # their shape there).
+        verdict = assess_prose(doc.text if doc.stats.html else article.text)
+        if not verdict.prose:
+            raise NotProse(
+                f"the text does not read as prose: most of it is {verdict.description}. "
+                "Send an article: sentences of ordinary words, in any language"
+            )
         # 2. store
         article_id = stored()
         # 3. cache
@@ -181,7 +199,11 @@ class BriefingService:
         if hit is not None:
             return self._from_cache(article_id, hit)
         (result, elsewhere), shared = self.flights.run(
-            key, lambda: self._compute_once(key, alias, doc, lengths, deadline)
+            key,
+            lambda shared_cancellation: self._compute_once(
+                key, alias, doc, lengths, shared_cancellation
+            ),
+            cancellation,
         )
         if elsewhere:  # another replica computed it while this one waited
             return self._from_cache(article_id, result)
@@ -193,29 +215,31 @@ class BriefingService:
 
     def _compute_once(
         self, key: str, alias: str, doc: Document, lengths: Sequence[str],
-        deadline: float | None,
+        cancellation: Cancellation,
     ) -> tuple[dict[str, Any], bool]:
         """(result, computed by another replica): with Redis, one replica computes a key at a
         time and the others wait for its result (service.storage.flight)."""
 
         def compute() -> dict[str, Any]:
-            return self.admission.run(lambda: self._compute(key, alias, doc, lengths, deadline))
+            return self.admission.run(
+                lambda: self._compute(key, alias, doc, lengths, cancellation)
+            )
 
         if self.replica_flight is None:
             return compute(), False
         return self.replica_flight.run(
             key, compute, lambda: self._cached(self.cache.get, key),
-            deadline=deadline or time.monotonic() + self.settings.request_timeout_s,
+            deadline=cancellation.deadline or time.monotonic() + self.settings.request_timeout_s,
         )
 
     def _compute(
         self, key: str, alias: str, doc: Document, lengths: Sequence[str],
-        deadline: float | None,
+        cancellation: Cancellation,
     ) -> dict[str, Any]:
         # 4. condense
-        condensed = self._condense(doc, deadline)
+        condensed = self._condense(doc, cancellation)
         # 5. generate
-        outputs = self._write(condensed.text, lengths, deadline)
+        outputs = self._write(condensed.text, lengths, cancellation)
         # 6. shape and check
         result = self._result(key, doc, condensed, outputs)
         if condensed.truncated:
@@ -282,7 +306,7 @@ class BriefingService:
                    self._short_from_long(lengths)],
         )
 
-    def _condense(self, doc: Document, deadline: float | None = None) -> Condensed:
+    def _condense(self, doc: Document, cancellation: Cancellation) -> Condensed:
         engine, budget = self.engine, self.engine.max_input_tokens
         sentences, dropped = _cap_chars(doc.sentences, self.settings.max_input_chars)
         counts = [engine.count_tokens(s) for s in sentences]
@@ -297,7 +321,7 @@ class BriefingService:
             if condensed.rounds == 0:
                 condensed.chunks = len(chunks)
             partials = self._generate(
-                [GenerationRequest(c, self.prompts["reduce"]) for c in chunks], deadline
+                [GenerationRequest(c, self.prompts["reduce"]) for c in chunks], cancellation
             )
             sentences = [s for p in partials for s in segment(p)]
             counts = [engine.count_tokens(s) for s in sentences]
@@ -336,31 +360,30 @@ class BriefingService:
         return source == "long" and "long" in lengths and "short" in lengths
 
     def _write(
-        self, text: str, lengths: Sequence[str], deadline: float | None
+        self, text: str, lengths: Sequence[str], cancellation: Cancellation
     ) -> dict[str, str]:
         """The raw briefings of ``text``: one batch, or the long one and then the short one
         from it (a few dozen input tokens instead of the article's hundreds)."""
         if not self._short_from_long(lengths):
             requests = [GenerationRequest(text, self.prompts[k]) for k in lengths]
-            return dict(zip(lengths, self._generate(requests, deadline), strict=True))
-        (long,) = self._generate([GenerationRequest(text, self.prompts["long"])], deadline)
+            return dict(zip(lengths, self._generate(requests, cancellation), strict=True))
+        (long,) = self._generate([GenerationRequest(text, self.prompts["long"])], cancellation)
         shaped = fit_length(long, max_words=self.settings.long_max_words)
         (short,) = self._generate(
-            [GenerationRequest(shaped or text, self.prompts["short"])], deadline
+            [GenerationRequest(shaped or text, self.prompts["short"])], cancellation
         )
         return {"long": long, "short": short}
 
     def _generate(
-        self, requests: list[GenerationRequest], deadline: float | None = None
+        self, requests: list[GenerationRequest], cancellation: Cancellation
     ) -> list[str]:
-        if deadline is not None and time.monotonic() > deadline:
-            raise RequestTimeout(
-                "the briefing took longer than BRIEFING_REQUEST_TIMEOUT_S; the work was "
-                "stopped. Retry later, or send a shorter text"
-            )
+        cancellation.check()
         started = time.perf_counter()
         try:
-            outputs = self.engine.generate(requests)
+            if isinstance(self.engine, BatchedEngine):  # it holds queued work to take back
+                outputs = self.engine.generate(requests, cancellation)
+            else:
+                outputs = self.engine.generate(requests)
         except BriefingError:
             raise
         except Exception as exc:  # any engine failure is the engine's, not the client's

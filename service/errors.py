@@ -11,6 +11,7 @@
     │   ├── UnsupportedMediaType       415 unsupported_media_type
     │   ├── ValidationFailed           422 invalid_request
     │   │   ├── EmptyText              422 empty_text
+    │   │   ├── NotProse               422 not_prose
     │   │   ├── InvalidDate            422 invalid_date
     │   │   ├── UrlNotAllowed          422 url_not_allowed     (fetching: the address guard)
     │   │   └── InvalidFeed            422 invalid_feed        (not a feed, or unreadable)
@@ -22,6 +23,7 @@
         ├── EngineError                503 engine_error
         ├── ModelUnavailable           503 model_unavailable
         ├── RequestTimeout             503 timeout
+        ├── RequestCancelled           503 cancelled
         ├── StorageError               503 storage_error
         ├── WebhookNotAllowed          503 webhook_not_allowed
         ├── DeliveryBusy               503 delivery_busy
@@ -96,6 +98,12 @@ class ValidationFailed(ClientError):
 
 class EmptyText(ValidationFailed):
     code = "empty_text"
+
+
+class NotProse(ValidationFailed):
+    """The text has no sentences of ordinary words (digits, code, a table, encoded data)."""
+
+    code = "not_prose"
 
 
 class InvalidDate(ValidationFailed):
@@ -173,6 +181,13 @@ class ModelUnavailable(ServiceError):
 
 class RequestTimeout(ServiceError):
     code = "timeout"
+
+
+class RequestCancelled(ServiceError):
+    """The request ended (its client went away) before its briefing was done; its work
+    stopped. Rarely seen by anyone: there is usually no client left to answer."""
+
+    code = "cancelled"
 
 
 class StorageError(ServiceError):

@@ -76,6 +76,14 @@ class Metrics:
             "briefing_batch_size", "Prompts per batch the micro-batcher ran (seq2seq engine)",
             registry=self.registry, buckets=(1, 2, 4, 8, 16, 32),
         )
+        self.cancelled_prompts = Counter(
+            "briefing_cancelled_prompts",
+            "Prompts taken back from the micro-batcher because their request ended (timed out, "
+            "client gone): queued (left the queue unrun) or running (batch abandoned)",
+            ["state"], registry=self.registry,
+        )
+        for state in ("queued", "running"):
+            self.cancelled_prompts.labels(state)
         # -- quality ------------------------------------------------------------------------
         self.unsupported_sentences = Counter(
             "briefing_unsupported_sentences",

@@ -60,7 +60,7 @@ class EchoEngine:
             raise ValueError("cannot tokenize this")
         return Prepared(tuple(ord(c) for c in request.text), request.prompt.generation)
 
-    def run(self, batch: Sequence[Prepared]) -> list[list[int]]:
+    def run(self, batch: Sequence[Prepared], should_stop=None) -> list[list[int]]:
         self.entered.release()
         assert self.gate.wait(10)
         assert len({p.settings for p in batch}) == 1, "mixed settings in one batch"
@@ -310,7 +310,7 @@ def test_the_api_answers_429_when_the_generation_queue_is_full(
     with TestClient(create_app(settings)) as client:
         batcher = client.app.state.service.engine.batcher  # type: ignore[attr-defined]
 
-        def full(requests: Sequence[GenerationRequest]) -> list[str]:
+        def full(requests: Sequence[GenerationRequest], cancellation=None) -> list[str]:
             raise Overloaded("the generation queue is full", retry_after_s=2)
 
         monkeypatch.setattr(batcher, "generate", full)
@@ -330,10 +330,10 @@ def test_the_api_counts_batches_and_a_full_generation_queue_in_metrics(
         inner = batcher.engine
         run, gate, entered = inner.run, threading.Event(), threading.Semaphore(0)
 
-        def gated(batch: Sequence[Prepared]) -> list[list[int]]:
+        def gated(batch: Sequence[Prepared], should_stop=None) -> list[list[int]]:
             entered.release()
             assert gate.wait(30)
-            return run(batch)
+            return run(batch, should_stop)
 
         monkeypatch.setattr(inner, "run", gated)
         with ThreadPoolExecutor(2) as pool:

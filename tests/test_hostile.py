@@ -38,7 +38,7 @@ def _coded(response) -> int:
     [
         (b"The mayor spoke.\x00\x07\x1b Then she left.", 200),
         ("\u202eThe council met on Monday.\u202c It agreed.".encode(), 200),
-        ("😀🎉🔥".encode(), 200),
+        ("😀🎉🔥".encode(), 422),  # not_prose: no words
         ("\ufeffThe bank raised rates on Tuesday.".encode(), 200),
         ("The bank raised rates on Tuesday.".encode("utf-16-le"), 200),  # no BOM, no charset
         ("The bank raised rates on Tuesday.".encode("utf-16-be"), 200),
@@ -46,7 +46,7 @@ def _coded(response) -> int:
         (b"\xff\xfe\x00\xd8", 400),  # a BOM then a lone surrogate
         (b"\x80\x81\xfe", 400),
         (b"<html><script>alert(1)</script><p>The bank raised rates.</p></html>", 200),
-        (("line\n" * 100_000).encode(), 200),
+        (("line\n" * 100_000).encode(), 422),  # not_prose: one word over and over
         ("\n\n\n\t \xa0".encode(), 422),
     ],
 )

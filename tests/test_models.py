@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from service.api.models import Briefing, DigestState, ErrorBody, Ready
 from tests.conftest import SEED_ARTICLE
 from tests.digest_support import FERRY_A, FERRY_B, LIBRARY, fake_slack, run_digest
+from tests.test_briefing import story
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
@@ -58,7 +59,7 @@ def test_every_briefing_field_is_declared(
         client.post("/v1/briefings", json={"text": SEED_ARTICLE, "lengths": ["short"]}),
         client.post("/v1/briefings", content=f"<html><p>{SEED_ARTICLE}</p></html>",
                     headers={"Content-Type": "text/html"}),
-        client.post("/v1/briefings", content="word " * 5000,
+        client.post("/v1/briefings", content="\n\n".join(story(n) for n in range(30)),
                     headers={"Content-Type": "text/plain"}),
     ]
     for answer in answers:

@@ -26,12 +26,14 @@ class EngineChoice:
 
 
 def select_engine(
-    settings: Settings, prompts: PromptSet, *, on_batch: Callable[[int], None] | None = None
+    settings: Settings, prompts: PromptSet, *, on_batch: Callable[[int], None] | None = None,
+    on_cancelled: Callable[[str, int], None] | None = None,
 ) -> EngineChoice:
     """seq2seq or extractive as configured; ``auto`` falls back to extractive and says why.
 
     The seq2seq engine is served through the micro-batcher (service/batcher.py): concurrent
-    requests share batches, and ``on_batch`` is told each batch's size. Call ``close()`` on
+    requests share batches, ``on_batch`` is told each batch's size, and ``on_cancelled`` how
+    many prompts left it because their request ended. Call ``close()`` on
     the engine, where it has one, at shutdown.
     """
     extractive = ExtractiveEngine.for_limits(
@@ -54,6 +56,6 @@ def select_engine(
     batcher = MicroBatcher(
         engine, max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_wait_ms,
         max_queue=settings.batch_max_queue, max_batch_tokens=settings.max_batch_tokens,
-        on_batch=on_batch,
+        on_batch=on_batch, on_cancelled=on_cancelled,
     )
     return EngineChoice(BatchedEngine(engine, batcher))

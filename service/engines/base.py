@@ -8,11 +8,14 @@ rules, checks, cache) is shared and lives outside the engines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from service.prompts import GenerationSettings, Prompt
+
+# Asked between decoding steps; True stops the batch (every caller in it has gone).
+ShouldStop = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class BatchableEngine(Engine, Protocol):
 
     def prepare(self, request: GenerationRequest) -> Prepared: ...
 
-    def run(self, batch: Sequence[Prepared]) -> list[list[int]]: ...
+    def run(
+        self, batch: Sequence[Prepared], should_stop: ShouldStop | None = None
+    ) -> list[list[int]]: ...
 
     def decode(self, outputs: Sequence[Sequence[int]]) -> list[str]: ...

@@ -31,7 +31,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -146,9 +146,14 @@ class CTranslate2Runtime:
         self._ids = {token: index for index, token in enumerate(vocabulary)}
 
     def generate_ids(
-        self, batch: Sequence[Sequence[int]], settings: GenerationSettings
+        self, batch: Sequence[Sequence[int]], settings: GenerationSettings,
+        should_stop: Callable[[], bool] | None = None,
     ) -> list[list[int]]:
-        """Generated ids per input, without the start and end tokens."""
+        """Generated ids per input, without the start and end tokens.
+
+        ``should_stop`` can end the batch early only under greedy search, where CTranslate2
+        calls back at each step; with beams the batch finishes its pass.
+        """
         for ids in batch:
             if len(ids) > self.max_input_length:  # never cut silently (see module docstring)
                 raise ValueError(f"input of {len(ids)} tokens exceeds the window "
@@ -164,6 +169,8 @@ class CTranslate2Runtime:
             max_decoding_length=settings.max_new_tokens,
             min_decoding_length=settings.min_new_tokens,
             return_scores=False,
+            callback=(lambda _step: should_stop())
+            if should_stop is not None and settings.num_beams == 1 else None,
         )
         return [[self._ids[token] for token in r.hypotheses[0]] for r in results]
 

@@ -20,13 +20,16 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from service.config import Settings
-from service.engines.base import GenerationRequest, Prepared
+from service.engines.base import GenerationRequest, Prepared, ShouldStop
 from service.engines.text_tokenizer import TextTokenizer, from_transformers
 from service.errors import EngineError, ModelUnavailable
 from service.prompts import GenerationSettings, PromptSet
+
+if TYPE_CHECKING:
+    from service.cancellation import Cancellation
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +93,8 @@ class Runtime(Protocol):
     name: str  # "torch", "ctranslate2-int8", ...
 
     def generate_ids(
-        self, batch: Sequence[Sequence[int]], settings: GenerationSettings
+        self, batch: Sequence[Sequence[int]], settings: GenerationSettings,
+        should_stop: ShouldStop | None = None,
     ) -> list[list[int]]: ...
 
 
@@ -105,9 +109,13 @@ class TorchRuntime:
         self.eos_id = eos_id
 
     def generate_ids(
-        self, batch: Sequence[Sequence[int]], settings: GenerationSettings
+        self, batch: Sequence[Sequence[int]], settings: GenerationSettings,
+        should_stop: ShouldStop | None = None,
     ) -> list[list[int]]:
-        """Generated ids per input, without the decoder start token, the end token, padding."""
+        """Generated ids per input, without the decoder start token, the end token, padding.
+
+        ``should_stop`` is asked after every decoding step; True ends the batch there.
+        """
         import torch
 
         width = max(len(ids) for ids in batch)
@@ -125,12 +133,29 @@ class TorchRuntime:
         }
         if settings.num_beams > 1:  # beam-only options warn under greedy search
             options.update(length_penalty=settings.length_penalty, early_stopping=True)
+        if should_stop is not None:
+            options["stopping_criteria"] = _stopping_criteria(should_stop)
         with torch.inference_mode():
             output = self.model.generate(input_ids=input_ids, attention_mask=mask, **options)
         return [self._strip(row[1:]) for row in output.tolist()]
 
     def _strip(self, ids: list[int]) -> list[int]:
         return ids[: ids.index(self.eos_id)] if self.eos_id in ids else ids
+
+
+def _stopping_criteria(should_stop: ShouldStop) -> Any:
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class Abandoned(StoppingCriteria):
+        """Every row is done once the batch's callers have all gone."""
+
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            import torch
+
+            return torch.full((input_ids.shape[0],), should_stop(), dtype=torch.bool,
+                              device=input_ids.device)
+
+    return StoppingCriteriaList([Abandoned()])
 
 
 class Seq2SeqEngine:
@@ -170,28 +195,35 @@ class Seq2SeqEngine:
         ids = self.tokenizer.encode(request.prompt.render(request.text), max_length=self.window)
         return Prepared(tuple(ids), request.prompt.generation)
 
-    def run(self, batch: Sequence[Prepared]) -> list[list[int]]:
+    def run(
+        self, batch: Sequence[Prepared], should_stop: ShouldStop | None = None
+    ) -> list[list[int]]:
         """Generate one batch; all its items share one generation settings."""
         settings = batch[0].settings
         if any(p.settings != settings for p in batch):
             raise ValueError("one batch must share one generation settings")
         try:
             with self._lock:
-                return self.runtime.generate_ids([p.ids for p in batch], settings)
+                return self.runtime.generate_ids([p.ids for p in batch], settings, should_stop)
         except (RuntimeError, ValueError, MemoryError) as exc:
             raise EngineError(f"generation failed: {type(exc).__name__}: {exc}") from exc
 
     def decode(self, outputs: Sequence[Sequence[int]]) -> list[str]:
         return [text.strip() for text in self.tokenizer.decode_batch(outputs)]
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: Cancellation | None = None
+    ) -> list[str]:
+        should_stop = None if cancellation is None else (lambda: cancellation.cancelled)
         results: list[str] = [""] * len(requests)
         groups: dict[GenerationSettings, list[tuple[int, Prepared]]] = {}
         for index, request in enumerate(requests):
             prepared = self.prepare(request)
             groups.setdefault(prepared.settings, []).append((index, prepared))
         for group in groups.values():
-            outputs = self.decode(self.run([p for _, p in group]))
+            if cancellation is not None:
+                cancellation.check()
+            outputs = self.decode(self.run([p for _, p in group], should_stop))
             for (index, _), output in zip(group, outputs, strict=True):
                 results[index] = output
         return results

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,8 +13,8 @@ from service.api.bodies import BODY_DOC, body_limits, parse_article
 from service.api.deps import IngestDep, ServiceDep, SettingsDep
 from service.api.models import Briefing, error_responses
 from service.briefing import LENGTHS, BriefingService
+from service.cancellation import Cancellation, client_left, serve_within
 from service.config import Settings
-from service.errors import RequestTimeout
 from service.ingest.runtime import Ingest, UrlRequest
 from service.store import Article
 
@@ -23,12 +22,17 @@ router = APIRouter(prefix="/v1/briefings", tags=["briefings"])
 
 
 async def brief_within_timeout(
-    service: BriefingService, article: Article, lengths: list[str] | None, timeout: float
+    service: BriefingService, article: Article, lengths: list[str] | None, timeout: float,
+    receive: Callable[[], Awaitable[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """``service.brief`` off the event loop, answered 503 ``timeout`` after ``timeout`` s
-    (the API's route and the page's form both brief through here)."""
+    (the API's route and the page's form both brief through here). ``receive`` (the ASGI
+    request's) lets the work end as soon as the client goes away."""
     return await _within(
-        lambda deadline: service.brief(article, lengths or LENGTHS, deadline=deadline), timeout
+        lambda cancellation: service.brief(
+            article, lengths or LENGTHS, cancellation=cancellation
+        ),
+        timeout, receive,
     )
 
 
@@ -38,20 +42,24 @@ async def brief_url_within_timeout(
     """The page at a URL fetched (bounded by BRIEFING_FETCH_TIMEOUT_S) and briefed (bounded
     by BRIEFING_REQUEST_TIMEOUT_S), off the event loop."""
     return await _within(
-        lambda deadline: ingest.brief_url(request, lengths or LENGTHS, deadline=deadline),
+        lambda cancellation: ingest.brief_url(
+            request, lengths or LENGTHS, deadline=cancellation.deadline
+        ),
         settings.fetch_timeout_s + settings.request_timeout_s,
     )
 
 
-async def _within(call: Callable[[float], dict[str, Any]], timeout: float) -> dict[str, Any]:
-    work = run_in_threadpool(call, time.monotonic() + timeout)
-    try:
-        return await asyncio.wait_for(work, timeout)
-    except TimeoutError as exc:
-        raise RequestTimeout(
-            f"the briefing took longer than {timeout:g}s (BRIEFING_REQUEST_TIMEOUT_S); "
-            "the article is stored and the work stops at its next step. Retry later"
-        ) from exc
+async def _within(
+    call: Callable[[Cancellation], dict[str, Any]], timeout: float,
+    receive: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
+    # The work ends with the request: at the timeout, or when the client goes away.
+    cancellation = Cancellation(deadline=time.monotonic() + timeout)
+    work = run_in_threadpool(call, cancellation)
+    return await serve_within(
+        work, cancellation, timeout_s=timeout,
+        client_left=client_left(receive) if receive is not None else None,
+    )
 
 
 @router.post(
@@ -66,7 +74,9 @@ async def create_briefing(
     article, lengths = await parse_article(request, body_limits(settings))
     if isinstance(article, UrlRequest):
         return await brief_url_within_timeout(ingest, article, lengths, settings)
-    return await brief_within_timeout(service, article, lengths, settings.request_timeout_s)
+    return await brief_within_timeout(
+        service, article, lengths, settings.request_timeout_s, request.receive
+    )
 
 
 @router.get(

@@ -1,0 +1,162 @@
+"""Text that is not prose gets 422 ``not_prose`` before it reaches the model; prose in any
+language and script is briefed."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import unicodedata
+
+import pytest
+
+from service.preprocess.prose import KINDS, assess, block_kind
+
+_rng = random.Random(7)
+
+PYTHON_SOURCE = '''
+import os
+from pathlib import Path
+
+
+def load(path: str) -> dict[str, int]:
+    counts = {}
+    for line in Path(path).read_text().splitlines():
+        key, _, value = line.partition("=")
+        counts[key.strip()] = int(value or 0)
+    return counts
+
+
+class Store:
+    def __init__(self, root):
+        self.root = Path(root)
+        self.items = [load(p) for p in self.root.glob("*.ini")]
+
+    def total(self):
+        return sum(sum(item.values()) for item in self.items)
+''' * 20
+
+MINIFIED = (
+    "!function(e){var t={};function n(r){if(t[r])return t[r].exports;var o=t[r]={i:r,l:!1,"
+    "exports:{}};return e[r].call(o.exports,o,o.exports,n),o.l=!0,o.exports}n.m=e,n.c=t,"
+    "n.d=function(e,t,r){n.o(e,t)||Object.defineProperty(e,t,{enumerable:!0,get:r})}}"
+) * 600
+
+NOT_PROSE = {
+    "one letter": ("a" * 400_000, "encoded"),
+    "one letter, spaced": ("aaaa " * 60_000, "repeated"),
+    "one word": ("buffalo " * 20_000, "repeated"),
+    "one CJK character": ("哈" * 50_000, "repeated"),
+    "digits": ("".join(_rng.choice("0123456789") for _ in range(150_000)), "letters"),
+    "base64": (base64.b64encode(_rng.randbytes(60_000)).decode(), "encoded"),
+    "base64 lines": (base64.encodebytes(_rng.randbytes(30_000)).decode(), "encoded"),
+    "hex": (_rng.randbytes(20_000).hex(), "letters"),
+    "combining accents": ("a" + "\u0301" * 100_000, "marks"),
+    "zalgo": ("".join(c + "\u0300\u0301\u0302\u0303\u0304\u0305" for c in "the quick fox " * 500),
+              "marks"),
+    "minified script": (MINIFIED, "code"),
+    "python": (PYTHON_SOURCE, "code"),
+    "json": (json.dumps([{"id": i, "name": f"item {i}"} for i in range(2_000)], indent=2),
+             "letters"),
+    "markup": ('<div class="a"><span id="x">Hello</span></div>\n' * 2_000, "code"),
+    "tab-separated table": ("\n".join(f"Smith John\tOslo\tEngineer\t{i}" for i in range(500)),
+                            "table"),
+    "comma-separated table": ("\n".join(f"John,Smith,Oslo,Engineer{i}" for i in range(500)),
+                              "table"),
+    "number table": ("\n".join(f"{i}\t{i * 3.5}\t{i * 7}" for i in range(500)), "letters"),
+    "emoji": ("😀🎉🔥" * 100, "letters"),
+}
+
+PROSE = {
+    "en": "The council approved the budget on Monday after a long debate. Officials said the "
+          "new library will open in 2027, and the mayor thanked residents for their patience.",
+    "ar": "وافق المجلس البلدي يوم الاثنين على الميزانية الجديدة بعد نقاش طويل. وقال المسؤولون إن "
+          "المكتبة الجديدة ستفتح أبوابها في عام 2027، وشكر رئيس البلدية السكان على صبرهم.",
+    "zh": "市议会周一在长时间辩论后批准了新预算。"
+          "官员表示，新图书馆将于2027年开放，市长感谢居民的耐心。",
+    "ja": "市議会は月曜日、長い議論の末に新しい予算を承認した。"
+          "当局者によると、新しい図書館は2027年に開館する予定で、市長は住民の忍耐に感謝した。",
+    "no": "Bystyret vedtok budsjettet mandag etter en lang debatt. Tjenestemenn sa at det nye "
+          "biblioteket åpner i 2027, og ordføreren takket innbyggerne for tålmodigheten.",
+    "ru": "Городской совет в понедельник после долгих дебатов утвердил бюджет. По словам "
+          "чиновников, новая библиотека откроется в 2027 году.",
+    "hi": "नगर परिषद ने सोमवार को लंबी बहस के बाद बजट को मंजूरी दे दी। अधिकारियों ने कहा कि नया "
+          "पुस्तकालय 2027 में खुलेगा।",
+    "th": "สภาเมืองอนุมัติงบประมาณเมื่อวันจันทร์หลังจากการอภิปรายอันยาวนาน "
+          "เจ้าหน้าที่กล่าวว่าห้องสมุดแห่งใหม่จะเปิดในปี 2027",
+    "ko": "시의회는 월요일 오랜 논쟁 끝에 예산안을 승인했다. "
+          "관계자들은 새 도서관이 2027년에 문을 열 것이라고 말했다.",
+    "el": "Το δημοτικό συμβούλιο ενέκρινε τον προϋπολογισμό τη Δευτέρα μετά από μακρά συζήτηση.",
+    "he": "מועצת העיר אישרה ביום שני את התקציב לאחר דיון ארוך. גורמים רשמיים אמרו כי הספרייה "
+          "החדשה תיפתח ב-2027.",
+    "my": "မြို့တော်ကောင်စီသည် တနင်္လာနေ့တွင် ရှည်လျားသော ဆွေးနွေးမှုအပြီး ဘတ်ဂျက်ကို "
+          "အတည်ပြုခဲ့သည်။",
+    "vi (decomposed)": unicodedata.normalize(
+        "NFD", "Hội đồng thành phố đã thông qua ngân sách vào thứ Hai sau một cuộc tranh luận dài."
+    ),
+    "numbers in prose": "Revenue rose 12.5% to $4.3bn in the third quarter of 2024, from "
+                        "$3.8bn, while costs of $1,250,000 were booked; shares rose 3.2%.",
+    "a headline alone": "Fire breaks out in Oslo harbour",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_PROSE))
+def test_each_kind_of_non_prose_is_named(name: str) -> None:
+    text, kind = NOT_PROSE[name]
+    verdict = assess(text)
+    assert not verdict.prose
+    assert verdict.kind == kind and kind in KINDS
+    assert verdict.description
+
+
+@pytest.mark.parametrize("language", sorted(PROSE))
+def test_prose_in_any_script_is_prose(language: str) -> None:
+    verdict = assess(PROSE[language])
+    assert verdict.prose and verdict.kind is None
+
+
+def test_an_article_with_a_small_table_or_snippet_is_still_prose() -> None:
+    article = "\n\n".join([PROSE["en"]] * 6)
+    table = "\n".join(f"Oslo\t{i}\t{i * 2}" for i in range(6))
+    assert block_kind(table) is not None
+    assert assess(f"{article}\n\n{table}\n\n{article}").prose
+    assert not assess(f"{PROSE['en']}\n\n{MINIFIED[:5_000]}").prose  # mostly script
+
+
+def test_the_api_refuses_non_prose_before_the_model(make_client, monkeypatch) -> None:
+    client = make_client()
+    service = client.app.state.service
+
+    def never(*_: object) -> list[str]:
+        raise AssertionError("the engine must not see non-prose")
+
+    monkeypatch.setattr(service.engine, "generate", never)
+    for name, (text, _) in NOT_PROSE.items():
+        if name == "markup":
+            continue  # a page: its extracted text is judged (one word here)
+        response = client.post("/v1/briefings", json={"text": text})
+        assert response.status_code == 422, name
+        error = response.json()["error"]
+        assert error["code"] == "not_prose", name
+        assert "prose" in error["message"] and "ordinary words" in error["message"]
+    as_plain = client.post("/v1/briefings", content="7" * 100_000,
+                           headers={"Content-Type": "text/plain"})
+    assert as_plain.json()["error"]["code"] == "not_prose"
+    assert service.store.count() == 0  # refused, not accepted: nothing stored
+
+
+def test_prose_in_several_scripts_is_briefed_by_the_model(seq2seq_client) -> None:
+    for language in ("ar", "zh", "ja", "no", "ru", "hi"):
+        response = seq2seq_client.post("/v1/briefings", json={"text": PROSE[language]})
+        assert response.status_code == 200, (language, response.text)
+        body = response.json()
+        assert body["engine"] == "seq2seq" and body["long"] is not None
+
+
+def test_prose_in_several_scripts_is_briefed_by_the_extractive_engine(make_client) -> None:
+    client = make_client()
+    for language in ("ar", "zh", "ko", "el", "he", "th", "my"):
+        text = "\n\n".join([PROSE[language], PROSE[language].replace("2027", "2028")])
+        response = client.post("/v1/briefings", json={"text": text})
+        assert response.status_code == 200, (language, response.text)
+        assert response.json()["short"], language
