@@ -137,8 +137,9 @@ bank had become about prices of food and energy.</p>
 def test_html_page_is_cut_to_its_article() -> None:
     doc = preprocess(PAGE)
     assert doc.stats.html is True
-    assert doc.paragraphs[0] == "Central bank raises rates to a ten-year high"
-    assert "The central bank raised its main interest rate by half a point" in doc.text
+    # the headline (the page's <h1>) is not the story's first sentence
+    assert doc.paragraphs[0].startswith("The central bank raised its main interest rate")
+    assert "Central bank raises rates to a ten-year high" not in doc.text
     assert "Economists had expected a smaller rise & said" in doc.text
     assert "further increases could not be ruled out" in doc.text
     for furniture in ("Advertisement", "Read more", "Privacy", "rights reserved", "var a",
@@ -213,6 +214,35 @@ def test_html_fragments_and_forcing() -> None:
         ("* * *", "separator"),
         ("By Jane Smith", "byline"),
         ("By Tom Lee and Ana Ruiz, Political Reporters", "byline"),
+        ("Minister quits over expenses row [LATEST]", "teaser"),
+        ("Flood waters rise at the harbour on Sunday.Reuters", "caption"),
+        ("A fisherman mends his net in the port. REUTERS/Ana Lopez", "caption"),
+        ("The Morning Catch Newsletter", "newsletter"),
+        ("Thanks for signing up!", "signup message"),
+        ("Check your inbox to confirm your address.", "signup message"),
+        ("If you buy something through our links, we may earn a commission.", "affiliate"),
+        ("Comments that are abusive or off-topic will not be approved.", "comment policy"),
+        ("Comentários ofensivos não serão aprovados pelo moderador.", "comment policy"),
+        ("We use cookies to give you the best experience.", "cookie notice"),
+        ("DON'T MISS THE WEEKEND SPECIAL OFFERS", "shouting"),
+        ("SEE MORE: Storm leaves thousands without power", "link label"),
+        ("Also on Example News: the best beaches this summer", "link label"),
+        ("Most read in business", "most read"),
+        ("Explore further", "call to action"),
+        ("Filed under: Politics |", "filed under"),
+        ("SOURCE: News agencies", "source line"),
+        ("Additional reporting by Tom Lee", "reporting credit"),
+        ("Have a tip? Ana Ruiz can be reached at ana@example.com.", "contact line"),
+        ("To order presentation-ready copies for distribution, visit example.com.", "ordering"),
+        ("Follow our full coverage of the election at https://example.com/vote", "coverage link"),
+        ("Listen to the show live at 9:00 weekdays - or listen back here.", "listen line"),
+        ("UPDATED: Tue., Nov. 19, 2019", "dateline"),
+        ("Updated at 1:23 p.m.", "dateline"),
+        ("5:45 AM PST 11/19/2019 by Ana Ruiz", "timestamp"),
+        ("2019-11-19T08:57:40+01:00", "timestamp"),
+        ("Tempo de leitura: 2 minutos", "reading time"),
+        ("Staff Reports", "call to action"),
+        ("If you enjoyed this article, join our members' club today.", "subscription pitch"),
     ],
 )
 def test_furniture_lines_are_named(line: str, rule: str) -> None:
@@ -247,6 +277,15 @@ def test_furniture_lines_are_named(line: str, rule: str) -> None:
         "In 2015 the club was sold.",
         '"Read more: that is what I tell my students," she said.',
         "😀🎉🔥",
+        "The police told Reuters.",
+        "He said the plan, backed by the AP, would pass.",
+        "Sources said the deal was close.",
+        "If you like the plan, join us, he said.",
+        "Comments by the minister were approved by the cabinet and later published.",
+        "The newsletter, launched in 2019, has 40,000 readers.",
+        "Listen to what the voters are saying here, she urged the committee.",
+        "NATO and the EU met in Brussels.",
+        "Ten people died in the fire [on Monday], officials said.",
     ],
 )
 def test_story_sentences_are_never_furniture(sentence: str) -> None:
@@ -266,14 +305,14 @@ def test_boilerplate_lines_and_sentences_are_removed() -> None:
     )
     doc = preprocess(text)
     assert doc.paragraphs == [
-        "Council approves budget for new schools",
         "The council approved a budget of £4m for two new schools on Monday.",
         "Building will start in spring and finish by 2027, officials said.",
     ]
-    assert doc.stats.boilerplate_removed == 4
+    assert doc.stats.boilerplate_removed == 5
     reasons = [r.reason for r in doc.removed]
     assert reasons == ["boilerplate: byline", "boilerplate: call to action",
-                       "boilerplate: newsletter", "boilerplate: link label"]
+                       "boilerplate: newsletter", "boilerplate: headline (a first line)",
+                       "boilerplate: link label"]
 
 
 def test_repeated_short_labels_are_furniture_but_not_the_title() -> None:
@@ -282,8 +321,9 @@ def test_repeated_short_labels_are_furniture_but_not_the_title() -> None:
                        + [p + "\n\nPicture agency" for p in body] + ["Flood hits the valley town"])
     doc = preprocess(text)
     assert "Picture agency" not in doc.text
-    assert doc.paragraphs[0] == "Flood hits the valley town"
-    assert doc.text.count("Flood hits the valley town") == 1
+    reasons = {r.reason for r in doc.removed if r.text == "Flood hits the valley town"}
+    assert reasons == {"boilerplate: headline (a first line)", "boilerplate: headline (repeated)"}
+    assert doc.paragraphs[0] == body[0]
 
 
 # -- 5. dedup -------------------------------------------------------------------------------
@@ -343,7 +383,7 @@ def test_near_duplicate_paragraph_is_removed_but_an_extension_stays() -> None:
 def test_exact_repeats_are_removed_first_kept_in_order() -> None:
     text = ("The river burst its banks on Sunday night.\n\n"
             "Hundreds of homes were flooded, the council said.\n\n"
-            "THE RIVER BURST ITS BANKS ON SUNDAY NIGHT\n\n"
+            "The River Burst Its Banks On Sunday Night\n\n"
             "the river  burst its banks, on Sunday night!")
     doc = preprocess(text)
     assert doc.paragraphs == ["The river burst its banks on Sunday night.",
@@ -416,11 +456,11 @@ def test_title_glued_to_the_text_is_cut() -> None:
     title = "Storm Ciara batters the coast"
     text = f"{title}\n\n{title} Storm Ciara brought winds of up to 90mph on Sunday."
     doc = preprocess(text)
-    assert doc.paragraphs == [title, "Storm Ciara brought winds of up to 90mph on Sunday."]
+    assert doc.paragraphs == ["Storm Ciara brought winds of up to 90mph on Sunday."]
     assert doc.stats.title_repeats_removed == 1
     # A first sentence that starts with the headline's words stays whole.
     lead = f"{title}, forecasters said on Sunday as winds reached 90mph."
-    assert preprocess(f"{title}\n\n{lead}").paragraphs == [title, lead]
+    assert preprocess(f"{title}\n\n{lead}").paragraphs == [lead]
 
 
 def test_emoji_only_and_empty_text() -> None:
@@ -433,10 +473,11 @@ def test_emoji_only_and_empty_text() -> None:
 def test_seed_article_title_once_and_body_once() -> None:
     doc = preprocess(SEED_ARTICLE)
     stats = doc.stats
-    assert (stats.paragraphs_in, stats.paragraphs_out, stats.duplicates_removed) == (22, 11, 11)
-    assert stats.exact_duplicates_removed == 11 and stats.boilerplate_removed == 0
-    assert doc.text.count("NATO's secretary general has urged allies") == 1
-    assert doc.paragraphs[0].startswith("NATO's secretary general")
+    # the title twice (as the headline, then repeated) and the body twice
+    assert (stats.paragraphs_in, stats.paragraphs_out, stats.duplicates_removed) == (22, 10, 10)
+    assert stats.exact_duplicates_removed == 10 and stats.boilerplate_removed == 2
+    assert doc.text.count("NATO's secretary general has urged allies") == 0
+    assert doc.paragraphs[0].startswith("NATO allies need to sign more contracts")
     assert "\u00a0" not in doc.text
     assert preprocess(doc.text).text == doc.text
 
@@ -519,8 +560,8 @@ def test_api_takes_html_and_reports_the_stats(extractive_client) -> None:
     seed = extractive_client.post("/v1/briefings", content=SEED_ARTICLE,
                                   headers={"Content-Type": "text/plain"}).json()["input"]
     assert (seed["paragraphs_in"], seed["paragraphs_out"], seed["duplicates_removed"]) == (
-        22, 11, 11)
-    assert seed["boilerplate_removed"] == 0 and seed["html"] is False
+        22, 10, 10)
+    assert seed["boilerplate_removed"] == 2 and seed["html"] is False
 
 
 def test_cli_preprocess_json_says_what_was_removed(capsys, tmp_path) -> None:
@@ -541,3 +582,81 @@ def test_cli_preprocess_json_says_what_was_removed(capsys, tmp_path) -> None:
     assert capsys.readouterr().out.startswith("<p>Rates rose.")
     assert main(["preprocess", "--html", str(html)]) == 0
     assert capsys.readouterr().out.strip() == "Rates rose."
+
+
+# -- headlines ------------------------------------------------------------------------------
+
+_LEAD = "The city council voted on Tuesday to build a new bridge across the river."
+_MORE = "The mayor said work would start in the spring and end by 2027."
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Council backs new bridge",
+        "Will the new bridge ever be built?",
+        "Bridge at last!",
+        'Mayor on the new bridge: "We did it"',
+        "Council backs new bridge…",
+    ],
+)
+def test_a_first_line_that_reads_as_a_headline_is_removed(headline: str) -> None:
+    doc = preprocess(f"{headline}\n\n{_LEAD}\n\n{_MORE}")
+    assert doc.paragraphs == [_LEAD, _MORE]
+    assert doc.removed[0].reason == "boilerplate: headline (a first line)"
+    assert preprocess(doc.text).text == doc.text
+
+
+def test_a_kicker_and_a_headline_go_before_the_prose() -> None:
+    doc = preprocess(f"Transport\n\nCouncil backs new bridge\n\n{_LEAD}")
+    assert doc.paragraphs == [_LEAD]
+
+
+def test_first_lines_that_are_not_a_headline_stay() -> None:
+    # prose first
+    assert preprocess(f"{_LEAD}\n\n{_MORE}").paragraphs == [_LEAD, _MORE]
+    # a line that announces what follows, and a short line before more short lines
+    listing = "Here is what the council decided:\n\nA new bridge\n\nTwo schools"
+    assert preprocess(listing).paragraphs == listing.split("\n\n")
+
+
+def test_the_request_title_is_removed_wherever_it_leads() -> None:
+    text = f"Council votes for bridge, ending decade of debate\n\n{_LEAD}\n\n{_MORE}"
+    doc = preprocess(text, title="Council votes for bridge, ending decade of debate")
+    assert doc.paragraphs == [_LEAD, _MORE]
+    assert doc.removed[0].reason == "boilerplate: headline (the title)"
+    # a title the text does not start with removes nothing else
+    assert preprocess(f"{_LEAD}\n\n{_MORE}", title="Something else").paragraphs == [_LEAD, _MORE]
+
+
+def test_the_page_title_og_title_and_h1_are_the_headline() -> None:
+    for head, body_head in [
+        ("<title>Council votes for bridge, ending debate | City | Example News</title>", ""),
+        ('<meta property="og:title" content="Council votes for bridge, ending debate">', ""),
+        ("", "<h1>Council votes for bridge, ending debate</h1>"),
+    ]:
+        page = (f"<html><head>{head}</head><body><article>{body_head}"
+                "<p>Transport</p><p>Council votes for bridge, ending debate.</p>"
+                f"<p>{_LEAD}</p><p>{_MORE}</p></article></body></html>")
+        doc = preprocess(page, html=True)
+        assert doc.paragraphs == [_LEAD, _MORE], head or body_head
+
+
+def test_hidden_pop_up_cards_are_not_glued_into_the_sentence() -> None:
+    page = ("<html><body><article><p>The plan was backed by Gov. "
+            '<span class="rollover-people"><a href="/p/1">Ana Ruiz</a>'
+            '<span class="rollover-people-block"><a href="/x">Ana Maria Ruiz</a>'
+            '<a href="/y">Ruiz doubles down on budget</a></span></span> on Monday, and the '
+            "council agreed to pay for it.</p><p hidden>Hidden text that no reader sees.</p>"
+            f"<p>{_MORE}</p></article></body></html>")
+    doc = preprocess(page, html=True)
+    assert "backed by Gov. Ana Ruiz on Monday" in doc.text
+    assert "doubles down" not in doc.text and "no reader sees" not in doc.text
+
+
+def test_long_lines_missing_their_stop_are_sentences_not_headlines() -> None:
+    first = ("Chelsea have this morning paid the fee to the league to secure the record "
+             "signing of the goalkeeper from the Spanish club after weeks of talks")
+    second = "This has freed the way for the move of their own keeper to Madrid"
+    text = f"{first}\n\n{second}\n\n{_LEAD}"
+    assert preprocess(text).paragraphs == [first, second, _LEAD]

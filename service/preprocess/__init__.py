@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from service.preprocess.boilerplate import boilerplate_rule, repeated_labels
+from service.preprocess.boilerplate import boilerplate_rule, headlines, repeated_labels
 from service.preprocess.chunk import TokenCounter, chunk_sentences
 from service.preprocess.cleaner import Cleaner, Removal
 from service.preprocess.dedup import NEAR_THRESHOLD, paragraph_key
-from service.preprocess.html import extract_text, looks_like_html
+from service.preprocess.html import Extracted, extract_page, looks_like_html
 from service.preprocess.normalize import normalize_text, repair, split_paragraphs
 from service.preprocess.sentences import split_sentences
 
@@ -79,36 +79,45 @@ class Document:
         default_factory=lambda: PreprocessStats(0, 0, 0, 0, 0, 0)
     )
     removed: list[Removal] = field(default_factory=list)
+    extraction: Extracted | None = None  # for a page: what its extraction kept, and how
 
 
 
 
 def preprocess(
-    text: str, *, html: bool | None = None, near_threshold: float = NEAR_THRESHOLD
+    text: str, *, html: bool | None = None, near_threshold: float = NEAR_THRESHOLD,
+    title: str | None = None,
 ) -> Document:
     """Turn raw article text into a clean document (see the module docstring for stages).
 
     ``html``: True for a page (``Content-Type: text/html``), False for text, None to decide
     from the text itself. ``near_threshold``: a paragraph or sentence at least this share of
     whose word bigrams are in one earlier paragraph repeats it (bench/preprocess.py
-    measures it).
+    measures it). ``title``: the article's headline, when the caller knows it (a page's
+    own <title>, og:title and <h1> are read from the page); it is removed from the text.
     """
+    titles = (title,) if title and title.strip() else ()
     if html is not None:
-        return _preprocess(text, html=html, detect=False, near_threshold=near_threshold)
+        return _preprocess(text, html=html, detect=False, near_threshold=near_threshold,
+                           titles=titles)
     doc = _preprocess(text, html=looks_like_html(text), detect=True,
-                      near_threshold=near_threshold)
+                      near_threshold=near_threshold, titles=titles)
     if not doc.stats.html and looks_like_html(doc.text):
         # What cleaning left is markup: control characters or furniture in front of it hid
         # it ("Home!<p>…"). The input was HTML after all, and taking it as such keeps the
         # result a fixed point.
-        doc = _preprocess(text, html=True, detect=True, near_threshold=near_threshold)
+        doc = _preprocess(text, html=True, detect=True, near_threshold=near_threshold,
+                          titles=titles)
     return doc
 
 
-def _preprocess(text: str, *, html: bool, detect: bool, near_threshold: float) -> Document:
+def _preprocess(
+    text: str, *, html: bool, detect: bool, near_threshold: float, titles: tuple[str, ...]
+) -> Document:
     # 1. html
     is_html = html
-    raw = extract_text(text) if is_html else text
+    extracted = extract_page(text) if is_html else None
+    raw = extracted.text if extracted else text
     # 2. repair
     repaired = repair(raw)
     for _ in range(2):
@@ -117,15 +126,19 @@ def _preprocess(text: str, *, html: bool, detect: bool, near_threshold: float) -
         if not detect or not looks_like_html(repaired.text):
             break
         is_html = True
-        repaired = repair(extract_text(repaired.text))
+        extracted = extract_page(repaired.text)
+        repaired = repair(extracted.text)
+    if extracted is not None:
+        titles = (*titles, *(repair(t).text for t in extracted.titles))
     # 3. paragraphs
     paragraphs_in = split_paragraphs(repaired.text)
     # 4. boilerplate
     removed: list[Removal] = []
     keys = [paragraph_key(p) for p in paragraphs_in]
-    paragraphs = _drop_boilerplate(paragraphs_in, keys, removed)
+    paragraphs, heads = _drop_boilerplate(paragraphs_in, keys, removed, titles)
     # 5. dedup
-    cleaner = Cleaner(paragraphs, near_threshold, dict(zip(paragraphs_in, keys, strict=True)))
+    cleaner = Cleaner(paragraphs, near_threshold, dict(zip(paragraphs_in, keys, strict=True)),
+                      titles=(*heads, *titles))
     kept: list[tuple[str, list[str]]] = []
     for paragraph in paragraphs:
         result = cleaner.clean(paragraph)
@@ -157,22 +170,29 @@ def _preprocess(text: str, *, html: bool, detect: bool, near_threshold: float) -
         sentences=[s for _, sentences in kept for s in sentences],
         stats=stats,
         removed=removed,
+        extraction=extracted,
     )
 
 
 def _drop_boilerplate(
-    paragraphs: list[str], keys: list[str], removed: list[Removal]
-) -> list[str]:
-    """Paragraphs that no furniture rule matches, and that are no repeated label (``keys``:
-    their :func:`paragraph_key`)."""
+    paragraphs: list[str], keys: list[str], removed: list[Removal], titles: tuple[str, ...]
+) -> tuple[list[str], list[str]]:
+    """Paragraphs that no furniture rule matches, that are no repeated label (``keys``:
+    their :func:`paragraph_key`), and then not the headline (one of ``titles``, or a first
+    line that reads as one); and the headlines removed."""
     labels = repeated_labels(paragraphs, keys)
     kept: list[str] = []
+    kept_keys: list[str] = []
     for paragraph, key in zip(paragraphs, keys, strict=True):
         rule = "repeated label" if key in labels else boilerplate_rule(paragraph)
         if rule is None:
             kept.append(paragraph)
+            kept_keys.append(key)
         else:
             removed.append(Removal(f"boilerplate: {rule}", paragraph))
-    return kept
+    found = headlines(kept, kept_keys, titles)
+    for index in sorted(found):
+        removed.append(Removal(f"boilerplate: {found[index]}", kept[index]))
+    return [p for i, p in enumerate(kept) if i not in found], [kept[i] for i in sorted(found)]
 
 

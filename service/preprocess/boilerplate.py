@@ -21,7 +21,15 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
-__all__ = ["MAX_WORDS", "boilerplate_rule", "glued_furniture", "repeated_labels"]
+from service.preprocess.dedup import paragraph_key
+
+__all__ = [
+    "MAX_WORDS",
+    "boilerplate_rule",
+    "glued_furniture",
+    "headlines",
+    "repeated_labels",
+]
 
 # No rule looks at a line longer than this many words: furniture is short.
 MAX_WORDS = 40
@@ -74,7 +82,9 @@ _CTA_LINES = frozenset(
     terms and conditions, contact us, about us, image caption, media caption,
     image copyright, getty images, media playback is unsupported on your device,
     media playback is not supported on this device, scroll down for video,
-    click here, click here to subscribe, click here to read more, all rights reserved
+    click here, click here to subscribe, click here to read more, all rights reserved,
+    explore further, more like this, staff reports, staff report, from staff reports,
+    wire reports, thanks for reading, sorry, back to gallery
     """.split(",")
 )
 # What a head that is a CTA line begins with (a cheap test before :func:`_words_of`): its
@@ -103,10 +113,10 @@ _RULES: list[tuple[str, re.Pattern[str], int]] = [
         # A label, a separator, then a headline. After the weaker labels, a line ending in
         # a full stop is a sentence ("More: the minister said he would resign.") and stays.
         ("link label",
-         r"(?:read more|read also|also read|see also|related(?: story| article)?|"
-         r"more on this(?: story)?|further reading|read next|up next|most read|must read|"
-         r"recommended|don't miss)\s*(?::|\||»|›|>|–|—|-{1,2})\s*\S.*|"
-         r"(?:more|watch|listen|explainer|in pictures|top story|trending)"
+         r"(?:read more|read also|also read|see also|see more|watch more|related(?: story| "
+         r"article)?|more on this(?: story)?|further reading|read next|up next|most read|"
+         r"must read|recommended|don't miss)\s*(?::|\||»|›|>|–|—|-{1,2})\s*\S.*|"
+         r"(?:more|watch|listen|explainer|in pictures|top story|trending|also(?: on [\w .]+)?)"
          r"\s*(?::|\||»|›|>|–|—|-{1,2})\s*\S(?:.*[^.])?",
          20),
         ("newsletter",
@@ -141,16 +151,60 @@ _RULES: list[tuple[str, re.Pattern[str], int]] = [
          r"(?:copyright\s*)?(?:©|\(c\)).*|copyright\s+\d{4}\b.*",
          25),
         ("dateline",
-         rf"(?:published|updated|last updated|posted|first published|modified)\b(?:\s+on)?"
-         rf"\s*:?\s*(?:\w+,?\s+)?{_DATEISH}[^.]*",
+         rf"(?:published|updated|last updated|posted|first published|modified)\b"
+         rf"(?:\s+(?:on|at))?\s*:?\s*(?:\w+\.?,?\s+)?{_DATEISH}.*",
          12),
         ("reading time",
          r"\d+\s*(?:-\s*)?(?:min|mins|minute|minutes)\s+(?:read|listen)|"
-         r"(?:reading|listening) time\s*:?\s*\d+.*",
+         r"(?:reading|listening) time\s*:?\s*\d+.*|"
+         r"(?:tempo de leitura|tiempo de lectura|temps de lecture|lesezeit|tempo di lettura)"
+         r"\s*:?\s*\d+.*",
          6),
         ("comment count",
          r"\d+\s+comments?|comments?\s*\(\d+\)",
          3),
+        ("most read",
+         r"most (?:read|popular|viewed|shared|watched|commented)(?: (?:in|on|from) [\w' ]+)?",
+         8),
+        ("filed under",
+         r"(?:filed|posted) (?:under|in)\s*:.*",
+         15),
+        ("source line",
+         r"sources?\s*:\s*[^.]+\.?",
+         10),
+        ("reporting credit",
+         r"\(?(?:additional |with )?(?:reporting|writing|editing|research) (?:by|from)\b.*",
+         40),
+        ("contact line",
+         r"have a (?:news )?tip\b.*|(?:contact|e-?mail|write to) (?:the )?(?:author|reporter|"
+         r"writer|newsroom|us)\b.*",
+         30),
+        ("ordering",
+         r"to order (?:[\w-]+ )?(?:copies|copy|reprints?)\b.*|(?:for )?reprints? .*\b(?:visit|call|"
+         r"contact)\b.*",
+         40),
+        ("coverage link",
+         r"(?:follow|see|read|get|find|watch|for)\b.*\b(?:coverage|updates|stories|news)\b.*"
+         r"\bat\s+(?:https?://|www\.)\S+",
+         30),
+        ("listen line",
+         r"listen (?:live|back|again)\b.*|listen to .*\b(?:live|podcast|programme|program|show|"
+         r"episode)\b.*\b(?:here|online|app|weekdays|on demand)\b.*",
+         20),
+        ("signup message",
+         r"thanks? (?:you )?for (?:signing up|subscribing|registering)\b.*|"
+         r"keep an eye on your inbox\b.*|check your inbox\b.*|"
+         r"there was an error processing your (?:subscription|request|sign-?up)\b.*|"
+         r"you(?:'re| are) (?:now )?(?:subscribed|signed up)\b.*",
+         20),
+        ("subscription pitch",
+         r"if you (?:enjoyed|liked|like|value|appreciate) (?:this|our) (?:article|story|"
+         r"journalism|reporting|content|work)\b.*\b(?:join|subscribe|support us|donate|"
+         r"become a (?:member|subscriber))\b.*",
+         40),
+        ("timestamp",
+         r"(?:\d{1,2}:\d{2}(?::\d{2})?|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})[^!?]*",
+         10),
     ]
 ]
 
@@ -161,8 +215,64 @@ _MAYBE = re.compile(
     r"explainer|in|top|must|sign|subscribe|get|join|receive|want|never|like|enjoy|for|stay|"
     r"to|interested|click|tap|follow|find|connect|share|tweet|e-?mail|print|save|the|story|"
     r"article|content|text|image|photo|picture|video|media|credit|©|\(c\)|copyright|"
-    r"published|updated|last|posted|first|modified|reading|listening|comment|\d)"
+    r"published|updated|last|posted|first|modified|reading|listening|comment|filed|source|"
+    r"additional|with|editing|writing|research|have|contact|write|e-?mail|reprint|thank|"
+    r"keep|check|there|you|if|tempo|tiempo|temps|lesezeit|\(|\d)"
 )
+
+# Furniture that a line of its own shows by what it holds rather than how it starts:
+# (name, quick test on the case-folded line, pattern on the line as written, most words).
+_CREDITS = (
+    r"reuters|ap|afp|getty images|getty|epa|shutterstock|bloomberg|pa|pa wire|xinhua|"
+    r"anadolu|ap photo|afp via getty images|(?:reuters|ap photo|afp|epa)/[^.]{1,40}"
+)
+_LINE_RULES: list[tuple[str, str, re.Pattern[str], int]] = [
+    (name, needle, re.compile(pattern, flags), max_words)
+    for name, needle, pattern, flags, max_words in [
+        # A related-story teaser tagged in brackets: "Macron's Hong Kong jibe [INSIGHT]".
+        ("teaser", "]", r".*\S.*\[[A-Z][A-Z0-9 ]{1,20}\]\W*", 0, 25),
+        # A photo caption whose agency credit follows its last stop: "... in New
+        # York.Reuters", "... on Monday. REUTERS/Brendan McDermid".
+        ("caption", "", rf".*\w.*[.!?\"”)]\s*\(?(?:(?:photo|image|picture|credit)s?\s*:?\s*)?"
+         rf"(?:{_CREDITS})\)?\.?", re.IGNORECASE, 60),
+        ("newsletter", "newsletter", r"(?:[\w'’&-]+\s+){0,4}newsletters?\W*", re.IGNORECASE, 5),
+        ("affiliate", "", r".*\b(?:(?:if|when) you (?:buy|purchase|click|shop)\b.*\b(?:commission|"
+         r"share of the sale|affiliate|earn|paid)|affiliate (?:links?|commissions?|"
+         r"partnerships?))\b.*", re.IGNORECASE, 40),
+        ("comment policy", "coment", r"(?:\w+\s*:\s*)?(?:\w+\s+){0,2}(?:comments?|comentários?|"
+         r"comentarios?|commentaires?|commenti|kommentare?)\b.*\b(?:will|may|must|can|should|"
+         r"serão|não|seront|werden|verranno|no)\b.*\b(?:moderat\w*|approv\w*|aprovad\w*|"
+         r"publicad\w*|removed|deleted|published|reviewed)\b.*",
+         re.IGNORECASE, 40),
+        ("cookie notice", "cookie", r".*\b(?:we use cookies|uses cookies|use of cookies|"
+         r"cookie (?:policy|settings|preferences|consent))\b.*", re.IGNORECASE, 40),
+    ]
+]
+# Capitals only: a shouted teaser or a section head ("GET FOX BUSINESS ON THE GO").
+_SHOUTING_WORDS = (2, 25)
+
+
+def _line_rule(line: str, folded: str, words: int) -> str | None:
+    """The rule of _LINE_RULES, or the shouting rule, that a line of its own matches."""
+    for name, needle, pattern, max_words in _LINE_RULES:
+        if words > max_words:
+            continue
+        if needle == "coment":
+            if "comment" not in folded and "coment" not in folded and "kommentar" not in folded:
+                continue
+        elif needle and needle not in folded:
+            continue
+        if name == "caption" and not re.search(r"(?i)(?:" + _CREDITS + r")\W*$", line):
+            continue
+        if pattern.fullmatch(line):
+            return name
+    low, high = _SHOUTING_WORDS
+    if low <= words <= high and line.upper() == line and sum(c.isupper() for c in line) >= 4:
+        cased = [w for w in line.split() if any(c.isalpha() for c in w)]
+        if len(cased) >= 2:
+            return "shouting"
+    return None
+
 
 # "By Jane Smith", "By Jane Smith and Tom Lee, Political Editor": a byline on its own line.
 _BYLINE = re.compile(
@@ -207,6 +317,8 @@ def boilerplate_rule(text: str, *, standalone: bool = True) -> str | None:
     if standalone and len(words) <= 10 and not _END_PUNCT.search(line):
         if _BYLINE.fullmatch(line.lstrip(_LEAD)):
             return "byline"
+    if standalone:
+        return _line_rule(line.lstrip(_LEAD), head, len(words))
     return None
 
 
@@ -251,3 +363,105 @@ def repeated_labels(paragraphs: Sequence[str], keys: Sequence[str]) -> set[str]:
         ):
             labels.add(key)
     return labels
+
+
+# -- headlines ---------------------------------------------------------------------------
+#
+# The headline is not the story's first sentence, and a briefing that opens with it repeats
+# what the reader just saw. A leading paragraph is the headline when it is a title the
+# request or the page gives (the request's ``title``; a page's <title>, og:title or <h1>),
+# whole or as the part of a "Headline | Section | Site" title; or when it reads as one: a
+# line that does not end with a full stop, followed by a paragraph of prose that does.
+# After the headline goes, the text starts with that prose paragraph, which never reads as
+# a headline itself, so cleaning the cleaned text removes nothing more (a fixed point).
+
+# Separators between a title's headline and the section or site names around it.
+_TITLE_PARTS = re.compile(r"\s+[|–—·:-]+\s+|\s*[|·]\s*")
+# Leading paragraphs looked at for a given title: a section label or a date may come first.
+_HEADLINE_WINDOW = 6
+# A line that reads as a headline: at most this many words, and no full stop at its end
+# (a question, an exclamation or a quotation may end it).
+_HEADLINE_MAX_WORDS = 30
+_FULL_STOP_END = re.compile(r"\.[\"')\]’”»]*$")
+_HEADLINE_END = re.compile(r"(?:[?!…]|[\"'’”»])[\"')\]’”»]*$")
+# Any line this short, or a longer one in title case (this share of its longer words
+# capitalised), reads as a headline.
+_HEADLINE_SHORT_WORDS = 20
+# A kicker (section label) above the headline is a few words at most.
+_KICKER_WORDS = 4
+_TITLE_CASE_SHARE = 0.6
+_OPEN_END = re.compile(r"[,;:–—-]$")
+# The prose that follows a headline: a full sentence or more.
+_PROSE_MIN_WORDS = 8
+# Kicker, then headline ("Immunology" / "Cells that taste danger"): at most this many lines
+# before the prose are taken as the headline.
+_HEADLINE_LINES = 2
+
+
+def _title_keys(titles: Sequence[str]) -> set[str]:
+    """Comparison keys of each title, whole and each part of it of three words or more."""
+    keys: set[str] = set()
+    for title in titles:
+        keys.add(paragraph_key(title))
+        for part in _TITLE_PARTS.split(title):
+            key = paragraph_key(part)
+            if key.count(" ") >= 2:
+                keys.add(key)
+    keys.discard("")
+    return keys
+
+
+def _reads_as_headline(paragraph: str) -> bool:
+    """No full stop at the end, and short, or ending in "?", "!", "…" or a quotation, or in
+    title case: a long line without its stop is more often a sentence missing it."""
+    words = paragraph.split()
+    line = paragraph.strip()
+    if not 1 <= len(words) <= _HEADLINE_MAX_WORDS or "\n" in line:
+        return False
+    if _FULL_STOP_END.search(line) or _OPEN_END.search(line):
+        return False
+    long_words = [w for w in words if len(w) >= 4 and w[0].isalpha()]
+    title_case = bool(long_words) and (
+        sum(w[0].isupper() for w in long_words) >= _TITLE_CASE_SHARE * len(long_words)
+    )
+    return len(words) <= _HEADLINE_SHORT_WORDS or bool(_HEADLINE_END.search(line)) or title_case
+
+
+def _is_prose(paragraph: str) -> bool:
+    return len(paragraph.split()) >= _PROSE_MIN_WORDS and bool(
+        _FULL_STOP_END.search(paragraph.strip())
+    )
+
+
+def headlines(
+    paragraphs: Sequence[str], keys: Sequence[str], titles: Sequence[str] = ()
+) -> dict[int, str]:
+    """Indices of the paragraphs that are the headline, each with the rule that says so
+    (``keys``: the paragraphs' :func:`~service.preprocess.dedup.paragraph_key`)."""
+    found: dict[int, str] = {}
+    title_keys = _title_keys(titles)
+    if title_keys:
+        for index, key in enumerate(keys):
+            if key in title_keys and (index < _HEADLINE_WINDOW or key.count(" ") >= 3):
+                found[index] = "headline (the title)"
+    # A first line that reads as a headline, before prose (titles already found, and
+    # copies of a line looked at, skipped), perhaps under a kicker.
+    rest: list[int] = []
+    for i in range(len(paragraphs)):
+        if i not in found and keys[i] not in {keys[j] for j in rest}:
+            rest.append(i)
+            if len(rest) > _HEADLINE_LINES:
+                break
+    for count in range(1, _HEADLINE_LINES + 1):
+        if len(rest) > count and _is_prose(paragraphs[rest[count]]) and all(
+            _reads_as_headline(paragraphs[i]) for i in rest[:count]
+        ) and all(len(paragraphs[i].split()) <= _KICKER_WORDS for i in rest[: count - 1]):
+            for i in rest[:count]:
+                found[i] = "headline (a first line)"
+            break
+    # The headline again further down (a scraper's second copy of the page).
+    heads = {keys[i] for i, rule in found.items() if rule == "headline (a first line)"}
+    for index, key in enumerate(keys):
+        if index not in found and key in heads:
+            found[index] = "headline (repeated)"
+    return found

@@ -10,7 +10,7 @@ are in :mod:`service.preprocess.dedup`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Set
+from collections.abc import Callable, Iterator, Sequence, Set
 from dataclasses import dataclass
 
 from service.preprocess.boilerplate import boilerplate_rule, glued_furniture
@@ -110,8 +110,11 @@ class Cleaner:
     """
 
     def __init__(
-        self, paragraphs: list[str], threshold: float, keys: dict[str, str] | None = None
+        self, paragraphs: list[str], threshold: float, keys: dict[str, str] | None = None,
+        titles: Sequence[str] = (),
     ) -> None:
+        """``titles``: the headline as known (removed before this stage); otherwise the first
+        paragraph when it reads as a title. Copies glued to the start of a paragraph go."""
         self._units: dict[str, _Unit] = {}
         self._keys = keys or {}  # paragraph_key of texts known up front
         self.threshold = threshold
@@ -125,7 +128,8 @@ class Cleaner:
         self._kept_words: set[str] = set()
         self._kept_numbers: set[str] = set()
         self._ungathered: list[_Unit] = []
-        self.title = _title(paragraphs)
+        first = _title(paragraphs)
+        self.titles = [t for t in dict.fromkeys((*titles, first)) if t]
         self.removed: list[Removal] = []
         self.counts = dict.fromkeys(("exact", "near", "sentence", "title", "boilerplate"), 0)
 
@@ -184,10 +188,15 @@ class Cleaner:
             if rule is not None:
                 return drop(f"boilerplate: {rule}", "boilerplate")
         text = paragraph
-        for head in _title_heads(text, self.title):
-            removed.append(Removal("repeated title", head))
-            counts["title"] += 1
-            text = text[len(head) :]
+        cut = True
+        while cut:
+            cut = False
+            for title in self.titles:
+                for head in _title_heads(text, title):
+                    removed.append(Removal("repeated title", head))
+                    counts["title"] += 1
+                    text = text[len(head) :]
+                    cut = True
         kept: list[tuple[int, int]] = []  # spans of the sentences kept, in ``text``
         units: list[_Unit] = []
         for start, end in _spans(text, split_sentences(text)):

@@ -7,8 +7,16 @@ content extraction; what remains still goes through repair, boilerplate rules an
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-__all__ = ["as_html_document", "decode_html", "extract_text", "looks_like_html"]
+__all__ = [
+    "Extracted",
+    "as_html_document",
+    "decode_html",
+    "extract_page",
+    "extract_text",
+    "looks_like_html",
+]
 
 # Tags that only HTML has. One of the document-level ones, or a text that starts with a tag
 # and has block tags, is "clearly HTML"; a stray "<b>" in prose is not.
@@ -80,8 +88,58 @@ def as_html_document(html: str) -> str:
     return f"<html><body>{html}</body></html>"
 
 
+@dataclass(frozen=True)
+class Extracted:
+    """What :func:`extract_page` found in a page."""
+
+    text: str  # the main text, one paragraph a line
+    titles: tuple[str, ...] = ()  # the page's headline as <title>, og:title and <h1> give it
+    visible_words: int = 0  # words a reader sees on the whole page (scripts and styles out)
+    kept_words: int = 0  # words of ``text``
+    mode: str = "precision"  # how the text was found (see EXTRACTION_MODES)
+
+    @property
+    def kept(self) -> float:
+        """Share of the page's visible words that the text keeps (1.0 for an empty page)."""
+        return min(1.0, self.kept_words / self.visible_words) if self.visible_words else 1.0
+
+
+# precision: trafilatura's default; recall: its recall-oriented mode, tried when the first
+# kept little of the page (see RECALL_BELOW); whole page: trafilatura found no article;
+# markup stripped: no parser could read the page.
+EXTRACTION_MODES = ("precision", "recall", "whole page", "markup stripped")
+# When the default extraction keeps less than this share of a page's visible words, the
+# recall-oriented mode is tried too, and kept when it finds at least RECALL_GAIN times the
+# words, most of them in prose paragraphs (bench/pages.py measures the rule).
+RECALL_BELOW = 0.25
+RECALL_GAIN = 1.3
+RECALL_PROSE = 0.6
+# Elements a reader never sees: hidden ones, and the pop-up cards some sites fill with
+# links beside names (their text ends up glued into the sentence around the name).
+# (A "rollover" wraps the name and its card: the card is the rollover inside the rollover.)
+_HIDDEN = (
+    "//*[@hidden or @aria-hidden='true' or contains(translate(@style, ' ', ''), "
+    "'display:none') or contains(translate(@style, ' ', ''), 'visibility:hidden') or "
+    "contains(@class, 'tooltip') or contains(@class, 'popover') or "
+    "contains(@class, 'hovercard')] | "
+    "//*[contains(@class, 'rollover')]//*[contains(@class, 'rollover')]"
+)
+_VISIBLE_TEXT = (
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or "
+    "ancestor::template)]"
+)
+_TITLE_META = ("og:title", "twitter:title")
+_PROSE_LINE = re.compile(r"[.!?…][\"')\]’”»]*$")
+
+
 def extract_text(html: str) -> str:
-    """The main text of an HTML page: paragraphs one per line, furniture left out.
+    """The main text of an HTML page (see :func:`extract_page`)."""
+    return extract_page(html).text
+
+
+def extract_page(html: str) -> Extracted:
+    """The main text of an HTML page, paragraphs one per line, furniture left out; with the
+    page's headlines and how much of its visible text the main text is.
 
     trafilatura refuses pages whose article is very short (a fragment such as
     ``<p>Rates rose.</p>``); their text is then taken whole, with scripts and styles dropped,
@@ -90,15 +148,69 @@ def extract_text(html: str) -> str:
     import trafilatura  # only HTML requests pay for importing lxml and friends
 
     try:
-        text = trafilatura.extract(
-            html, include_comments=False, include_tables=True, deduplicate=False,
-            with_metadata=False, output_format="txt",
-        )
-        if not text:
-            text = trafilatura.html2txt(html)
+        tree = trafilatura.load_html(html)
     except Exception:  # a parser failure on hostile markup must not fail the request
-        text = None
-    return text or _strip_tags(html)
+        tree = None
+    if tree is None:
+        text = _strip_tags(html)
+        return Extracted(text, (), len(text.split()), len(text.split()), "markup stripped")
+    titles = _titles(tree)
+    visible = len(" ".join(tree.xpath(_VISIBLE_TEXT)).split())
+    text, mode = _trafilatura(html, favor_recall=False), "precision"
+    words = len(text.split()) if text else 0
+    if text and visible and words < RECALL_BELOW * visible:
+        recall = _trafilatura(html, favor_recall=True)
+        if recall and _better_recall(text, recall):
+            text, mode, words = recall, "recall", len(recall.split())
+    if not text:
+        try:
+            text, mode = trafilatura.html2txt(html), "whole page"
+        except Exception:
+            text = ""
+        if not text:
+            text, mode = _strip_tags(html), "markup stripped"
+        words = len(text.split())
+    return Extracted(text, titles, max(visible, words), words, mode)
+
+
+def _trafilatura(html: str, *, favor_recall: bool) -> str:
+    import trafilatura
+
+    try:
+        return trafilatura.extract(
+            html, include_comments=False, include_tables=True, deduplicate=False,
+            with_metadata=False, output_format="txt", favor_recall=favor_recall,
+            prune_xpath=_HIDDEN,
+        ) or ""
+    except Exception:  # a parser failure on hostile markup must not fail the request
+        return ""
+
+
+def _better_recall(precise: str, recall: str) -> bool:
+    """Whether the recall-oriented text adds enough, and mostly prose (not link lists,
+    captions or labels), to be the better of the two."""
+    have = set(precise.splitlines())
+    added = [line for line in dict.fromkeys(recall.splitlines()) if line not in have]
+    added_words = sum(len(line.split()) for line in added)
+    prose = sum(len(line.split()) for line in added
+                if len(line.split()) >= 8 and _PROSE_LINE.search(line.strip()))
+    return (len(recall.split()) >= RECALL_GAIN * len(precise.split())
+            and prose >= RECALL_PROSE * added_words)
+
+
+def _titles(tree) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """The headline as the page gives it: <title>, og:title and twitter:title, each <h1>."""
+    found: list[str] = []
+    for text in (
+        *tree.xpath("//head/title/text()"),
+        *(m.get("content", "") for m in tree.xpath("//meta[@property or @name]")
+          if (m.get("property") or m.get("name") or "").lower() in _TITLE_META),
+        *(h.text_content() for h in tree.xpath("//h1")[:3]),
+    ):
+        title = " ".join(str(text).split())
+        if title and title not in found and len(title) <= 300:
+            found.append(title)
+    return tuple(found)
 
 
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
