@@ -27,7 +27,7 @@ from service.admission import Admission, SingleFlight
 from service.batcher import BatchedEngine
 from service.cache import DatabaseCache, cache_key
 from service.cancellation import Cancellation
-from service.checks import find_unsupported
+from service.checks import SourceFacts, find_unsupported
 from service.config import Settings
 from service.engines import EngineChoice, GenerationRequest, select_engine
 from service.errors import (
@@ -172,12 +172,14 @@ class BriefingService:
     ) -> dict[str, Any]:
         lengths = tuple(k for k in LENGTHS if k in set(lengths)) or LENGTHS
         # 0. repeat
-        alias = self._key(article.text, lengths, raw=True)
+        # (a title changes what cleaning removes, so it is part of the text's alias)
+        raw = f"{article.title}\x00{article.text}" if article.title else article.text
+        alias = self._key(raw, lengths, raw=True)
         hit = self._cached(self.cache.get_by_alias, alias)
         if hit is not None:
             return self._from_cache(stored(), hit)
         # 1. preprocess
-        doc = preprocess(article.text)
+        doc = preprocess(article.text, title=article.title)
         if not doc.sentences:
             raise EmptyText(
                 "the article text is empty or only whitespace: send the article's text in "
@@ -397,9 +399,11 @@ class BriefingService:
     def _shape_and_check(
         self, source: str, outputs: dict[str, str]
     ) -> tuple[dict[str, str | None], list[dict[str, Any]]]:
-        """Length rules, then facts: each briefing's claims must be in the source, and the
-        short one's also in the long one. ``BRIEFING_UNSUPPORTED=drop`` removes such
-        sentences (and refits); ``flag`` keeps them. Either way they are reported."""
+        """Length rules, then facts: each briefing's claims must be in the source article
+        (the short one's too, even when it was written from the long one: a sentence the
+        article says word for word is supported, whatever the long one left out).
+        ``BRIEFING_UNSUPPORTED=drop`` removes such sentences (and refits); ``flag`` keeps
+        them. Either way they are reported."""
         s = self.settings
         drop = s.unsupported == "drop"
         limits = {
@@ -408,15 +412,12 @@ class BriefingService:
         }
         shaped: dict[str, str | None] = {"short": None, "long": None}
         reported: list[dict[str, Any]] = []
-        for kind in ("long", "short"):  # long first: the short one is checked against it
+        facts = SourceFacts.from_text(source)
+        for kind in ("long", "short"):  # long first: an emptied short one falls back to it
             if kind not in outputs:
                 continue
             text = fit_length(outputs[kind], **limits[kind])
-            found = find_unsupported(text, source)
-            if kind == "short" and shaped["long"]:
-                known = {u.sentence for u in found}
-                found += [u for u in find_unsupported(text, shaped["long"])
-                          if u.sentence not in known]
+            found = find_unsupported(text, source, facts=facts)
             self.metrics.unsupported_sentences.labels(
                 kind, "dropped" if drop else "flagged"
             ).inc(len(found))
@@ -449,12 +450,21 @@ class BriefingService:
                 "reduce_rounds": condensed.rounds,
                 "truncated": condensed.truncated,
                 "dropped_chars": condensed.dropped_chars,
+                **({"extraction": _extraction(doc)} if doc.extraction else {}),
             },
             "checks": {"unsupported": unsupported},
         }
         if self.choice.fallback_reason:
             result["fallback_reason"] = self.choice.fallback_reason
         return result
+
+
+def _extraction(doc: Document) -> dict[str, Any]:
+    """``input.extraction``: how much of a page's visible text its main text kept, and how."""
+    found = doc.extraction
+    assert found is not None
+    return {"kept": round(found.kept, 3), "visible_words": found.visible_words,
+            "kept_words": found.kept_words, "mode": found.mode}
 
 
 def _cap_chars(sentences: list[str], limit: int) -> tuple[list[str], int]:

@@ -183,3 +183,43 @@ def test_short_is_written_from_the_long_one_by_seq2seq_and_from_the_article_othe
     finally:
         service.close()
     assert calls == [2]
+
+
+class ShortQuotesWhatLongLeavesOut(ExtractiveEngine):
+    """The long briefing leaves out a sentence that the short one quotes from the article."""
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+        return ["Mayor Ana Ruiz opened the bridge on Tuesday." if r.prompt.kind == "short"
+                else "The city opened a new bridge this week." for r in requests]
+
+
+def test_each_briefing_is_checked_against_the_article_not_the_short_against_the_long(
+    make_settings: Callable[..., Settings],
+) -> None:
+    text = ("Mayor Ana Ruiz opened the bridge on Tuesday. The city opened a new bridge this "
+            "week after ten years of debate about its cost.")
+    service = _service(make_settings(unsupported="drop", short_source="long"),
+                       ShortQuotesWhatLongLeavesOut())
+    try:
+        result = service.brief(Article(text=text))
+    finally:
+        service.close()
+    assert result["short"] == "Mayor Ana Ruiz opened the bridge on Tuesday."
+    assert result["checks"]["unsupported"] == []
+
+
+def test_a_page_reports_what_its_extraction_kept(make_settings: Callable[..., Settings]) -> None:
+    body = "".join(f"<p>{story(n, paragraphs=1)}</p>" for n in range(3))
+    nav = "".join(f"<li><a href='/{n}'>Section number {n} of the site</a></li>"
+                  for n in range(60))
+    page = f"<html><body><nav><ul>{nav}</ul></nav><article>{body}</article></body></html>"
+    service = _service(make_settings(), ExtractiveEngine())
+    try:
+        extraction = service.brief(Article(text=page))["input"]["extraction"]
+        plain = service.brief(Article(text=story(1)))["input"]
+    finally:
+        service.close()
+    assert extraction["mode"] == "precision"
+    assert 0 < extraction["kept_words"] < extraction["visible_words"]
+    assert extraction["kept"] == round(extraction["kept_words"] / extraction["visible_words"], 3)
+    assert "extraction" not in plain  # text, not a page

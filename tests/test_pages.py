@@ -102,3 +102,20 @@ def test_a_page_whose_declared_charset_does_not_fit_is_a_clear_400(
     ))
     assert (status, code) == (400, "invalid_encoding")
     assert "charset" in message
+
+
+def test_the_deck_under_the_headline_is_not_the_story() -> None:
+    from service.preprocess import preprocess
+
+    deck = "There are more ways to pay for a bridge than ever. Here is how to choose."
+    page = (f'<html><head><meta name="description" content="{deck}"></head><body><article>'
+            f"<h1>Bridges, bridges</h1><h2 class='sub-head'>{deck}</h2>{_PARAGRAPHS}"
+            "</article></body></html>")
+    doc = preprocess(page, html=True)
+    assert deck not in doc.text
+    assert doc.paragraphs[0].startswith("The city council voted on Tuesday")
+    # a description that is the article's first paragraph stays
+    first = "The city council voted on Tuesday to build a new bridge across the river, ending"
+    lead_page = page.replace(f"<h2 class='sub-head'>{deck}</h2>", "").replace(
+        f'content="{deck}"', f'content="{first}"')
+    assert preprocess(lead_page, html=True).paragraphs[0].startswith(first)

@@ -39,6 +39,19 @@ class ErrorBody(_Model):
 # --- briefings --------------------------------------------------------------------------------
 
 
+class Extraction(_Model):
+    """For a page: how much of what a reader sees on it the extracted main text kept."""
+
+    kept: float = Field(description="Share of the page's visible words kept (0-1)")
+    visible_words: int = Field(description="Words a reader sees on the page")
+    kept_words: int = Field(description="Words of the extracted main text")
+    mode: Literal["precision", "recall", "whole page", "markup stripped"] = Field(
+        description="How the main text was found: trafilatura's default (precision), its "
+        "recall-oriented mode (tried when the default kept little), the whole page (no "
+        "article found), or the markup stripped (unparseable)"
+    )
+
+
 class InputStats(_Model):
     """What preprocessing and condensing did to the article before generation.
 
@@ -69,6 +82,9 @@ class InputStats(_Model):
     )
     reduce_rounds: int | None = Field(None, description="Map-reduce rounds run for long input")
     dropped_chars: int | None = Field(None, description="Characters left out of the input")
+    extraction: Extraction | None = Field(
+        None, description="For a page (text/html): what its main-text extraction kept"
+    )
 
 
 class UnsupportedSentence(_Model):

@@ -30,7 +30,7 @@ from service.preprocess.normalize import normalize_text, repair, split_paragraph
 from service.preprocess.sentences import split_sentences
 
 # Part of every cache key: bump when a change here changes what the model sees.
-PREPROCESS_VERSION = "4"
+PREPROCESS_VERSION = "5"
 
 __all__ = [
     "PREPROCESS_VERSION",

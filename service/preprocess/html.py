@@ -6,8 +6,10 @@ content extraction; what remains still goes through repair, boilerplate rules an
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "Extracted",
@@ -129,6 +131,7 @@ _VISIBLE_TEXT = (
     "ancestor::template)]"
 )
 _TITLE_META = ("og:title", "twitter:title")
+_DESCRIPTION_META = ("description", "og:description", "twitter:description")
 _PROSE_LINE = re.compile(r"[.!?…][\"')\]’”»]*$")
 
 
@@ -156,10 +159,12 @@ def extract_page(html: str) -> Extracted:
         return Extracted(text, (), len(text.split()), len(text.split()), "markup stripped")
     titles = _titles(tree)
     visible = len(" ".join(tree.xpath(_VISIBLE_TEXT)).split())
-    text, mode = _trafilatura(html, favor_recall=False), "precision"
+    _drop_decks(tree)
+    spare = copy.deepcopy(tree)  # trafilatura changes the tree it is given
+    text, mode = _trafilatura(tree, favor_recall=False), "precision"
     words = len(text.split()) if text else 0
     if text and visible and words < RECALL_BELOW * visible:
-        recall = _trafilatura(html, favor_recall=True)
+        recall = _trafilatura(spare, favor_recall=True)
         if recall and _better_recall(text, recall):
             text, mode, words = recall, "recall", len(recall.split())
     if not text:
@@ -173,7 +178,7 @@ def extract_page(html: str) -> Extracted:
     return Extracted(text, titles, max(visible, words), words, mode)
 
 
-def _trafilatura(html: str, *, favor_recall: bool) -> str:
+def _trafilatura(html: Any, *, favor_recall: bool) -> str:
     import trafilatura
 
     try:
@@ -198,7 +203,27 @@ def _better_recall(precise: str, recall: str) -> bool:
             and prose >= RECALL_PROSE * added_words)
 
 
-def _titles(tree) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+def _drop_decks(tree: Any) -> None:
+    """Remove the deck: a subheading under the headline that is the page's description
+    ("There are more devices than ever. Here's how to choose"), a summary the page's
+    metadata shows as such; the article itself is in its paragraphs. (A description that
+    is the article's first paragraph is left alone: only headings are looked at.)"""
+    from service.preprocess.dedup import paragraph_key
+
+    descriptions = {
+        paragraph_key(m.get("content", ""))
+        for m in tree.xpath("//meta[@property or @name]")
+        if (m.get("property") or m.get("name") or "").lower() in _DESCRIPTION_META
+    }
+    descriptions.discard("")
+    if not descriptions:
+        return
+    for heading in tree.xpath("//body//*[self::h2 or self::h3 or self::h4]"):
+        if paragraph_key(heading.text_content()) in descriptions:
+            heading.drop_tree()
+
+
+def _titles(tree: Any) -> tuple[str, ...]:
     """The headline as the page gives it: <title>, og:title and twitter:title, each <h1>."""
     found: list[str] = []
     for text in (
