@@ -147,24 +147,49 @@ def bench_api(pages: list[dict]) -> dict[str, dict]:
 def bench_extraction(pages: list[dict], answers: dict[str, dict]) -> None:
     print(f"== 2. Body extraction on {len(pages)} pages (4-word shingles, mean P and R per "
           "page) ==")
-    ours, alone, fractions = [], [], []
+    ours, alone, fractions, modes = [], [], [], []
     started = time.perf_counter()
     for page in pages:
         html = decode_page(page["raw"])
-        ours.append(precision_recall(preprocess(html, html=True).text, page["body"]))
+        doc = preprocess(html, html=True)
+        ours.append(precision_recall(doc.text, page["body"]))
+        modes.append(doc.extraction.mode if doc.extraction else "?")
+        fractions.append(doc.extraction.kept if doc.extraction else 1.0)
     prep_s = time.perf_counter() - started
+    # The recall fallback's rule, measured: the pages where it chose the recall mode, with
+    # and without it.
+    fallback = [i for i, mode in enumerate(modes) if mode == "recall"]
+    without = list(ours)
+    if fallback:
+        import service.preprocess.html as page_html
+
+        saved = page_html.RECALL_BELOW
+        page_html.RECALL_BELOW = 0.0
+        try:
+            for i in fallback:
+                text = preprocess(decode_page(pages[i]["raw"]), html=True).text
+                without[i] = precision_recall(text, pages[i]["body"])
+        finally:
+            page_html.RECALL_BELOW = saved
     for page in pages:
         alone.append(precision_recall(extract_text(decode_page(page["raw"])), page["body"]))
-    for page in pages:
-        extraction = (answers[page["key"]].get("input") or {}).get("extraction")
-        if isinstance(extraction, dict) and "kept" in extraction:
-            fractions.append(extraction["kept"])
     print("| text | F1 | precision | recall |\n|---|---|---|---|")
     for name, rows in (("preprocess (what the engine sees)", ours),
                        ("trafilatura alone (extract_text)", alone)):
         f1, p, r = summary(rows)
         print(f"| {name} | {f1:.3f} | {p:.3f} | {r:.3f} |")
-    print(f"\npreprocess: {prep_s / len(pages) * 1000:.0f} ms a page (mean)")
+    f1_without = summary(without)[0]
+    from service.preprocess.html import RECALL_BELOW
+
+    tried = sum(1 for f, m in zip(fractions, modes, strict=True)
+                if f < RECALL_BELOW or m == "recall")
+    print(f"\nextraction modes: {dict(Counter(modes))}; the recall mode was tried on {tried} "
+          f"pages (kept < {RECALL_BELOW}) and chosen on {len(fallback)}; F1 without it "
+          f"{f1_without:.3f}")
+    for i in fallback:
+        print(f"- {pages[i]['key'][:10]} F1 {summary([without[i]])[0]:.3f} -> "
+              f"{summary([ours[i]])[0]:.3f}")
+    print(f"preprocess: {prep_s / len(pages) * 1000:.0f} ms a page (mean)")
     if fractions:
         print(f"input.extraction.kept: median {statistics.median(fractions):.2f}, "
               f"min {min(fractions):.2f}")

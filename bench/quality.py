@@ -145,6 +145,20 @@ def lead_within(sentences: Sentences, max_words: int, max_sentences: int | None 
     return kept or sentences[:1]
 
 
+def lead_words(sentences: Sentences, n: int) -> Sentences:
+    """The article's first ``n`` words, cut mid-sentence if need be: the lead at exactly a
+    briefing's length (ROUGE F1 depends on length, so this is the fair baseline)."""
+    kept: Sentences = []
+    left = n
+    for sentence in sentences:
+        if left <= 0:
+            break
+        words = sentence.split()
+        kept.append(" ".join(words[:left]))
+        left -= len(words)
+    return kept
+
+
 def bootstrap_ci(diffs: np.ndarray, resamples: int = 2000, seed: int = 0
                  ) -> tuple[float, float]:
     rng = np.random.default_rng(seed)
@@ -211,9 +225,13 @@ def bench_rouge(rows: list[dict[str, str]]) -> None:
         ("Lead in short budget (2 sent, 50 w), stop", [lead_within(s, 50, 2) for s in units]),
         ("Lead in short budget, fill", [lead_within(s, 50, 2, fill=True) for s in units]),
         ("service short (extractive)", short),
+        ("Lead cut to the short's words (each article)",
+         [lead_words(s, len(" ".join(b).split())) for s, b in zip(units, short, strict=True)]),
         ("Lead in 200 words, stop", [lead_within(s, 200) for s in units]),
         ("Lead in 200 words, fill", [lead_within(s, 200, fill=True) for s in units]),
         ("service long (extractive)", long),
+        ("Lead cut to the long's words (each article)",
+         [lead_words(s, len(" ".join(b).split())) for s, b in zip(units, long, strict=True)]),
     ]
     scores = {name: rouge.per_doc(refs, cands) for name, cands in systems}
     words = {name: statistics.mean(len(" ".join(c).split()) for c in cands)
@@ -229,6 +247,13 @@ def bench_rouge(rows: list[dict[str, str]]) -> None:
               f"{m[5]:6.2f} {words[name]:6.1f}")
     ref_words = statistics.mean(len(" ".join(r).split()) for r in refs)
     print(f"{'(references)':42s} {'':>41s} {ref_words:6.1f}")
+
+    for kind in ("short", "long"):
+        gap = (scores[f"service {kind} (extractive)"]
+               - scores[f"Lead cut to the {kind}'s words (each article)"])
+        low, high = bootstrap_ci(gap[:, 0])
+        print(f"service {kind} minus the lead at its length, R1: {gap[:, 0].mean():+.2f} "
+              f"[{low:+.2f}, {high:+.2f}]")
 
     diff = scores["extractive top-3 (same sentences)"] - scores["Lead-3"]
     print("\nextractive top-3 minus Lead-3, paired, with a bootstrap 95% interval:")

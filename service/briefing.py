@@ -42,6 +42,7 @@ from service.lengths import fit_length
 from service.metrics import Metrics
 from service.preprocess import PREPROCESS_VERSION, Document, chunk_sentences, preprocess
 from service.preprocess import split_sentences as segment
+from service.preprocess.language import Language, detect_language, stop_words
 from service.preprocess.prose import assess as assess_prose
 from service.preprocess.pysbd_runner import use_fast_path
 from service.prompts import PromptSet, load_prompts
@@ -305,6 +306,7 @@ class BriefingService:
             lengths=list(lengths),
             rules=[s.max_input_chars, s.max_input_tokens, s.reduce_max_depth,
                    s.short_max_sentences, s.short_max_words, s.long_max_words, s.unsupported,
+                   s.model_languages,
                    self._short_from_long(lengths)],
         )
 
@@ -354,6 +356,27 @@ class BriefingService:
         condensed.truncated = True
         condensed.notes.append(f"{why}; the rest was cut")
         return kept
+
+    def _language_warnings(self, language: Language) -> list[str]:
+        """What the reader should know when the article's language is not one the engine
+        is meant for (``BRIEFING_MODEL_LANGUAGES``; the extractive engine: any language
+        with a stop-word list)."""
+        if not language.known:
+            return []
+        name = f"{_language_name(language.code)} ({language.code})"
+        if self.engine.name == "extractive":
+            if language.code != "en" and stop_words(language.code) is None:
+                return [f"the article looks like {name}: the extractive engine has no stop "
+                        "words for it, so sentences are ranked by every word they share"]
+            return []
+        meant = {c.strip() for c in self.settings.model_languages.split(",") if c.strip()}
+        if language.code not in meant:
+            return [f"the article looks like {name}, and the model "
+                    f"{self.engine.model_id or '(seq2seq)'} is meant for "
+                    f"{', '.join(sorted(meant)) or 'no language given'} "
+                    "(BRIEFING_MODEL_LANGUAGES): the briefing may be poor or in another "
+                    "language"]
+        return []
 
     def _short_from_long(self, lengths: Sequence[str]) -> bool:
         source = self.settings.short_source
@@ -436,6 +459,7 @@ class BriefingService:
         self, key: str, doc: Document, condensed: Condensed, outputs: dict[str, str]
     ) -> dict[str, Any]:
         shaped, unsupported = self._shape_and_check(doc.text, outputs)
+        language = detect_language(doc.text)
         result: dict[str, Any] = {
             "id": key,
             **shaped,
@@ -451,12 +475,27 @@ class BriefingService:
                 "truncated": condensed.truncated,
                 "dropped_chars": condensed.dropped_chars,
                 **({"extraction": _extraction(doc)} if doc.extraction else {}),
+                "language": language.code,
+                "language_confidence": language.confidence,
             },
             "checks": {"unsupported": unsupported},
+            "warnings": self._language_warnings(language),
         }
         if self.choice.fallback_reason:
             result["fallback_reason"] = self.choice.fallback_reason
         return result
+
+
+def _language_name(code: str) -> str:
+    return _LANGUAGE_NAMES.get(code, code)
+
+
+_LANGUAGE_NAMES = {
+    "en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+    "pt": "Portuguese", "nl": "Dutch", "ru": "Russian", "pl": "Polish", "tr": "Turkish",
+    "ja": "Japanese", "zh": "Chinese", "ko": "Korean", "ar": "Arabic", "id": "Indonesian",
+    "sv": "Swedish", "da": "Danish", "no": "Norwegian", "fi": "Finnish", "uk": "Ukrainian",
+}
 
 
 def _extraction(doc: Document) -> dict[str, Any]:

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     model_load_timeout_s: float = Field(
         60.0, gt=0, description="Give up loading the model after this many seconds"
     )
+    model_languages: str = Field(
+        "en", description="Comma-separated ISO 639-1 codes the model is meant for; an article "
+        "detected in another language gets a warning"
+    )
     max_input_tokens: int = Field(
         512, gt=8, description="Model input window in tokens (prompt included)"
     )

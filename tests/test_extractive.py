@@ -79,7 +79,10 @@ def test_the_lede_ranks_first_and_leads_the_short_briefing() -> None:
 
 def test_an_aside_sharing_no_word_with_the_story_ranks_last() -> None:
     assert rank_sentences(STORY)[-1] == 6
-    assert STORY[6] not in extract(STORY, "long")
+    # behind, not out: it is the one left when the budget holds all sentences but one
+    room = sum(words(s) for s in STORY) - words(STORY[6])
+    assert 6 not in select(STORY, Budget(max_words=room))
+    assert select(STORY, Budget(max_words=room + words(STORY[6]))) == list(range(len(STORY)))
 
 
 def test_a_sentence_repeating_earlier_ones_loses_to_new_facts() -> None:
@@ -121,9 +124,13 @@ def test_headlines_captions_fragments_and_bare_quotes_are_not_picked() -> None:
     bare_quote = "'It is the only way across for most of us.'"
     article = [headline, STORY[0], caption, fragment, bare_quote, *STORY[1:6]]
     ranking = rank(article)
-    chosen = {article[i] for i in select(article, DEFAULT_BUDGETS["long"], ranking)}
+    unusable = {headline, caption, fragment, bare_quote}
+    # they go behind every usable sentence (not out), and the lede leads
+    assert {article[i] for i in ranking.order[-4:]} == unusable
+    usable_words = sum(words(s) for s in article if s not in unusable)
+    chosen = {article[i] for i in select(article, Budget(max_words=usable_words), ranking)}
     assert article[ranking.order[0]] == STORY[0]  # the lede, not the headline before it
-    assert not chosen & {headline, caption, fragment, bare_quote}
+    assert not chosen & unusable
     # The quote with a speaker is a sentence like any other.
     assert ranking.usable[article.index(STORY[4])]
 
@@ -158,9 +165,10 @@ def test_a_long_sentence_is_skipped_for_a_shorter_one_that_fits() -> None:
 
 
 def test_an_article_of_one_overlong_sentence_still_gets_it() -> None:
-    # Nothing fits: the best sentence alone; the length rules shorten it, visibly.
+    # Nothing fits: the lead alone, shortened visibly (no clause boundary to cut at).
     run_on = " ".join(["the council met again on Monday and talked for hours"] * 8) + "."
-    assert extract([run_on], "short") == run_on
+    short = extract([run_on], "short")
+    assert short.endswith("…") and words(short) == 50 and run_on.startswith(short[:-1])
 
 
 def test_edge_inputs() -> None:
@@ -238,3 +246,45 @@ def test_rank_is_a_permutation_and_select_keeps_any_budget(
     if len(chosen) > 1:
         assert sum(words(sentences[i]) for i in chosen) <= max_words
     assert bool(chosen) == bool(sentences)
+
+
+def test_the_lead_stays_however_short_long_or_alone() -> None:
+    rest = STORY[1:]
+    short_lead = "Harlow is cut in two."
+    assert extract([short_lead, *rest], "short").startswith(short_lead)
+    aside_lead = "Nobody saw it coming."  # shares no word with the rest
+    assert extract([aside_lead, *rest], "short").startswith(aside_lead)
+    long_lead = (
+        "Harlow's Victoria Street bridge, which carries twelve thousand cars a day across the "
+        "river and the railway and which engineers say has cracks in two of its steel "
+        "supports, will close on Monday for six months of repairs, the city said on Sunday "
+        "after a meeting of the council that lasted most of the afternoon."
+    )
+    assert words(long_lead) > 50
+    short = extract([long_lead, *rest], "short")
+    # cut at a clause boundary within the budget, and closed with a stop
+    assert short.startswith("Harlow's Victoria Street bridge, which carries")
+    first = split_sentences(short)[0]
+    assert words(first) <= 50 and first.endswith(".") and long_lead.startswith(first[:-1])
+
+
+def test_the_short_is_never_padded_from_the_tail() -> None:
+    tail = "Harlow's bridge repairs will cost the city four million pounds, officials said."
+    filler = [f"Residents of street number {n} gave their views at the meeting." for n in
+              range(12)]
+    article = [STORY[0], *filler, tail]
+    short = extract(article, "short")
+    assert short.startswith(STORY[0]) and tail not in short
+
+
+def test_the_short_fills_its_words_with_a_clause_of_the_next_sentence() -> None:
+    lead = ("Harlow's Victoria Street bridge will close on Monday for six months of repairs to "
+            "cracks in its steel supports, the city council said on Sunday evening.")
+    second = ("Engineers found the cracks during a routine inspection in March this year, and "
+              "the repairs will cost the city about four million pounds from the roads budget, "
+              "officials said.")
+    assert words(lead) + words(second) > 50
+    short = extract([lead, second, *STORY[2:]], "short")
+    assert short == (f"{lead} Engineers found the cracks during a routine inspection in March "
+                     "this year.")
+    assert fit_length(short, max_words=50, max_sentences=2) == short

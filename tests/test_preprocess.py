@@ -224,7 +224,7 @@ def test_html_fragments_and_forcing() -> None:
         ("Comments that are abusive or off-topic will not be approved.", "comment policy"),
         ("Comentários ofensivos não serão aprovados pelo moderador.", "comment policy"),
         ("We use cookies to give you the best experience.", "cookie notice"),
-        ("DON'T MISS THE WEEKEND SPECIAL OFFERS", "shouting"),
+        ("GET THE NEWS APP BY CLICKING HERE", "shouted call to action"),
         ("SEE MORE: Storm leaves thousands without power", "link label"),
         ("Also on Example News: the best beaches this summer", "link label"),
         ("Most read in business", "most read"),
@@ -286,6 +286,8 @@ def test_furniture_lines_are_named(line: str, rule: str) -> None:
         "Listen to what the voters are saying here, she urged the committee.",
         "NATO and the EU met in Brussels.",
         "Ten people died in the fire [on Monday], officials said.",
+        "WHO IS THE FRONT-RUNNER?",  # a subhead set in capitals is text
+        "GIRLS BASKETBALL",
     ],
 )
 def test_story_sentences_are_never_furniture(sentence: str) -> None:
@@ -610,6 +612,18 @@ def test_a_first_line_that_reads_as_a_headline_is_removed(headline: str) -> None
 def test_a_kicker_and_a_headline_go_before_the_prose() -> None:
     doc = preprocess(f"Transport\n\nCouncil backs new bridge\n\n{_LEAD}")
     assert doc.paragraphs == [_LEAD]
+
+
+def test_a_question_that_opens_the_story_stays_when_the_title_is_known() -> None:
+    question = "Remember the city's long quest to build a bridge?"
+    text = f"Council backs new bridge\n\n{question}\n\n{_LEAD}"
+    doc = preprocess(text, title="Council backs new bridge")
+    assert doc.paragraphs == [question, _LEAD]
+
+
+def test_two_sentences_are_not_a_headline() -> None:
+    first = "This post was sponsored by a bridge company. All opinions are mine #ad"
+    assert preprocess(f"{first}\n\n{_LEAD}").paragraphs == [first, _LEAD]
 
 
 def test_first_lines_that_are_not_a_headline_stay() -> None:

@@ -85,6 +85,13 @@ class InputStats(_Model):
     extraction: Extraction | None = Field(
         None, description="For a page (text/html): what its main-text extraction kept"
     )
+    language: str | None = Field(
+        None, description="ISO 639-1 code of the article's language, detected offline "
+        "(`und`: too little text, or no language clearly ahead)"
+    )
+    language_confidence: float | None = Field(
+        None, description="The detector's probability for that language (0-1)"
+    )
 
 
 class UnsupportedSentence(_Model):
@@ -129,6 +136,10 @@ class Briefing(_Model):
     )
     article: PageInfo | None = Field(
         None, description="`POST` with a `url`: the page fetched and its metadata"
+    )
+    warnings: list[str] | None = Field(
+        None, description="What the reader should know about this briefing, e.g. that the "
+        "article's language is not one the model is meant for"
     )
 
 

@@ -26,13 +26,19 @@ Ranking (``rank_sentences``), for sentence i of n:
        (headlines, bylines). The length rule costs about 1 point of ROUGE-1 recall in the
        top three (shorter picks); bench/quality.py prints that ablation.
 
-Selection (``select``): best-ranked sentences that fit the kind's word and sentence budget,
-returned in article order, so the briefing reads like the article. Redundancy removal (MMR)
-on top of this measured as a small loss: step 2 already penalizes repeating earlier text.
+Selection (``select``): the lead first — the first of the first three sentences that can
+open a briefing, kept however short, long (trimmed at a clause boundary to fit) or alone in
+its words (``lead_index``, ``trim``) — then the best-ranked sentences that fit the kind's
+word and sentence budget, usable ones before unusable ones (behind, not out), returned in
+article order, so the briefing reads like the article. The short briefing takes its other
+sentences from near the lead only, never from the tail to fill its words. Redundancy
+removal (MMR) on top of this measured as a small loss: step 2 already penalizes repeating
+earlier text. Stop words follow the article's language (``vocabulary_for``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
@@ -46,6 +52,7 @@ from service.engines.base import GenerationRequest
 from service.lengths import is_complete
 from service.preprocess import split_sentences
 from service.preprocess.dedup import paragraph_key
+from service.preprocess.language import detect_language, stop_words
 
 # Measured on bench/quality.py's CNN/DM rows (see the module docstring).
 LEAD_DECAY = 4.0  # sentences; lead weight of sentence i is exp(-i / LEAD_DECAY)
@@ -55,6 +62,14 @@ CENTRALITY_WEIGHT = 0.5
 BACKWARD_WEIGHT, FORWARD_WEIGHT, EDGE_THRESHOLD = -2.0, 1.0, 0.6
 MAX_SENTENCE_WORDS = 50
 MIN_SENTENCE_WORDS = 5
+# The lead is the first of this many sentences that can open a briefing (see lead_index);
+# a line without its stop counts from this many words.
+LEAD_WINDOW = 3
+LEAD_MIN_WORDS = 15
+# The short briefing's other sentences come from at most this many sentences after the lead.
+SHORT_REACH = 3
+# A sentence cut at a clause keeps at least this many words.
+CLAUSE_MIN_WORDS = 6
 # Centrality is computed over the leading sentences only, which bounds time and memory on
 # a 200,000-character input; past these, the lead weight is ~0 and position alone ranks.
 MAX_CENTRAL_SENTENCES = 400
@@ -71,6 +86,8 @@ _STOPWORDS = frozenset(
 _SUFFIXES = ("'s", "’s", "ing", "ed", "es", "s")
 # Sentence punctuation with more text after it: where one line might hold two sentences.
 _INNER_END = re.compile(r"[.!?…‽][\"'”’»)\]]*\s*\S")
+# Where a long lead can be cut: after a clause ("…, officials said", "…; the rest").
+_CLAUSE_END = re.compile(r"[,;:](?=\s)|\s[–—-]\s")
 # A sentence that is only a quotation: opens with a quote mark and ends closing one
 # ("'That's hilarious.'"), with no "she said" after it.
 _QUOTE_ONLY = re.compile(r"""^["'“‘«].*["'”’»][.!?…]?["'”’»]?$""", re.DOTALL)
@@ -78,17 +95,28 @@ _QUOTE_ONLY = re.compile(r"""^["'“‘«].*["'”’»][.!?…]?["'”’»]?$"
 
 @dataclass(frozen=True)
 class Budget:
-    """How much one kind of output may hold."""
+    """How much one kind of output may hold, and how it is filled.
+
+    ``in_order``: after the lead, sentences in the article's order (usable ones first)
+    rather than by rank. ``reach``: sentences after the lead that may be taken (None: any).
+    ``trim_last``: when the best candidate does not fit, take it cut at a clause boundary.
+    """
 
     max_words: int
     max_sentences: int | None = None
+    in_order: bool = False
+    reach: int | None = None
+    trim_last: bool = False
 
 
 # The defaults of the length rules in Settings (short: 2 sentences and 50 words, long: 200
 # words), so the rules downstream never have to cut what this engine chose.
+# How each kind is filled was measured on bench/quality.py's CNN/DM rows against the lead
+# cut to the same length: the short, the lead and the best-ranked sentence near it (cut at a
+# clause when it does not fit); the long, the article's order (its length rule aside).
 DEFAULT_BUDGETS: Mapping[str, Budget] = MappingProxyType({
-    "short": Budget(max_words=50, max_sentences=2),
-    "long": Budget(max_words=200),
+    "short": Budget(max_words=50, max_sentences=2, reach=SHORT_REACH, trim_last=True),
+    "long": Budget(max_words=200, in_order=True),
     "reduce": Budget(max_words=100, max_sentences=4),
 })
 _OTHER_KIND = Budget(max_words=100, max_sentences=3)
@@ -118,23 +146,46 @@ def sentences_of(text: str) -> list[str]:
     return sentences
 
 
-def _terms(sentence: str) -> list[str]:
+@dataclass(frozen=True)
+class Vocabulary:
+    """How words become terms in one language: its stop words, and whether English
+    endings are folded ("shells" and "shell")."""
+
+    stop: frozenset[str]
+    fold_endings: bool
+
+
+ENGLISH = Vocabulary(_STOPWORDS, fold_endings=True)
+
+
+def vocabulary_for(text: str) -> Vocabulary:
+    """The vocabulary of ``text``'s language: English (measured with the weights above) for
+    English or an undetermined language; else that language's stop words where there is a
+    list (service.preprocess.language), and none where there is not."""
+    language = detect_language(text)
+    if not language.known or language.code == "en":
+        return ENGLISH
+    return Vocabulary(stop_words(language.code) or frozenset(), fold_endings=False)
+
+
+def _terms(sentence: str, vocabulary: Vocabulary = ENGLISH) -> list[str]:
     terms = []
     for match in _WORD.findall(sentence):
         word = match.casefold()
-        if word in _STOPWORDS:
+        if word in vocabulary.stop:
             continue
-        for suffix in _SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                word = word[: -len(suffix)]
-                break
+        if vocabulary.fold_endings:
+            for suffix in _SUFFIXES:
+                if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                    word = word[: -len(suffix)]
+                    break
         terms.append(word)
     return terms
 
 
-def _similarities(sentences: Sequence[str]) -> np.ndarray:
+def _similarities(sentences: Sequence[str], vocabulary: Vocabulary = ENGLISH) -> np.ndarray:
     """Cosine similarities of the sentences' TF-IDF vectors (sublinear tf), zero diagonal."""
-    bags = [Counter(_terms(s)) for s in sentences]
+    bags = [Counter(_terms(s, vocabulary)) for s in sentences]
     n = len(bags)
     df = Counter(term for bag in bags for term in bag)
     idf = {term: math.log((n + 1) / (count + 1)) + 1.0 for term, count in df.items()}
@@ -185,33 +236,40 @@ def _fits(sentence: str, max_words: int) -> bool:
 
 @dataclass(frozen=True)
 class Ranking:
-    """Sentence indices best first, and which sentences a briefing should use at all."""
+    """Sentence indices best first, and which sentences a briefing should use at all
+    (``usable_long``: the same, the sentence-length rule aside, for the long briefing)."""
 
     order: list[int]
     usable: list[bool]
+    usable_long: list[bool] | None = None
 
 
-def rank(sentences: Sequence[str], *, max_sentence_words: int = MAX_SENTENCE_WORDS) -> Ranking:
+def rank(
+    sentences: Sequence[str], *, max_sentence_words: int = MAX_SENTENCE_WORDS,
+    vocabulary: Vocabulary = ENGLISH,
+) -> Ranking:
     """The ranking of ``sentences`` (see the module docstring for the score and the rules).
 
     ``max_sentence_words``: longer sentences go behind the rest (benchmarks vary it).
+    ``vocabulary``: the language's stop words (``vocabulary_for``).
     """
     n = len(sentences)
     score = np.exp(-np.arange(n) / LEAD_DECAY)
     usable = [_fits(s, max_sentence_words) for s in sentences]
+    usable_long = [_fits(s, 10**9) for s in sentences]
     # The similarity graph holds the article's prose: a lede that repeats the headline
     # before it is not repeating the article (measured: ROUGE unchanged, ledes kept).
     prose = [i for i, s in enumerate(sentences) if is_complete(s)][:MAX_CENTRAL_SENTENCES]
     if prose:
-        sim = _similarities([sentences[i] for i in prose])
+        sim = _similarities([sentences[i] for i in prose], vocabulary)
         score[prose] += CENTRALITY_WEIGHT * _directed_centrality(sim)
         connected = sim.max(axis=1) > 0
         if len(prose) > 1 and connected.any():  # when nothing connects, that says nothing
             for k in np.flatnonzero(~connected):
-                usable[prose[k]] = False
+                usable[prose[k]] = usable_long[prose[k]] = False
     # Usable first; then higher score; ties to the earlier sentence, so the order is total.
     order = sorted(range(n), key=lambda i: (not usable[i], -float(score[i]), i))
-    return Ranking(order, usable)
+    return Ranking(order, usable, usable_long)
 
 
 def rank_sentences(sentences: Sequence[str]) -> list[int]:
@@ -219,36 +277,126 @@ def rank_sentences(sentences: Sequence[str]) -> list[int]:
     return rank(sentences).order
 
 
-def select(
-    sentences: Sequence[str], budget: Budget, ranking: Ranking | None = None
-) -> list[int]:
-    """Indices (in article order) of the best-ranked sentences that fit in ``budget``.
+@dataclass(frozen=True)
+class Pick:
+    """A sentence a briefing uses, and the words it is cut to (None: whole)."""
 
-    Sentences are taken best first while they fit; one that would overflow the words is
-    skipped for a shorter one further down, and a repeat of one taken (as the length rules
-    compare them) is skipped. Only usable sentences are taken, unless none is: then the
-    best one alone, and the length rules downstream shorten it visibly.
+    index: int
+    cut_to: int | None = None
+
+
+def choose(
+    sentences: Sequence[str], budget: Budget, ranking: Ranking | None = None
+) -> list[Pick]:
+    """The sentences (in article order) a briefing of ``budget`` uses.
+
+    The lead comes first (see :func:`lead_index`), whatever its length or rank: news puts
+    its point there, and a briefing that skips it reads like a later paragraph; one over
+    the budget is cut to fit (``trim``). Then sentences that fit, usable ones before
+    unusable ones (behind, not out): best-ranked first, or in the article's order
+    (``budget.in_order``); within ``budget.reach`` of the lead, never from the tail to fill
+    the words; a repeat of one taken (as the length rules compare them) is skipped. With
+    ``budget.trim_last``, the best candidate that does not fit is cut at a clause instead.
     ``ranking`` is ``rank(sentences)``, when the caller already has it.
     """
     if ranking is None:
         ranking = rank(sentences)
-    chosen: list[int] = []
+    picks: list[Pick] = []
     seen: set[str] = set()
     words = 0
-    for index in ranking.order:
-        if budget.max_sentences is not None and len(chosen) >= budget.max_sentences:
+    lead = lead_index(sentences)
+    if lead is not None:
+        n = len(sentences[lead].split())
+        picks.append(Pick(lead, budget.max_words if n > budget.max_words else None))
+        seen.add(paragraph_key(sentences[lead]))
+        words = min(n, budget.max_words)
+    if budget.in_order:
+        # usable in the long briefing: the sentence-length rule is the short one's
+        usable = ranking.usable_long if ranking.usable_long is not None else ranking.usable
+        order = sorted(range(len(sentences)), key=lambda i: (not usable[i], i))
+    else:
+        order = ranking.order
+        usable = ranking.usable
+    reach = None if budget.reach is None else (lead or 0) + budget.reach
+    for index in order:
+        if budget.max_sentences is not None and len(picks) >= budget.max_sentences:
             break
-        if not ranking.usable[index]:
-            break  # the order puts every usable sentence first
-        n = len(sentences[index].split())
+        if reach is not None and index > reach:
+            continue
+        if budget.max_sentences is not None and not usable[index] and picks:
+            break  # a few sentences: only usable ones (behind the rest they come last)
         key = paragraph_key(sentences[index])
-        if words + n <= budget.max_words and key not in seen:
-            chosen.append(index)
-            seen.add(key)
-            words += n
-    if not chosen and ranking.order:
-        chosen = [ranking.order[0]]
-    return sorted(chosen)
+        if key in seen:
+            continue
+        n = len(sentences[index].split())
+        if words + n <= budget.max_words:
+            picks.append(Pick(index))
+        elif budget.trim_last and usable[index] and _clause_cut(
+            sentences[index], budget.max_words - words
+        ):
+            picks.append(Pick(index, budget.max_words - words))
+            n = budget.max_words - words
+        else:
+            continue
+        seen.add(key)
+        words += n
+        if picks[-1].cut_to is not None and picks[-1].index != lead:
+            break  # the budget is full
+    if not picks and ranking.order:
+        picks = [Pick(ranking.order[0])]
+    return sorted(picks, key=lambda p: p.index)
+
+
+def select(
+    sentences: Sequence[str], budget: Budget, ranking: Ranking | None = None
+) -> list[int]:
+    """Indices (in article order) of the sentences :func:`choose` takes."""
+    return [pick.index for pick in choose(sentences, budget, ranking)]
+
+
+def lead_index(sentences: Sequence[str]) -> int | None:
+    """The article's lead: the first of its first ``LEAD_WINDOW`` sentences that can open a
+    briefing (a sentence, or a line of at least ``LEAD_MIN_WORDS`` words that lost its
+    stop and is not in title case, as a headline would be; not a bare quotation or a
+    question), or None."""
+    for index, sentence in enumerate(sentences[:LEAD_WINDOW]):
+        words = len(sentence.split())
+        if _QUOTE_ONLY.match(sentence) or sentence.rstrip("\"'”’)]»").endswith("?"):
+            continue
+        if is_complete(sentence) or (words >= LEAD_MIN_WORDS and not _title_case(sentence)):
+            return index
+    return None
+
+
+def _title_case(line: str) -> bool:
+    long_words = [w for w in line.split() if len(w) >= 4 and w[0].isalpha()]
+    return bool(long_words) and sum(w[0].isupper() for w in long_words) >= 0.6 * len(long_words)
+
+
+def _clause_cut(sentence: str, max_words: int) -> str | None:
+    """``sentence``'s first words up to its last clause boundary (a comma, semicolon, colon
+    or dash) within ``max_words``, when that keeps at least ``CLAUSE_MIN_WORDS`` words."""
+    head = " ".join(sentence.split()[:max_words])
+    cut = max((m.start() for m in _CLAUSE_END.finditer(head)), default=-1)
+    if cut >= 0 and len(head[:cut].split()) >= CLAUSE_MIN_WORDS:
+        return head[:cut].rstrip()
+    return None
+
+
+def trim(sentence: str, max_words: int) -> str:
+    """``sentence`` within ``max_words``: cut at a clause boundary (see _clause_cut) and
+    closed with a full stop; at a word boundary with "…" when there is none."""
+    if len(sentence.split()) <= max_words:
+        return sentence
+    clause = _clause_cut(sentence, max_words)
+    if clause is not None:
+        return clause + "."
+    return " ".join(sentence.split()[:max_words]).rstrip(",;:–—- ") + "…"
+
+
+def _closed(sentence: str) -> str:
+    """A lead that lost its stop, given one (the length rules keep whole sentences)."""
+    return sentence if is_complete(sentence) else sentence.rstrip(",;:–—- ") + "."
 
 
 class ExtractiveEngine:
@@ -271,8 +419,9 @@ class ExtractiveEngine:
         length stage has nothing to cut (it cuts at sentence ends, and would drop a pick)."""
         return cls({
             **DEFAULT_BUDGETS,
-            "short": Budget(max_words=short_max_words, max_sentences=short_max_sentences),
-            "long": Budget(max_words=long_max_words),
+            "short": dataclasses.replace(DEFAULT_BUDGETS["short"], max_words=short_max_words,
+                                         max_sentences=short_max_sentences),
+            "long": dataclasses.replace(DEFAULT_BUDGETS["long"], max_words=long_max_words),
         })
 
     def count_tokens(self, text: str) -> int:
@@ -289,15 +438,23 @@ class ExtractiveEngine:
         for request in requests:
             if request.text not in ranked:
                 sentences = sentences_of(request.text)
-                ranked[request.text] = sentences, rank(sentences)
+                vocabulary = vocabulary_for(request.text)
+                ranked[request.text] = sentences, rank(sentences, vocabulary=vocabulary)
             outputs.append(self._compose(*ranked[request.text], request.prompt.kind))
         return outputs
 
     def extract(self, text: str, kind: str) -> str:
         """The briefing of ``kind`` (short, long, reduce) for ``text``."""
         sentences = sentences_of(text)
-        return self._compose(sentences, rank(sentences), kind)
+        return self._compose(sentences, rank(sentences, vocabulary=vocabulary_for(text)), kind)
 
     def _compose(self, sentences: list[str], ranking: Ranking, kind: str) -> str:
         budget = self.budgets.get(kind, _OTHER_KIND)
-        return " ".join(sentences[i] for i in select(sentences, budget, ranking))
+        lead = lead_index(sentences)
+        parts = []
+        for pick in choose(sentences, budget, ranking):
+            text = sentences[pick.index]
+            if pick.cut_to is not None:
+                text = trim(text, pick.cut_to)
+            parts.append(_closed(text) if pick.index == lead else text)
+        return " ".join(parts)

@@ -7,7 +7,9 @@ Stages (``preprocess``):
      main text
   2. repair (``normalize``) — mojibake, entities, NFC, spaces, control characters, line endings
   3. paragraphs (``normalize``) — one per line or blank-line block; hard-wrapped lines joined
-  4. boilerplate (``boilerplate``) — furniture lines removed by named rules and repeated labels
+  4. boilerplate (``boilerplate``) — furniture lines removed by named rules and repeated
+     labels; then the headline (a given title, the page's <title>/og:title/<h1>, or a first
+     line that reads as one)
   5. dedup (``cleaner``, on ``dedup``'s index) — in order, each paragraph is dropped when it
      repeats an earlier kept one (exact, or most of its word pairs in one); otherwise the
      title at its head, furniture glued to its sentences, and sentences that are furniture

@@ -248,8 +248,11 @@ _LINE_RULES: list[tuple[str, str, re.Pattern[str], int]] = [
          r"cookie (?:policy|settings|preferences|consent))\b.*", re.IGNORECASE, 40),
     ]
 ]
-# Capitals only: a shouted teaser or a section head ("GET FOX BUSINESS ON THE GO").
+# Capitals only, with a call to action in it: "GET THE APP BY CLICKING HERE". (Capitals
+# alone are no sign: news sites set subheads and section names in them, and those are text.)
 _SHOUTING_WORDS = (2, 25)
+_SHOUTED_CTA = re.compile(r"\b(?:CLICK|CLICKING|TAP|SUBSCRIBE|SIGN UP|DOWNLOAD|GET THE|"
+                          r"GET (?:\w+ )?(?:\w+ )?ON THE GO|WATCH NOW|READ MORE)\b")
 
 
 def _line_rule(line: str, folded: str, words: int) -> str | None:
@@ -267,10 +270,8 @@ def _line_rule(line: str, folded: str, words: int) -> str | None:
         if pattern.fullmatch(line):
             return name
     low, high = _SHOUTING_WORDS
-    if low <= words <= high and line.upper() == line and sum(c.isupper() for c in line) >= 4:
-        cased = [w for w in line.split() if any(c.isalpha() for c in w)]
-        if len(cased) >= 2:
-            return "shouting"
+    if low <= words <= high and line.upper() == line and _SHOUTED_CTA.search(line):
+        return "shouted call to action"
     return None
 
 
@@ -383,6 +384,7 @@ _HEADLINE_WINDOW = 6
 # (a question, an exclamation or a quotation may end it).
 _HEADLINE_MAX_WORDS = 30
 _FULL_STOP_END = re.compile(r"\.[\"')\]’”»]*$")
+_INNER_STOP = re.compile(r"[.!?][\"')\]’”»]*\s+[\"'‘“]?[A-Z]")  # two sentences: no headline
 _HEADLINE_END = re.compile(r"(?:[?!…]|[\"'’”»])[\"')\]’”»]*$")
 # Any line this short, or a longer one in title case (this share of its longer words
 # capitalised), reads as a headline.
@@ -418,7 +420,7 @@ def _reads_as_headline(paragraph: str) -> bool:
     line = paragraph.strip()
     if not 1 <= len(words) <= _HEADLINE_MAX_WORDS or "\n" in line:
         return False
-    if _FULL_STOP_END.search(line) or _OPEN_END.search(line):
+    if _FULL_STOP_END.search(line) or _OPEN_END.search(line) or _INNER_STOP.search(line):
         return False
     long_words = [w for w in words if len(w) >= 4 and w[0].isalpha()]
     title_case = bool(long_words) and (
@@ -444,8 +446,17 @@ def headlines(
         for index, key in enumerate(keys):
             if key in title_keys and (index < _HEADLINE_WINDOW or key.count(" ") >= 3):
                 found[index] = "headline (the title)"
-    # A first line that reads as a headline, before prose (titles already found, and
-    # copies of a line looked at, skipped), perhaps under a kicker.
+    if found:
+        # The page or the request named its headline: nothing to guess, but a kicker right
+        # above it (a section label of a few words) goes with it.
+        for index in sorted(found):
+            above = index - 1
+            if (above >= 0 and above not in found and _reads_as_headline(paragraphs[above])
+                    and len(paragraphs[above].split()) <= _KICKER_WORDS):
+                found[above] = "headline (its kicker)"
+        return found
+    # A first line that reads as a headline, before prose (copies of a line looked at
+    # skipped), perhaps under a kicker.
     rest: list[int] = []
     for i in range(len(paragraphs)):
         if i not in found and keys[i] not in {keys[j] for j in rest}:
