@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from service.briefing import BriefingService
-from service.cache import SQLiteCache
 from service.config import Settings
 from service.engines import EngineChoice
 from service.engines.extractive import ENGLISH, ExtractiveEngine, vocabulary_for
 from service.metrics import Metrics
 from service.preprocess.language import UNDETERMINED, detect_language, stop_words
 from service.prompts import load_prompts
-from service.store import Article, ArticleStore
+from service.store import Article
+from tests.storage_support import OwnCache, OwnStore
 
 ENGLISH_TEXT = ("The city council voted on Tuesday to build a new bridge across the river. "
                 "The mayor said work would start in the spring and end by 2027.")
@@ -57,8 +57,8 @@ class PretendModel(ExtractiveEngine):
 
 def _service(settings: Settings, engine: ExtractiveEngine) -> BriefingService:
     return BriefingService(
-        settings, EngineChoice(engine), load_prompts(), SQLiteCache(settings.cache_path),
-        ArticleStore(settings.store_path), Metrics(),
+        settings, EngineChoice(engine), load_prompts(), OwnCache(settings), OwnStore(settings),
+        Metrics(),
     )
 
 
