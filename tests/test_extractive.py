@@ -288,3 +288,12 @@ def test_the_short_fills_its_words_with_a_clause_of_the_next_sentence() -> None:
     assert short == (f"{lead} Engineers found the cracks during a routine inspection in March "
                      "this year.")
     assert fit_length(short, max_words=50, max_sentences=2) == short
+
+
+def test_without_a_lead_in_the_first_sentences_the_first_usable_one_leads() -> None:
+    teasers = ["Bridge Week 2024", "More Harlow News Today", "Roads And Rivers Special"]
+    tail = "Harlow's bridge repairs will cost the city four million pounds, officials said."
+    filler = [f"Residents of street number {n} gave their views at the meeting." for n in
+              range(12)]
+    short = extract([*teasers, STORY[0], *filler, tail], "short")
+    assert short.startswith(STORY[0]) and tail not in short

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from service.briefing import BriefingService
 from service.config import Settings
-from service.engines import EngineChoice
 from service.engines.extractive import ENGLISH, ExtractiveEngine, vocabulary_for
-from service.metrics import Metrics
 from service.preprocess.language import UNDETERMINED, detect_language, stop_words
-from service.prompts import load_prompts
 from service.store import Article
-from tests.storage_support import OwnCache, OwnStore
+from tests.test_briefing import _service
 
 ENGLISH_TEXT = ("The city council voted on Tuesday to build a new bridge across the river. "
                 "The mayor said work would start in the spring and end by 2027.")
@@ -53,13 +49,6 @@ class PretendModel(ExtractiveEngine):
 
     name = "seq2seq"
     model_id = "example/english-model"
-
-
-def _service(settings: Settings, engine: ExtractiveEngine) -> BriefingService:
-    return BriefingService(
-        settings, EngineChoice(engine), load_prompts(), OwnCache(settings), OwnStore(settings),
-        Metrics(),
-    )
 
 
 def test_input_language_and_a_warning_when_the_model_is_not_meant_for_it(

@@ -279,10 +279,12 @@ def rank_sentences(sentences: Sequence[str]) -> list[int]:
 
 @dataclass(frozen=True)
 class Pick:
-    """A sentence a briefing uses, and the words it is cut to (None: whole)."""
+    """A sentence a briefing uses, the words it is cut to (None: whole), and whether it is
+    the lead."""
 
     index: int
     cut_to: int | None = None
+    lead: bool = False
 
 
 def choose(
@@ -305,9 +307,11 @@ def choose(
     seen: set[str] = set()
     words = 0
     lead = lead_index(sentences)
+    if lead is None:  # the first sentences are labels or teasers: the first usable one
+        lead = next((i for i, ok in enumerate(ranking.usable) if ok), None)
     if lead is not None:
         n = len(sentences[lead].split())
-        picks.append(Pick(lead, budget.max_words if n > budget.max_words else None))
+        picks.append(Pick(lead, budget.max_words if n > budget.max_words else None, lead=True))
         seen.add(paragraph_key(sentences[lead]))
         words = min(n, budget.max_words)
     if budget.in_order:
@@ -450,11 +454,10 @@ class ExtractiveEngine:
 
     def _compose(self, sentences: list[str], ranking: Ranking, kind: str) -> str:
         budget = self.budgets.get(kind, _OTHER_KIND)
-        lead = lead_index(sentences)
         parts = []
         for pick in choose(sentences, budget, ranking):
             text = sentences[pick.index]
             if pick.cut_to is not None:
                 text = trim(text, pick.cut_to)
-            parts.append(_closed(text) if pick.index == lead else text)
+            parts.append(_closed(text) if pick.lead else text)
         return " ".join(parts)

@@ -236,6 +236,12 @@ _LINE_RULES: list[tuple[str, str, re.Pattern[str], int]] = [
         ("caption", "", rf".*\w.*[.!?\"”)]\s*\(?(?:(?:photo|image|picture|credit)s?\s*:?\s*)?"
          rf"(?:{_CREDITS})\)?\.?", re.IGNORECASE, 60),
         ("newsletter", "newsletter", r"(?:[\w'’&-]+\s+){0,4}newsletters?\W*", re.IGNORECASE, 5),
+        # A credit or copyright at the end of a line: "installation views, photos © Studio,
+        # 2018", "1 May | 20 June 2019 copyright Example 2019 - ISSN: 1234-5678".
+        ("credit", "", r".*\b(?:photos?|images?|pictures?|video)\s*(?:©|\(c\)|courtesy of)\s*\S.*",
+         re.IGNORECASE, 30),
+        ("copyright", "", r".*(?:\bcopyright|©)\s+(?:[\w.&'-]+\s+){0,3}\d{4}\b.*|.*\bISSN\b.*",
+         re.IGNORECASE, 25),
         ("affiliate", "", r".*\b(?:(?:if|when) you (?:buy|purchase|click|shop)\b.*\b(?:commission|"
          r"share of the sale|affiliate|earn|paid)|affiliate (?:links?|commissions?|"
          r"partnerships?))\b.*", re.IGNORECASE, 40),
