@@ -109,10 +109,11 @@ def build_model(shape: str, directory: Path, articles_file: Path) -> Path:
 
 def fast_prompts(directory: Path) -> Path:
     """The production prompts with tiny outputs: the cache-hit run needs one quick miss."""
-    from service.prompts import DEFAULT_PROMPTS_DIR
+    from service.prompts import DEFAULT_PROMPTS, KINDS
 
     directory.mkdir(parents=True, exist_ok=True)
-    for path in DEFAULT_PROMPTS_DIR.glob("*.toml"):
+    for kind in KINDS:
+        path = DEFAULT_PROMPTS / f"{kind}.toml"
         text = path.read_text(encoding="utf-8")
         lines = [
             "max_new_tokens = 4" if line.startswith("max_new_tokens") else

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from service.config import get_settings
+from pydantic import ValidationError
+
+import service
+from service.config import get_settings, warn_unknown_variables
 from service.errors import BriefingError
+from service.logs import configure_logging
 
 
 def _read_input(name: str) -> str:
@@ -26,7 +29,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from service.api import create_app
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
+    settings = get_settings()
+    # uvicorn logs through our handler (log_config=None); the API logs one line per request
+    # with its id, so uvicorn's access log would only repeat it without the id.
+    uvicorn.run(
+        create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
+        log_level=args.log_level or settings.log_level, log_config=None, access_log=False,
+    )
     return 0
 
 
@@ -239,13 +248,21 @@ def cmd_db_current(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="briefing", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="briefing", description=__doc__,
+        epilog="Settings come from BRIEFING_* environment variables (see the README).",
+    )
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {service.__version__}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="serve the HTTP API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--log-level", default="info")
+    serve = sub.add_parser("serve", help="serve the HTTP API and run the daily job")
+    serve.add_argument("--host", help="address to listen on (default: BRIEFING_HOST, "
+                       "127.0.0.1; 0.0.0.0 for every interface)")
+    serve.add_argument("--port", type=int, help="port (default: BRIEFING_PORT, 8000)")
+    serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
+                       help="lowest level logged (default: BRIEFING_LOG_LEVEL, info)")
     serve.set_defaults(func=cmd_serve)
 
     summarize = sub.add_parser("summarize", help="print the briefings of one article")
@@ -316,10 +333,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"BRIEFING_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+                             if e["loc"] else e["msg"] for e in exc.errors())
+        print(f"briefing: error: invalid settings: {problems}", file=sys.stderr)
+        return 2
+    configure_logging(getattr(args, "log_level", None) or settings.log_level,
+                      settings.log_format)
+    warn_unknown_variables()
     try:
         return int(args.func(args))
     except BriefingError as exc:

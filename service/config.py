@@ -6,15 +6,24 @@ and hand them to the app factory instead of patching a module-level object.
 
 from __future__ import annotations
 
+import difflib
+import logging
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineChoice = Literal["auto", "seq2seq", "extractive"]
+ENV_PREFIX = "BRIEFING_"
+# Secrets that may come from a file instead (Docker and Kubernetes secrets): FIELD_file.
+SECRET_FILES = {"api_keys": "api_keys_file", "slack_webhook_url": "slack_webhook_url_file"}
+
+log = logging.getLogger(__name__)
 
 
 def parse_allow_entry(entry: str) -> tuple[str, int | None]:
@@ -38,7 +47,17 @@ def parse_allow_entry(entry: str) -> tuple[str, int | None]:
 class Settings(BaseSettings):
     """Service configuration; defaults run a local, single-user service."""
 
-    model_config = SettingsConfigDict(env_prefix="BRIEFING_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    # Serving
+    host: str = Field("127.0.0.1", description="Address `briefing serve` listens on")
+    port: int = Field(8000, ge=1, le=65535, description="Port `briefing serve` listens on")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Lowest level logged"
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text: readable lines; json: one JSON object per line"
+    )
 
     # Engine and model
     engine: EngineChoice = Field(
@@ -160,6 +179,9 @@ class Settings(BaseSettings):
     api_keys: SecretStr | None = Field(
         None, description="Comma-separated API keys for /v1/*; unset = open (local use)"
     )
+    api_keys_file: Path | None = Field(
+        None, description="A file holding BRIEFING_API_KEYS (comma- or line-separated)"
+    )
     max_queue: int = Field(
         16, ge=0, description="Briefings waiting for the engine; more get 429 overloaded"
     )
@@ -168,7 +190,10 @@ class Settings(BaseSettings):
     )
 
     # Prompts
-    prompts_dir: Path | None = Field(None, description="Prompt templates; default: ./prompts")
+    prompts_dir: Path | None = Field(
+        None, description="A directory of prompt templates; default: the ones shipped in the "
+        "package (service/prompts/)"
+    )
 
     # Daily digest and Slack delivery
     timezone: str = Field("UTC", description="IANA time zone of the digest's days and the cron")
@@ -183,6 +208,9 @@ class Settings(BaseSettings):
     digest_post_empty: bool = Field(True, description="Post a digest for a day without articles")
     slack_webhook_url: SecretStr | None = Field(
         None, description="Slack incoming webhook for the digest (a secret; never logged)"
+    )
+    slack_webhook_url_file: Path | None = Field(
+        None, description="A file holding BRIEFING_SLACK_WEBHOOK_URL"
     )
     slack_allowed_hosts: str = Field(
         "hooks.slack.com", description="Comma-separated hosts the webhook may point to"
@@ -275,6 +303,25 @@ class Settings(BaseSettings):
                 raise ValueError(f"BRIEFING_DAILY_CRON is not a crontab line: {exc}") from exc
         return value
 
+    @model_validator(mode="after")
+    def _secrets_from_files(self) -> Self:
+        """``BRIEFING_X_FILE`` fills ``BRIEFING_X`` from a file; both at once is an error."""
+        for name, file_name in SECRET_FILES.items():
+            path: Path | None = getattr(self, file_name)
+            if path is None:
+                continue
+            env, env_file = (ENV_PREFIX + n.upper() for n in (name, file_name))
+            if getattr(self, name) is not None:
+                raise ValueError(f"set {env} or {env_file}, not both")
+            try:
+                value = path.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(f"{env_file}: cannot read {path}: {exc}") from exc
+            if name == "api_keys":
+                value = ",".join(value.split())  # one key a line is fine too
+            setattr(self, name, SecretStr(value))
+        return self
+
     @property
     def zone(self) -> ZoneInfo:
         """The configured time zone."""
@@ -303,6 +350,28 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+
+def unknown_variables(environ: Mapping[str, str]) -> dict[str, str | None]:
+    """``BRIEFING_*`` names in ``environ`` that are no setting, each with the closest setting
+    (or None): a typo such as ``BRIEFING_SLAK_WEBHOOK_URL`` would otherwise pass unnoticed."""
+    known = [name.upper() for name in Settings.model_fields]
+    found: dict[str, str | None] = {}
+    for name in sorted(environ):
+        upper = name.upper()
+        if upper.startswith(ENV_PREFIX) and upper[len(ENV_PREFIX):] not in known:
+            close = difflib.get_close_matches(upper[len(ENV_PREFIX):], known, n=1, cutoff=0.8)
+            found[name] = ENV_PREFIX + close[0] if close else None
+    return found
+
+
+@lru_cache(maxsize=1)
+def warn_unknown_variables() -> None:
+    """Name each unknown ``BRIEFING_*`` variable in a warning (once per process, at start,
+    after logging is set up)."""
+    for name, close in unknown_variables(os.environ).items():
+        hint = f"; did you mean {close}?" if close else ""
+        log.warning("%s is not a setting and is ignored%s", name, hint)
 
 
 @lru_cache(maxsize=1)

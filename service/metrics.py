@@ -8,7 +8,19 @@ URL, an API key or any article text.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import platform
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    ProcessCollector,
+    generate_latest,
+)
+
+import service
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -34,6 +46,12 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        # briefing_process_*: CPU seconds, resident memory, open files, start time (Linux)
+        ProcessCollector(namespace="briefing", registry=self.registry)
+        Info("briefing_build", "The running version", registry=self.registry).info({
+            "version": service.__version__,
+            "python": platform.python_version(),
+        })
         self.requests = Counter(
             "briefing_http_requests", "HTTP requests by route, method and status",
             ["route", "method", "status"], registry=self.registry,

@@ -72,14 +72,14 @@ def test_results_survive_a_restart(seq2seq_settings: Settings) -> None:
 def test_cache_key_changes_with_the_prompt(
     seq2seq_settings: Settings, tmp_path
 ) -> None:
-    from service.prompts import DEFAULT_PROMPTS_DIR
+    from service.prompts import DEFAULT_PROMPTS, KINDS
 
     with TestClient(create_app(seq2seq_settings)) as client:
         first = client.post("/v1/briefings", content=SEED_ARTICLE, headers=TEXT).json()
     prompts = tmp_path / "prompts"
     prompts.mkdir()
-    for path in DEFAULT_PROMPTS_DIR.glob("*.toml"):
-        (prompts / path.name).write_text(path.read_text())
+    for kind in KINDS:
+        (prompts / f"{kind}.toml").write_text((DEFAULT_PROMPTS / f"{kind}.toml").read_text())
     short = prompts / "short.toml"
     short.write_text(short.read_text().replace("one or two sentences", "two sentences"))
     changed = seq2seq_settings.model_copy(update={"prompts_dir": prompts})

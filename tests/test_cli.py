@@ -73,3 +73,30 @@ def test_model_pull_fails_fast_without_a_hub(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "cannot be reached" in done.stderr
     assert time.monotonic() - started < 60
+
+
+def test_version_and_help_for_every_option(capsys) -> None:
+    import argparse
+
+    import pytest
+
+    import service
+    from service.cli import build_parser
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.strip() == f"briefing {service.__version__}"
+
+    def parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+        found = [parser]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    found += parsers(sub)
+        return found
+
+    for parser in parsers(build_parser()):
+        for action in parser._actions:
+            if not isinstance(action, argparse._SubParsersAction):
+                assert action.help, (parser.prog, action.dest)

@@ -19,7 +19,12 @@ from service.digest.compose import Briefer
 from service.digest.fingerprint import FINGERPRINT_VERSION, Fingerprint, fingerprint
 from service.digest.ranking import rank
 from service.digest.slack_messages import message_input, plan_messages
-from service.digest.stories import SIMILARITY_THRESHOLD, cluster
+from service.digest.stories import (
+    SIMILARITY_THRESHOLD,
+    cluster,
+    registered_domain,
+    source_key,
+)
 from service.digest.window import day_window, parse_day, yesterday
 from service.errors import EngineError, InvalidDate
 from service.preprocess import split_sentences
@@ -146,7 +151,7 @@ def test_cluster_groups_one_story_and_counts_its_sources(store: ArticleStore) ->
     add(store, FERRY_B, 10, source="Coastal Post")
     add(store, LIBRARY, 11, source="city news ")  # the same outlet posting it again
     add(store, BATTERY, 12, url="https://www.business.example/voltara")
-    add(store, BATTERY, 13, url="https://business.example/voltara?ref=rss")  # same host
+    add(store, BATTERY, 13, url="https://rss.business.example/voltara?ref=rss")  # same site
     add(store, MATCH, 7)
     articles = store.received_between(*day_window(DAY, ZoneInfo("UTC")))
     groups = cluster(articles, SIMILARITY_THRESHOLD)
@@ -154,6 +159,24 @@ def test_cluster_groups_one_story_and_counts_its_sources(store: ArticleStore) ->
     ranked = rank(groups)
     # ferry: 2 sources; library and battery: 1 source, 2 articles (battery is more recent)
     assert [[a.id for a in g] for g in ranked] == [[1, 3], [5, 6], [2, 4], [7]]
+
+
+def test_a_publisher_is_its_registered_domain() -> None:
+    assert registered_domain("edition.cnn.com") == registered_domain("rss.CNN.com.") == "cnn.com"
+    assert registered_domain("news.bbc.co.uk") == "bbc.co.uk"  # a two-label public suffix
+    assert registered_domain("ann.github.io") != registered_domain("bob.github.io")  # private
+    assert registered_domain("nyheter.bücher.de") == registered_domain("xn--bcher-kva.de")
+    assert registered_domain("10.0.0.7") == "10.0.0.7"
+    assert registered_domain("localhost") == "localhost"
+
+
+def test_one_publisher_on_two_hosts_is_one_source(store: ArticleStore) -> None:
+    add(store, FERRY_A, 8, url="https://edition.news.co.uk/ferries")
+    add(store, FERRY_B, 9, url="http://rss.news.co.uk/item/1")
+    add(store, FERRY_B, 10, url="https://other.example/ferries")
+    (story,) = cluster(store.received_between(*day_window(DAY, ZoneInfo("UTC"))),
+                       SIMILARITY_THRESHOLD)
+    assert len({source_key(a) for a in story}) == 2
 
 
 def test_exact_reposts_are_one_story_even_without_fingerprints(store: ArticleStore) -> None:

@@ -6,6 +6,7 @@ in for a model) and reads the exact sample lines of ``GET /metrics``.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -197,3 +198,14 @@ def test_a_digest_run_by_the_scheduler_is_counted(
         found = samples(client)
     assert line in found
     assert "briefing_slack_messages_total 1.0" in found and len(rec.posted) == 1
+
+
+def test_process_and_build_info_series(make_client: Callable[..., TestClient]) -> None:
+    import service
+
+    found = samples(make_client())
+    assert any(line.startswith("briefing_build_info{") and f'version="{service.__version__}"'
+               in line and line.endswith(" 1.0") for line in found)
+    if sys.platform.startswith("linux"):
+        memory = next(line for line in found if line.startswith("briefing_process_resident"))
+        assert float(memory.split()[-1]) > 1_000_000

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import sysconfig
+import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -47,3 +51,70 @@ def test_compose_runs_two_replicas_on_postgres_and_redis_behind_nginx() -> None:
     assert "server replica1:8000" in nginx and "server replica2:8000" in nginx
     mounted = services["nginx"]["volumes"][0].split(":")[0]
     assert (ROOT / mounted).resolve() == (ROOT / "deploy" / "nginx.conf").resolve()
+
+
+def test_a_wheel_install_has_the_prompts_and_the_version(tmp_path: Path) -> None:
+    """Build the wheel from a copy of the sources, unpack it (a non-editable install), and
+    load the prompts from it with nothing of the checkout on the path."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "service", source / "service",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+         "--wheel-dir", str(tmp_path / "dist"), str(source)],
+        capture_output=True, text=True,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = (tmp_path / "dist").glob("briefing_service-*.whl")
+    installed = tmp_path / "installed"
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        archive.extractall(installed)
+    assert {f"service/prompts/{kind}.toml" for kind in ("short", "long", "reduce")} <= set(names)
+    # -S: no site-packages (so no editable checkout either); the wheel's files only.
+    probe = (
+        "import service, service.prompts as p; from service.prompts import load_prompts;"
+        "print(service.__file__); print(service.__version__); print(load_prompts().version)"
+    )
+    done = subprocess.run([sys.executable, "-S", "-c", probe], capture_output=True, text=True,
+                          cwd=tmp_path, env={"PYTHONPATH": str(installed)})
+    assert done.returncode == 0, done.stderr
+    where, version, prompt_version = done.stdout.split()
+    assert Path(where).is_relative_to(installed)
+    assert version == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    from service.prompts import load_prompts
+
+    assert prompt_version == load_prompts().version
+
+
+def test_the_conversion_stage_copies_every_module_the_conversion_imports(
+    tmp_path: Path,
+) -> None:
+    """The Dockerfile's `converted` stage copies a few modules so that other code changes do
+    not convert again; the conversion must import with those alone."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    stage = dockerfile.split(" AS converted", 1)[1].split("\nFROM ", 1)[0]
+    copies = [line.split()[1:-1] for line in stage.splitlines() if line.startswith("COPY ")]
+    assert copies
+    for sources in copies:
+        for source in sources:
+            target = tmp_path / source
+            if (ROOT / source).is_dir():
+                shutil.copytree(ROOT / source, target,
+                                ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(ROOT / source, target)
+    paths = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    # -S: site-packages without its .pth files, so no editable checkout can fill the gaps.
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", "import service.engines.ctranslate2_runtime as r;"
+         "import service.engines.seq2seq, service.config, service.prompts; print(r.__file__)"],
+        capture_output=True, text=True, cwd=tmp_path,
+        env={"PYTHONPATH": os.pathsep.join([str(tmp_path), *sorted(paths)])},
+    )
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()).is_relative_to(tmp_path)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -32,7 +34,9 @@ def _serve(data_dir: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    # A hang guard, not a speed check: a first start converts the model to CTranslate2,
+    # which takes a minute on a busy machine.
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
@@ -41,6 +45,7 @@ def _serve(data_dir: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
             pass
         time.sleep(0.2)
     process.kill()
+    process.wait()
     pytest.fail("server did not become ready")
 
 
@@ -90,3 +95,51 @@ def test_sigterm_drains_the_request_in_flight(tmp_path: Path, tiny_model_dir: Pa
             process.kill()
     assert result["response"].status_code == 200
     assert result["response"].json()["long"]
+
+
+def test_settings_from_the_environment_json_logs_and_request_ids(tmp_path: Path) -> None:
+    """Port, log format and an API key file from the environment; a typo named at start;
+    each request's id answered and on every line logged while serving it."""
+    port = _free_port()
+    keys = tmp_path / "api-keys"
+    keys.write_text("first-key\nsecond-key\n")
+    log_path = tmp_path / "server.log"
+    env = {**os.environ, "BRIEFING_DATA_DIR": str(tmp_path / "var"), "BRIEFING_PORT": str(port),
+           "BRIEFING_ENGINE": "extractive", "BRIEFING_LOG_FORMAT": "json",
+           "BRIEFING_DAILY_CRON": "", "BRIEFING_API_KEYS_FILE": str(keys),
+           "BRIEFING_SLAK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/typo"}
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], env=env,
+                                   stdout=log_file, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.2)
+            auth = {"Authorization": "Bearer second-key"}
+            assert httpx.get(f"{base}/v1/digests/2026-01-01").status_code == 401
+            posted = httpx.post(f"{base}/v1/digests/2026-01-01?deliver=false",
+                                headers={**auth, "X-Request-ID": "req-42"})
+            assert posted.status_code == 202 and posted.headers["x-request-id"] == "req-42"
+            while httpx.get(f"{base}/v1/digests/2026-01-01",
+                            headers=auth).json()["run"]["status"] != "done":
+                assert time.monotonic() < deadline + 60
+                time.sleep(0.1)
+            made = httpx.get(f"{base}/healthz", headers={"X-Request-ID": "bad id; forged=1"})
+            assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    assert any("BRIEFING_SLAK_WEBHOOK_URL is not a setting" in line["message"]
+               and "BRIEFING_SLACK_WEBHOOK_URL" in line["message"] for line in lines)
+    tagged = [line for line in lines if line.get("request_id") == "req-42"]
+    assert {line["logger"] for line in tagged} >= {"service.access", "service.digest.build"}
+    assert "typo" not in log_path.read_text()  # the mistyped webhook URL is not shown

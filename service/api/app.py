@@ -23,7 +23,7 @@ from service.api.bodies import describe
 from service.api.deps import require_api_key
 from service.api.routes import OPEN_ROUTERS, V1_ROUTERS
 from service.briefing import BriefingService
-from service.config import Settings, get_settings
+from service.config import Settings, get_settings, warn_unknown_variables
 from service.digest.scheduler import DailyRuntime
 from service.errors import (
     BriefingError,
@@ -33,16 +33,20 @@ from service.errors import (
     ValidationFailed,
 )
 from service.ingest.runtime import Ingest
+from service.logs import REQUEST_ID_HEADER, request_id_from, request_scope
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter
 from service.storage.retention import RetentionJob
 
 log = logging.getLogger(__name__)
+access = logging.getLogger("service.access")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The ASGI app; the engine loads at startup, bounded by the model load timeout."""
-    settings = settings or get_settings()
+    if settings is None:
+        settings = get_settings()
+        warn_unknown_variables()
     metrics = Metrics()
 
     @asynccontextmanager
@@ -134,20 +138,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(body, status_code=500)
 
     @app.middleware("http")
-    async def record_metrics(request: Request, call_next: Any) -> Response:
+    async def observe(request: Request, call_next: Any) -> Response:
+        """The request id (the client's X-Request-ID, else a new one) on every log line of
+        the request and in the answer; one access line; the request metrics."""
+        request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
         started = time.perf_counter()
-        status = 500
-        try:
-            response: Response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
+        with request_scope(request_id):
+            try:
+                response: Response = await call_next(request)
+            except Exception:  # a bug: logged here, where the request id is known
+                log.exception("unexpected error on %s %s", request.method, request.url.path)
+                body = BriefingError("internal error; the request was logged").to_body()
+                response = JSONResponse(body, status_code=500)
+            elapsed = time.perf_counter() - started
             route = request.scope.get("route")
             path = getattr(route, "path", "unmatched")
-            metrics.requests.labels(path, request.method, str(status)).inc()
-            metrics.request_seconds.labels(path, request.method).observe(
-                time.perf_counter() - started
-            )
+            metrics.requests.labels(path, request.method, str(response.status_code)).inc()
+            metrics.request_seconds.labels(path, request.method).observe(elapsed)
+            access.info("%s %s %d %.1fms", request.method, request.url.path,
+                        response.status_code, elapsed * 1000)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
 
     for router in V1_ROUTERS:
         app.include_router(router, dependencies=[Depends(require_api_key)])

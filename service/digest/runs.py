@@ -9,6 +9,7 @@ process's view; the delivery ledger is what makes delivery exactly-once across p
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -63,7 +64,8 @@ class DigestRuns:
                 self._latest.pop(day.isoformat(), None)
                 self._latest[day.isoformat()] = run
                 self._forget_old()
-                self._pool.submit(self._execute, day, run)
+                # the run logs with the id of the request that started it
+                self._pool.submit(contextvars.copy_context().run, self._execute, day, run)
             return asdict(run)
 
     def status(self, day: date) -> dict[str, Any] | None:

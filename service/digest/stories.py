@@ -7,10 +7,13 @@ at a time (no n x n matrix), so memory grows with the day's articles, not with t
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
+from functools import cache
 from urllib.parse import urlsplit
 
 import numpy as np
+from publicsuffixlist import PublicSuffixList
 
 from service.digest.fingerprint import NUM_PERM, Fingerprint, similar_pairs
 from service.store import StoredArticle
@@ -53,16 +56,40 @@ def cluster(articles: Sequence[StoredArticle], threshold: float) -> list[list[St
     return list(groups.values())
 
 
+@cache
+def _suffixes() -> PublicSuffixList:
+    # The Public Suffix List as shipped inside the publicsuffixlist package: nothing is
+    # fetched, at start or ever (an update is a new package version).
+    return PublicSuffixList()
+
+
+def registered_domain(host: str) -> str:
+    """The domain a publisher registered: ``edition.cnn.com`` and ``rss.cnn.com`` are both
+    ``cnn.com``, ``news.bbc.co.uk`` is ``bbc.co.uk``, ``a.github.io`` stays itself (a
+    private suffix). IP addresses and names without a suffix are returned as they are."""
+    host = host.strip().rstrip(".").lower()
+    try:
+        host = host.encode("idna").decode("ascii")  # one spelling for Unicode names
+    except UnicodeError:
+        pass
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        return _suffixes().privatesuffix(host) or host
+
+
 def source_key(stored: StoredArticle) -> str:
-    """Who published it: the given source, else the URL's host, else the text itself."""
+    """Who published it: the given source, else the URL's registered domain, else the text
+    itself."""
     article = stored.article
     if article.source and article.source.strip():
         return "source:" + " ".join(article.source.split()).casefold()
     if article.url:
         try:
-            host = (urlsplit(article.url.strip()).hostname or "").removeprefix("www.")
+            host = urlsplit(article.url.strip()).hostname or ""
         except ValueError:
             host = ""
         if host:
-            return "host:" + host
+            return "site:" + registered_domain(host)
     return "text:" + stored.content_hash

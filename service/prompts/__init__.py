@@ -1,7 +1,9 @@
-"""Prompt templates from ``prompts/``: one TOML file per kind, template plus generation settings.
+"""Prompt templates: one TOML file per kind (in this package), template plus generation settings.
 
-Generation settings live next to the template they were tuned with, not in code. The content
-of the files is the version: ``prompt_version`` is a hash over all of them, and it is part of
+Generation settings live next to the template they were tuned with, not in code. The files
+ship inside the package (package data, found through :mod:`importlib.resources`), so an
+installed wheel has them; ``BRIEFING_PROMPTS_DIR`` points elsewhere. The content of the files
+is the version: ``prompt_version`` is a hash over all of them, and it is part of
 every cache key, so editing a prompt can never serve a stale briefing.
 """
 
@@ -10,10 +12,13 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import asdict, dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+# The templates shipped with the package (a directory in a wheel or a checkout).
+DEFAULT_PROMPTS: Traversable = files(__name__)
 KINDS = ("short", "long", "reduce")
 
 
@@ -54,9 +59,9 @@ class PromptSet:
         return self.prompts[kind]
 
 
-def load_prompts(directory: Path | None = None) -> PromptSet:
+def load_prompts(directory: Path | Traversable | None = None) -> PromptSet:
     """Read ``short``, ``long`` and ``reduce`` prompts; fail loudly on a broken file."""
-    directory = directory or DEFAULT_PROMPTS_DIR
+    directory = directory or DEFAULT_PROMPTS
     digest = hashlib.sha256()
     prompts: dict[str, Prompt] = {}
     for kind in KINDS:
