@@ -311,7 +311,8 @@ class Settings(BaseSettings):
             if path is None:
                 continue
             env, env_file = (ENV_PREFIX + n.upper() for n in (name, file_name))
-            if getattr(self, name) is not None:
+            current: SecretStr | None = getattr(self, name)
+            if current is not None and current.get_secret_value().strip():
                 raise ValueError(f"set {env} or {env_file}, not both")
             try:
                 value = path.read_text(encoding="utf-8").strip()
