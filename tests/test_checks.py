@@ -120,19 +120,27 @@ def test_tokenized_text_and_mojibake() -> None:
     assert find_unsupported("Prices rose to £ 2,100 a year, the study's author said.", source) == []
 
 
-@pytest.mark.parametrize("summary", ["", "   ", "\n\n", ".", "42"])
-def test_degenerate_inputs(summary: str) -> None:
-    result = find_unsupported(summary, "")
-    assert all(isinstance(item, Unsupported) for item in result)
+@pytest.mark.parametrize(
+    ("summary", "source", "expected"),
+    [
+        ("", "", []),
+        ("   ", "", []),
+        ("\n\n", "The council met.", []),
+        (".", "", []),
+        ("He left.", "", []),  # no number, amount or name: nothing to check
+        ("42", "", [Unsupported("42", ["42"])]),
+        ("42", "It cost 42 euros.", []),
+    ],
+)
+def test_degenerate_inputs(summary: str, source: str, expected: list[Unsupported]) -> None:
+    assert find_unsupported(summary, source) == expected
 
 
-def test_long_source_is_fast() -> None:
-    import time
-
+def test_a_long_source() -> None:
+    # Its speed is measured by bench/quality_checker.py, not asserted here.
     source = (SOURCE + " ") * 400  # about 200,000 characters
-    started = time.perf_counter()
     assert find_unsupported("Stoltenberg said 1,000 troops would cost £5 million.", source) == []
-    assert time.perf_counter() - started < 2.0
+    assert missing("Stoltenberg said 1,001 troops would cost £5 million.", source) == ["1,001"]
 
 
 _PIECES = list("abcXYZ019 ,.'%$£€#:-\n") + [
