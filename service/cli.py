@@ -319,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="print the state as JSON")
     listing.set_defaults(func=cmd_feeds_list)
     remove = feeds_sub.add_parser("remove", help="stop following a feed")
-    remove.add_argument("url")
+    remove.add_argument("url", help="the feed URL, as `briefing feeds list` shows it")
     remove.set_defaults(func=cmd_feeds_remove)
 
     model = sub.add_parser("model", help="manage model weights")
