@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from service.admission import Admission, SingleFlight
@@ -67,7 +67,6 @@ class Condensed:
     rounds: int = 0  # map-reduce rounds run
     truncated: bool = False
     dropped_chars: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 class BriefingService:
@@ -354,7 +353,7 @@ class BriefingService:
             kept.append(sentence)
             used += n
         condensed.truncated = True
-        condensed.notes.append(f"{why}; the rest was cut")
+        log.info("briefing input: %s; %d characters cut", why, condensed.dropped_chars)
         return kept
 
     def _language_warnings(self, language: Language) -> list[str]:

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     )
     model: str = Field("google/flan-t5-base", description="Hub id or local model directory")
     model_revision: str | None = Field(None, description="Hub revision (branch, tag or commit)")
+    model_hub: bool = Field(
+        False, description="Load a model that is not on this machine from the model hub at "
+        "start (a download). Off: the start makes no network call; use `briefing model pull`"
+    )
     model_load_timeout_s: float = Field(
         60.0, gt=0, description="Give up loading the model after this many seconds"
     )

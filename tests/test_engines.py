@@ -90,3 +90,28 @@ def test_extractive_ranking_prefers_central_sentences() -> None:
     ranking = rank_sentences(sentences)
     assert ranking[-1] == 2
     assert set(ranking[:2]) <= {0, 1, 3}
+
+
+def test_a_missing_model_makes_no_network_call_at_start(
+    make_settings: Callable[..., Settings], tmp_path: Path, monkeypatch
+) -> None:
+    import httpx
+
+    import service.engines.seq2seq as seq2seq
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # so only the setting keeps it local
+    calls: list[str] = []
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        calls.append(str(args[:1]))
+        raise httpx.ConnectError("the test allows no network")
+
+    monkeypatch.setattr(httpx, "head", no_network)
+    monkeypatch.setattr(httpx, "get", no_network)
+    choice = select_engine(make_settings(engine="auto", model="google/flan-t5-base"), PROMPTS)
+    assert choice.engine.name == "extractive" and calls == []
+    assert "BRIEFING_MODEL_HUB" in (choice.fallback_reason or "")
+    # Configured for the hub: it is asked (here it cannot be reached, and says so).
+    with pytest.raises(ModelUnavailable, match="cannot be reached"):
+        seq2seq.resolve_model_source(make_settings(model="google/flan-t5-base", model_hub=True))
+    assert calls

@@ -368,18 +368,6 @@ def test_permanent_errors_are_not_retried(status: int, body: str) -> None:
     assert body in str(info.value)
 
 
-def test_send_all_resumes_and_reports_index() -> None:
-    script = Script(httpx.Response(200, text="ok"), httpx.Response(410, text="channel_is_archived"))
-    sleeps: list[float] = []
-    payloads = [{"text": str(i)} for i in range(4)]
-    with make_hook(script, sleeps) as hook:
-        with pytest.raises(SlackDeliveryError) as info:
-            hook.send_all(payloads, start=1, interval=1.0)
-    assert info.value.message_index == 2
-    assert [json.loads(r.content)["text"] for r in script.requests] == ["1", "2"]
-    assert sleeps == [1.0]
-
-
 def test_uses_given_client_and_leaves_it_open() -> None:
     script = Script(httpx.Response(200, text="ok"))
     client = httpx.Client(transport=httpx.MockTransport(script))

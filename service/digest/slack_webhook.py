@@ -19,7 +19,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -184,7 +184,8 @@ class SlackDeliveryError(Exception):
     ``status`` is Slack's HTTP status (None for a transport failure), ``slack_error`` the body
     text Slack returned (e.g. ``channel_not_found``), ``retryable`` whether the failure was
     transient (retries were exhausted) rather than permanent, ``attempts`` how many requests
-    were made, and ``message_index`` the payload's position when sent by ``send_all``.
+    were made. Sending a digest's messages in order, and resuming, is the delivery ledger's
+    job (:func:`service.digest.ledger.deliver`).
     """
 
     def __init__(
@@ -195,14 +196,12 @@ class SlackDeliveryError(Exception):
         slack_error: str,
         attempts: int,
         retryable: bool,
-        message_index: int | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.slack_error = slack_error
         self.attempts = attempts
         self.retryable = retryable
-        self.message_index = message_index
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
@@ -346,21 +345,3 @@ class SlackWebhook:
             attempt,
             self.max_attempts,
         )
-
-    def send_all(
-        self, payloads: Sequence[Mapping[str, Any]], *, start: int = 0, interval: float = 1.0
-    ) -> int:
-        """Send ``payloads[start:]`` in order, pausing ``interval`` seconds between them.
-
-        Returns the index after the last one sent (``len(payloads)``). On failure the
-        :class:`SlackDeliveryError` carries ``message_index``, where a later call may resume.
-        """
-        for index in range(start, len(payloads)):
-            if index > start and interval > 0:
-                self._sleep(interval)  # Slack allows about one message per second per webhook
-            try:
-                self.send(payloads[index])
-            except SlackDeliveryError as exc:
-                exc.message_index = index
-                raise
-        return len(payloads)

@@ -77,6 +77,13 @@ def resolve_model_source(settings: Settings) -> tuple[str, str]:
     pulled = local_model_dir(settings)
     if pulled.is_dir():
         return str(pulled), directory_fingerprint(pulled)
+    if not settings.model_hub:  # nothing leaves the machine unless asked to
+        raise ModelUnavailable(
+            f"model {settings.model!r} is neither a local directory nor in {pulled}. Run "
+            f"`briefing model pull {settings.model}` (on a machine with internet), set "
+            "BRIEFING_MODEL to a local model directory, or set BRIEFING_MODEL_HUB=true to "
+            "download it from the model hub at start."
+        )
     if not hub_reachable():
         raise ModelUnavailable(
             f"model {settings.model!r} is neither a local directory nor in {pulled}, and the "

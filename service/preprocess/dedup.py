@@ -34,7 +34,6 @@ __all__ = [
     "SHINGLE_WORDS",
     "NearDuplicateIndex",
     "containment",
-    "drop_exact_duplicates",
     "repeats",
     "jaccard",
     "paragraph_key",
@@ -60,19 +59,6 @@ def paragraph_key(paragraph: str) -> str:
     """
     folded = paragraph.casefold()
     return " ".join(_WORD_RUN.findall(folded)) or " ".join(folded.split())
-
-
-def drop_exact_duplicates(paragraphs: list[str]) -> tuple[list[str], int]:
-    """Paragraphs with repeats removed (first kept), and how many were removed."""
-    seen: set[str] = set()
-    kept: list[str] = []
-    for paragraph in paragraphs:
-        key = paragraph_key(paragraph)
-        if not key or key in seen:
-            continue
-        seen.add(key)
-        kept.append(paragraph)
-    return kept, len(paragraphs) - len(kept)
 
 
 # A word n-gram, its words joined by single spaces (a key's words hold no spaces). Strings
