@@ -228,9 +228,9 @@ def test_ranking_a_long_input_compares_at_most_the_capped_sentences(
     compared: list[int] = []
     similarities = extractive._similarities
 
-    def counting(sentences: list[str]) -> Any:
+    def counting(sentences: list[str], *args: Any, **kwargs: Any) -> Any:
         compared.append(len(sentences))
-        return similarities(sentences)
+        return similarities(sentences, *args, **kwargs)
 
     monkeypatch.setattr(extractive, "_similarities", counting)
     ranking = rank_sentences(article)
