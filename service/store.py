@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
-from service.digest.fingerprint import FINGERPRINT_VERSION, Fingerprint, fingerprint
+from service.digest.fingerprint import FINGERPRINT_VERSION, Fingerprint, article_fingerprint
 from service.errors import StorageError
 from service.storage import Database
 from service.storage.schema import articles, digests
@@ -75,7 +75,7 @@ def content_hash(text: str) -> str:
 def _fingerprint_or_none(text: str) -> bytes | None:
     """The stored form of the text's fingerprint; None (computed later) if that fails."""
     try:
-        return fingerprint(text).to_bytes()
+        return article_fingerprint(text).to_bytes()
     except Exception:  # noqa: BLE001 - a fingerprint must never cost an accepted article
         log.exception("fingerprint failed; the digest computes it later")
         return None

@@ -16,7 +16,12 @@ from service.briefing import BriefingService
 from service.config import Settings
 from service.digest.build import build_digest
 from service.digest.compose import Briefer
-from service.digest.fingerprint import FINGERPRINT_VERSION, Fingerprint, fingerprint
+from service.digest.fingerprint import (
+    FINGERPRINT_VERSION,
+    Fingerprint,
+    article_fingerprint,
+    fingerprint,
+)
 from service.digest.ranking import rank
 from service.digest.slack_messages import message_input, plan_messages
 from service.digest.stories import (
@@ -46,7 +51,7 @@ def at(text: str) -> datetime:
 def test_fingerprint_golden_value_and_stored_form() -> None:
     fp = fingerprint(FERRY_A)
     assert fp.hex() == "e0cfc53b3fe2d519"  # changes only with FINGERPRINT_VERSION
-    assert FINGERPRINT_VERSION == "mh2-w2-256"
+    assert FINGERPRINT_VERSION == "mh2-w2-256-main"
     assert Settings.model_fields["digest_similarity"].default == SIMILARITY_THRESHOLD
     again = Fingerprint.from_bytes(fp.to_bytes())
     assert again.size == fp.size == 108 and again.similarity(fp) == 1.0
@@ -56,6 +61,26 @@ def test_fingerprint_golden_value_and_stored_form() -> None:
     for other in (LIBRARY, BATTERY, MATCH):
         assert fingerprint(other).similarity(fp) < 0.05
     assert fingerprint("").similarity(fingerprint("")) == 0.0
+
+
+def _page(site: str, headline: str, body: str) -> str:
+    """One outlet's page template around a story: the markup, menus and footer repeat."""
+    menu = " ".join(f"<li><a href='/{w}'>{w.title()} news and analysis</a></li>" for w in (
+        "world", "politics", "business", "sport", "culture", "science", "opinion", "weather"))
+    paras = "".join(f"<p>{p}</p>" for p in body.split("\n\n"))
+    return (f"<!DOCTYPE html><html><head><title>{headline} | {site}</title></head><body>"
+            f"<nav><ul>{menu}</ul></nav><article><h1>{headline}</h1>{paras}</article>"
+            f"<footer><p>Copyright {site}. All rights reserved. Contact the newsroom of "
+            f"{site} for corrections and reprints.</p></footer></body></html>")
+
+
+def test_pages_of_one_site_are_fingerprinted_by_their_story_not_their_markup() -> None:
+    ferry = article_fingerprint(_page("Fjord Times", "Storm halts ferries", FERRY_A))
+    library = article_fingerprint(_page("Fjord Times", "Library budget", LIBRARY))
+    assert ferry.similarity(library) < 0.05
+    other_site = article_fingerprint(_page("Skarvik Post", "Commuters stranded", FERRY_B))
+    assert other_site.similarity(ferry) >= SIMILARITY_THRESHOLD
+    assert article_fingerprint(FERRY_A).hex() == fingerprint(FERRY_A).hex()  # text as is
 
 
 # --- day windows ----------------------------------------------------------------------------

@@ -27,8 +27,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from datasketch import MinHash
 
-# Bump when anything below changes what a fingerprint is (tokens, shingles, permutations).
-FINGERPRINT_VERSION = "mh2-w2-256"
+from service.preprocess.html import extract_text, looks_like_html
+
+# Bump when anything below changes what a fingerprint is (tokens, shingles, permutations, or
+# which text of an article is fingerprinted: "-main" = a page's main text, not its markup).
+FINGERPRINT_VERSION = "mh2-w2-256-main"
 SHINGLE_WORDS = 2
 NUM_PERM = 256  # estimate noise near the threshold: sd ~0.025 (0.035 at 128)
 _SEED = 1
@@ -105,6 +108,15 @@ def fingerprint(
     for start in range(0, len(grams), _BATCH):
         minhash.update_batch([g.encode("utf-8") for g in grams[start : start + _BATCH]])
     return Fingerprint(np.asarray(minhash.hashvalues, dtype=np.uint32), len(grams))
+
+
+def article_fingerprint(text: str) -> Fingerprint:
+    """The fingerprint of what an article says: for a page sent as HTML, its main text.
+
+    Markup, navigation and scripts are shared by every page of one site; fingerprinted raw,
+    two unrelated stories from one outlet would look like one story.
+    """
+    return fingerprint(extract_text(text) if looks_like_html(text) else text)
 
 
 def similarity_matrix(prints: list[Fingerprint]) -> np.ndarray:
