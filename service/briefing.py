@@ -7,8 +7,12 @@
      (digits, code, tables, encoded data: ``preprocess/prose.py``) before it costs anything
   2. store — the accepted article is committed before any work starts
   3. cache — a content-addressed hit answers at once
-  4. condense — input beyond the model window is chunked at sentence boundaries and reduced
-     hierarchically (map-reduce with a depth bound, so it always terminates)
+  4. condense — within a budget of ``BRIEFING_MAX_MODEL_PASSES`` model passes per request:
+     input that fits the window goes as it is; an article up to
+     ``BRIEFING_ONE_PASS_MAX_TOKENS`` gets its most salient sentences, in article order, in
+     one window (one pass per briefing); longer input is map-reduced, and where its chunks
+     would not fit the budget, each of as many parts as fit is first cut to its salient
+     sentences (extract, then abstract). What was read, selected and left out is reported
   5. generate — short and long briefings from the condensed text, in one batch, or the long
      one first and the short one from it (``BRIEFING_SHORT_SOURCE``)
   6. shape and check — length rules, repeated sentences, unsupported facts
@@ -30,6 +34,7 @@ from service.cancellation import Cancellation
 from service.checks import SourceFacts, find_unsupported
 from service.config import Settings
 from service.engines import EngineChoice, GenerationRequest, select_engine
+from service.engines.extractive import select_within
 from service.errors import (
     BriefingError,
     EmptyText,
@@ -67,6 +72,26 @@ class Condensed:
     rounds: int = 0  # map-reduce rounds run
     truncated: bool = False
     dropped_chars: int = 0
+    chars_read: int = 0  # cleaned characters of the article
+    chars_selected: int = 0  # of those, the ones the model's first pass saw
+    selection: str = "all"  # "all", or "salient": the extractive ranker chose what to read
+
+
+@dataclass
+class PassBudget:
+    """Model passes (prompts run) one request may spend; spending past it is a bug."""
+
+    limit: int
+    used: int = 0
+
+    @property
+    def left(self) -> int:
+        return self.limit - self.used
+
+    def spend(self, passes: int) -> None:
+        if passes > self.left:
+            raise AssertionError(f"{passes} passes over the budget ({self.used}/{self.limit})")
+        self.used += passes
 
 
 class BriefingService:
@@ -238,12 +263,13 @@ class BriefingService:
         self, key: str, alias: str, doc: Document, lengths: Sequence[str],
         cancellation: Cancellation,
     ) -> dict[str, Any]:
+        budget = PassBudget(self.settings.max_model_passes)
         # 4. condense
-        condensed = self._condense(doc, cancellation)
+        condensed = self._condense(doc, cancellation, budget, self._final_passes(lengths))
         # 5. generate
-        outputs = self._write(condensed.text, lengths, cancellation)
+        outputs = self._write(condensed.text, lengths, cancellation, budget)
         # 6. shape and check
-        result = self._result(key, doc, condensed, outputs)
+        result = self._result(key, doc, condensed, outputs, budget)
         if condensed.truncated:
             self.metrics.input_truncated.inc()
         self.metrics.reduce_rounds.observe(condensed.rounds)
@@ -304,39 +330,104 @@ class BriefingService:
             preprocess=PREPROCESS_VERSION,
             lengths=list(lengths),
             rules=[s.max_input_chars, s.max_input_tokens, s.reduce_max_depth,
+                   s.max_model_passes, s.one_pass_max_tokens,
                    s.short_max_sentences, s.short_max_words, s.long_max_words, s.unsupported,
                    s.model_languages,
                    self._short_from_long(lengths)],
         )
 
-    def _condense(self, doc: Document, cancellation: Cancellation) -> Condensed:
-        engine, budget = self.engine, self.engine.max_input_tokens
+    def _final_passes(self, lengths: Sequence[str]) -> int:
+        """Passes the briefings themselves take (one per kind written)."""
+        return len(lengths)
+
+    def _condense(
+        self, doc: Document, cancellation: Cancellation, budget: PassBudget, finals: int
+    ) -> Condensed:
+        engine, window = self.engine, self.engine.max_input_tokens
         sentences, dropped = _cap_chars(doc.sentences, self.settings.max_input_chars)
         counts = [engine.count_tokens(s) for s in sentences]
         condensed = Condensed(text="", tokens=sum(counts), chunks=1, truncated=dropped > 0,
-                              dropped_chars=dropped)
+                              dropped_chars=dropped, chars_read=doc.stats.chars_out)
         total = condensed.tokens
-        while total > budget:
-            if condensed.rounds >= self.settings.reduce_max_depth:
-                sentences = self._cut(condensed, sentences, counts, "reduction depth reached")
-                break
-            chunks = chunk_sentences(sentences, engine, budget)
-            if condensed.rounds == 0:
-                condensed.chunks = len(chunks)
-            partials = self._generate(
-                [GenerationRequest(c, self.prompts["reduce"]) for c in chunks], cancellation
-            )
-            sentences = [s for p in partials for s in segment(p)]
-            counts = [engine.count_tokens(s) for s in sentences]
-            condensed.rounds += 1
-            if sum(counts) >= total:
-                # No progress (a model that does not shorten): cut instead of looping.
-                sentences = self._cut(condensed, sentences, counts, "reduction made no progress")
-                break
+        map_budget = budget.left - finals
+        if total <= window:
+            pass
+        elif total <= self.settings.one_pass_max_tokens or map_budget < 2:
+            # The typical article: its salient sentences in one window, one pass per briefing.
+            sentences, counts = self._salient(condensed, sentences, counts, 1)
             total = sum(counts)
+        else:
+            chunks = chunk_sentences(sentences, engine, window)
+            fits = max(1, _chunks_within(map_budget, window, self._partial_tokens(),
+                                         self.settings.reduce_max_depth))
+            if len(chunks) > fits:
+                # Past the budget: as many parts as fit, each cut to its salient sentences.
+                sentences, counts = self._salient(condensed, sentences, counts, fits)
+                chunks = chunk_sentences(sentences, engine, window)
+                total = sum(counts)
+            condensed.chunks = len(chunks)
+            while total > window:
+                if condensed.rounds >= self.settings.reduce_max_depth:
+                    sentences = self._cut(condensed, sentences, counts,
+                                          "reduction depth reached")
+                    break
+                if len(chunks) > budget.left - finals:
+                    sentences = self._cut(condensed, sentences, counts,
+                                          "the pass budget is spent")
+                    break
+                partials = self._generate(
+                    [GenerationRequest(c, self.prompts["reduce"]) for c in chunks],
+                    cancellation, budget,
+                )
+                sentences = [s for p in partials for s in segment(p)]
+                counts = [engine.count_tokens(s) for s in sentences]
+                condensed.rounds += 1
+                if sum(counts) >= total:
+                    # No progress (a model that does not shorten): cut instead of looping.
+                    sentences = self._cut(condensed, sentences, counts,
+                                          "reduction made no progress")
+                    break
+                total = sum(counts)
+                chunks = chunk_sentences(sentences, engine, window)
+        if condensed.selection == "all":
+            condensed.chars_selected = max(0, condensed.chars_read - dropped)
+        left_out = condensed.chars_read - condensed.chars_selected
+        condensed.truncated = condensed.truncated or left_out > 0
         # One sentence per paragraph: engines that re-segment (extractive) see the same units.
         condensed.text = "\n\n".join(sentences)
         return condensed
+
+    def _partial_tokens(self) -> int:
+        """The most tokens one map step's output can hold."""
+        return self.prompts["reduce"].generation.max_new_tokens
+
+    def _salient(
+        self, condensed: Condensed, sentences: list[str], counts: list[int], parts: int
+    ) -> tuple[list[str], list[int]]:
+        """The most salient sentences of each of ``parts`` consecutive parts (equal shares
+        of the tokens) that fit one window each, in article order; the rest is left out."""
+        window = self.engine.max_input_tokens
+        total = sum(counts)
+        kept: list[int] = []
+        start, used = 0, 0
+        for part in range(parts):
+            end, limit = start, total * (part + 1) / parts
+            while end < len(sentences) and (used + counts[end] <= limit or end == start):
+                used += counts[end]
+                end += 1
+            picked = select_within(sentences[start:end], counts[start:end], window)
+            kept.extend(start + i for i in picked)
+            start = end
+        if not kept:  # one sentence longer than the window: its first part
+            first = self.engine.split_by_tokens(sentences[0], window)[:1]
+            kept_sentences = first
+            kept_counts = [self.engine.count_tokens(first[0])] if first else []
+        else:
+            kept_sentences = [sentences[i] for i in kept]
+            kept_counts = [counts[i] for i in kept]
+        condensed.selection = "salient"
+        condensed.chars_selected = sum(len(s) + 1 for s in kept_sentences) - 1
+        return kept_sentences, kept_counts
 
     def _cut(
         self, condensed: Condensed, sentences: list[str], counts: list[int], why: str
@@ -384,24 +475,29 @@ class BriefingService:
         return source == "long" and "long" in lengths and "short" in lengths
 
     def _write(
-        self, text: str, lengths: Sequence[str], cancellation: Cancellation
+        self, text: str, lengths: Sequence[str], cancellation: Cancellation,
+        budget: PassBudget,
     ) -> dict[str, str]:
         """The raw briefings of ``text``: one batch, or the long one and then the short one
         from it (a few dozen input tokens instead of the article's hundreds)."""
         if not self._short_from_long(lengths):
             requests = [GenerationRequest(text, self.prompts[k]) for k in lengths]
-            return dict(zip(lengths, self._generate(requests, cancellation), strict=True))
-        (long,) = self._generate([GenerationRequest(text, self.prompts["long"])], cancellation)
+            return dict(zip(lengths, self._generate(requests, cancellation, budget),
+                            strict=True))
+        (long,) = self._generate([GenerationRequest(text, self.prompts["long"])], cancellation,
+                                 budget)
         shaped = fit_length(long, max_words=self.settings.long_max_words)
         (short,) = self._generate(
-            [GenerationRequest(shaped or text, self.prompts["short"])], cancellation
+            [GenerationRequest(shaped or text, self.prompts["short"])], cancellation, budget
         )
         return {"long": long, "short": short}
 
     def _generate(
-        self, requests: list[GenerationRequest], cancellation: Cancellation
+        self, requests: list[GenerationRequest], cancellation: Cancellation,
+        budget: PassBudget,
     ) -> list[str]:
         cancellation.check()
+        budget.spend(len(requests))
         started = time.perf_counter()
         try:
             if isinstance(self.engine, BatchedEngine):  # it holds queued work to take back
@@ -455,7 +551,8 @@ class BriefingService:
         return shaped, reported
 
     def _result(
-        self, key: str, doc: Document, condensed: Condensed, outputs: dict[str, str]
+        self, key: str, doc: Document, condensed: Condensed, outputs: dict[str, str],
+        budget: PassBudget,
     ) -> dict[str, Any]:
         shaped, unsupported = self._shape_and_check(doc.text, outputs)
         language = detect_language(doc.text)
@@ -476,6 +573,12 @@ class BriefingService:
                 **({"extraction": _extraction(doc)} if doc.extraction else {}),
                 "language": language.code,
                 "language_confidence": language.confidence,
+                "chars_read": condensed.chars_read,
+                "chars_selected": condensed.chars_selected,
+                "chars_left_out": condensed.chars_read - condensed.chars_selected,
+                "selection": condensed.selection,
+                "model_passes": budget.used,
+                "max_model_passes": budget.limit,
             },
             "checks": {"unsupported": unsupported},
             "warnings": self._language_warnings(language),
@@ -503,6 +606,22 @@ def _extraction(doc: Document) -> dict[str, Any]:
     assert found is not None
     return {"kept": round(found.kept, 3), "visible_words": found.visible_words,
             "kept_words": found.kept_words, "mode": found.mode}
+
+
+def _chunks_within(passes: int, window: int, partial_tokens: int, depth: int) -> int:
+    """The most map chunks whose map-reduce (each round's outputs chunked again until they
+    fit one window, at most ``depth`` rounds) takes at most ``passes`` passes; 0 if none."""
+    best = 0
+    for chunks in range(1, passes + 1):
+        spent, n, rounds = chunks, chunks, 1
+        while n * partial_tokens > window and rounds < depth:
+            n = -(-n * partial_tokens // window)
+            spent += n
+            rounds += 1
+        if spent > passes or n * partial_tokens > window:
+            break
+        best = chunks
+    return best
 
 
 def _cap_chars(sentences: list[str], limit: int) -> tuple[list[str], int]:

@@ -159,6 +159,16 @@ class Settings(BaseSettings):
         200_000, gt=0, description="Characters of cleaned text summarized; the rest is dropped"
     )
     reduce_max_depth: int = Field(4, gt=0, description="Most rounds of hierarchical reduction")
+    max_model_passes: int = Field(
+        16, ge=2,
+        description="Most model passes (prompts run) per request, the briefings included; "
+        "past it the extractive ranker picks what the model reads",
+    )
+    one_pass_max_tokens: int = Field(
+        1_536, ge=0,
+        description="Input up to this many tokens is briefed from its most salient sentences "
+        "in one window (one pass per briefing); longer input is map-reduced",
+    )
     short_max_sentences: int = Field(2, gt=0, description="Sentences in the short briefing")
     short_max_words: int = Field(50, gt=0, description="Words in the short briefing")
     long_max_words: int = Field(200, gt=0, description="Words in the long briefing")

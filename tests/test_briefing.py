@@ -59,7 +59,7 @@ def test_forty_stories_back_to_back_get_both_briefings(
 class NeverShorter(ExtractiveEngine):
     """An engine whose 'summaries' are longer than their input: reduction cannot progress."""
 
-    max_input_tokens = 30
+    max_input_tokens = 300  # room for two map outputs: the map step runs
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
         return [f"{r.text} {r.text}" for r in requests]
@@ -75,7 +75,8 @@ def _service(settings: Settings, engine: ExtractiveEngine) -> BriefingService:
 def test_reduction_terminates_and_reports_the_cut(
     make_settings: Callable[..., Settings],
 ) -> None:
-    service = _service(make_settings(), NeverShorter())
+    # one_pass_max_tokens=0: map-reduce instead of salient sentences in one window
+    service = _service(make_settings(one_pass_max_tokens=0), NeverShorter())
     try:
         result = service.brief(Article(text="\n\n".join(story(n) for n in range(5))))
     finally:

@@ -37,7 +37,7 @@ class SlowEngine:
     name = "seq2seq"
     model_id = "slow"
     model_revision = "1"
-    max_input_tokens = 40
+    max_input_tokens = 300
 
     def __init__(self) -> None:
         self.vocabulary: dict[str, int] = {}
@@ -100,11 +100,12 @@ def slow(monkeypatch) -> Iterator[SlowEngine]:
 
 
 def long_slow_article() -> str:
-    """Twelve paragraphs, far past the 40-token window: a map step of several prompts."""
+    """Forty paragraphs, far past the 300-token window: with one_pass_max_tokens=0, a map
+    step of several prompts (two run at a time, the others wait in the queue)."""
     return "\n\n".join(
         f"The {SLOW_WORD} council met for session {n} on Monday evening. Members debated the "
         f"harbour budget of {n} million crowns and the new ferry timetable for the winter."
-        for n in range(12)
+        for n in range(40)
     )
 
 
@@ -120,7 +121,8 @@ def metric(client, sample: str) -> float:
 def test_a_timed_out_request_leaves_nothing_queued_and_the_next_is_served(
     slow: SlowEngine, make_client
 ) -> None:
-    client = make_client(engine="seq2seq", request_timeout_s=1.0, batch_max_queue=4)
+    client = make_client(engine="seq2seq", request_timeout_s=1.0, batch_max_queue=4,
+                         one_pass_max_tokens=0)
     batcher = client.app.state.service.engine.batcher
     response = client.post("/v1/briefings", json={"text": long_slow_article()})
     assert response.status_code == 503
@@ -144,7 +146,7 @@ def test_a_timed_out_request_leaves_nothing_queued_and_the_next_is_served(
 
 
 def test_deadline_without_the_api_also_withdraws(slow: SlowEngine, make_client) -> None:
-    client = make_client(engine="seq2seq")
+    client = make_client(engine="seq2seq", one_pass_max_tokens=0)
     service_ = client.app.state.service
     with pytest.raises(RequestTimeout):
         service_.brief(Article(text=long_slow_article()), deadline=time.monotonic() + 0.5)
@@ -160,7 +162,8 @@ def _free_port() -> int:
 
 def test_a_client_that_goes_away_cancels_its_work(slow: SlowEngine, make_settings) -> None:
     """A real server: the client sends its article and hangs up before the answer."""
-    app = create_app(make_settings(engine="seq2seq", request_timeout_s=60))
+    app = create_app(make_settings(engine="seq2seq", request_timeout_s=60,
+                                   one_pass_max_tokens=0))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

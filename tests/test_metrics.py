@@ -21,7 +21,8 @@ import service.briefing
 from service.digest.window import day_window
 from service.engines import EngineChoice, GenerationRequest
 from service.engines.extractive import ExtractiveEngine
-from tests.digest_support import FERRY_A, LIBRARY, SECRET, fake_slack, run_digest
+from tests.digest_support import FERRY_A, SECRET, fake_slack, run_digest
+from tests.test_briefing import story
 
 ARTICLE = ("Officials in Lisbon announced a new budget plan on Monday. The council approved "
            "the plan for the harbour. Teachers and nurses welcomed the decision.")
@@ -114,7 +115,7 @@ def test_unsupported_sentences_are_counted_per_briefing_and_action(
 class NeverShorter(ExtractiveEngine):
     """'Summaries' longer than their input: one reduction round, then the input is cut."""
 
-    max_input_tokens = 30
+    max_input_tokens = 300  # room for two map outputs: the map step runs
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
         return [f"{r.text} {r.text}" for r in requests]
@@ -124,11 +125,11 @@ def test_truncated_input_and_reduce_rounds_of_computed_briefings(
     monkeypatch: pytest.MonkeyPatch, make_client: Callable[..., TestClient]
 ) -> None:
     use_engine(monkeypatch, NeverShorter())
-    client = make_client()
+    client = make_client(one_pass_max_tokens=0)  # map-reduce, not one window
     before = samples(client)
     assert "briefing_input_truncated_total 0.0" in before
     assert "briefing_reduce_rounds_count 0.0" in before
-    long_text = "\n\n".join([ARTICLE] * 3 + [LIBRARY])
+    long_text = "\n\n".join(story(n) for n in range(5))  # two windows of 300 words
     body = client.post("/v1/briefings", json={"text": long_text}).json()
     assert body["input"]["truncated"] is True and body["input"]["reduce_rounds"] == 1
     assert client.post("/v1/briefings", json={"text": long_text}).json()["cached"] is True

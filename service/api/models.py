@@ -63,7 +63,10 @@ class InputStats(_Model):
     sentences: int = Field(description="Sentences of the cleaned text")
     tokens: int = Field(description="Tokens of that text")
     chunks: int = Field(description="Chunks of the first map step (1: it fit the window)")
-    truncated: bool = Field(description="Part of the input was cut; see `dropped_chars`")
+    truncated: bool = Field(
+        description="Part of the input did not reach the model: see `chars_left_out` (not "
+        "selected) and `dropped_chars` (cut)"
+    )
     chars_in: int | None = Field(None, description="Characters received")
     chars_out: int | None = Field(None, description="Characters after cleaning")
     paragraphs_in: int | None = None
@@ -81,7 +84,30 @@ class InputStats(_Model):
         None, description="Web furniture lines and sentences removed"
     )
     reduce_rounds: int | None = Field(None, description="Map-reduce rounds run for long input")
-    dropped_chars: int | None = Field(None, description="Characters left out of the input")
+    dropped_chars: int | None = Field(
+        None, description="Characters cut (past BRIEFING_MAX_INPUT_CHARS, or of partial "
+        "summaries past the reduction limits)"
+    )
+    chars_read: int | None = Field(None, description="Characters of the cleaned article read")
+    chars_selected: int | None = Field(
+        None, description="Of those, the characters the model's first pass saw"
+    )
+    chars_left_out: int | None = Field(
+        None, description="Characters read but not given to the model (chars_read - "
+        "chars_selected)"
+    )
+    selection: Literal["all", "salient"] | None = Field(
+        None, description="`all`, or `salient`: the article was longer than the model reads "
+        "(one window up to BRIEFING_ONE_PASS_MAX_TOKENS, else the pass budget), so the "
+        "extractive ranker chose its most salient sentences, in article order"
+    )
+    model_passes: int | None = Field(
+        None, description="Model passes (prompts run) this briefing took, the briefings "
+        "included"
+    )
+    max_model_passes: int | None = Field(
+        None, description="The budget of model passes per request (BRIEFING_MAX_MODEL_PASSES)"
+    )
     extraction: Extraction | None = Field(
         None, description="For a page (text/html): what its main-text extraction kept"
     )

@@ -403,6 +403,21 @@ def _closed(sentence: str) -> str:
     return sentence if is_complete(sentence) else sentence.rstrip(",;:–—- ") + "."
 
 
+def select_within(sentences: Sequence[str], costs: Sequence[int], budget: int) -> list[int]:
+    """Indices (in article order) of the best-ranked sentences whose ``costs`` (tokens) add
+    up to at most ``budget``: what a model reads of an article longer than its window
+    (extract, then abstract). Taken best first; one that would overflow is skipped for a
+    smaller one further down. Unlike ``select``, sentences a briefing would not quote (long,
+    unpunctuated) still count: they carry content the model can use."""
+    chosen: list[int] = []
+    used = 0
+    for index in rank(sentences).order:
+        if used + costs[index] <= budget:
+            chosen.append(index)
+            used += costs[index]
+    return sorted(chosen)
+
+
 class ExtractiveEngine:
     """Sentence ranking over the cleaned text; deterministic and fast."""
 
