@@ -173,7 +173,7 @@ def edit_paragraph(sentences: list[str], rng: random.Random) -> str:
 @dataclass
 class Case:
     text: str
-    originals: list[str]  # sentence units of the clean document (title first)
+    originals: list[str]  # sentence units of the clean document (the title, removed, aside)
     clean_text: str = ""  # the document before anything was injected
     injected_copies: int = 0  # sentence units added as repeats
     furniture: list[str] = field(default_factory=list)
@@ -201,7 +201,9 @@ def make_case(row: dict, kind: str, rng: random.Random, headlines: list[str]) ->
     title = title_of(row)
     paragraphs = paragraphs_of(row, rng)
     blocks: list[str] = [title] + [" ".join(p) for p in paragraphs]
-    originals = [title] + [s for p in paragraphs for s in p]
+    # The title is the headline, which preprocessing removes (issue 12): it is neither kept
+    # nor lost; its copies are still repeats to remove.
+    originals = [s for p in paragraphs for s in p]
     case = Case("", originals, clean_text="\n\n".join(blocks))
     if kind in ("near", "all"):
         for p in paragraphs:

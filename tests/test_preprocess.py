@@ -242,6 +242,7 @@ def test_html_fragments_and_forcing() -> None:
         ("2019-11-19T08:57:40+01:00", "timestamp"),
         ("Tempo de leitura: 2 minutos", "reading time"),
         ("Staff Reports", "call to action"),
+        ("BAAR, SWITZERLAND", "dateline"),
         ("The lamps in the hall, installation views, photos © Studio Ruiz, 2018", "credit"),
         ("1 May | 20 June 2019 copyright Example Press 2019 - ISSN: 1234-5678", "copyright"),
         ("If you enjoyed this article, join our members' club today.", "subscription pitch"),

@@ -226,6 +226,7 @@ _CREDITS = (
     r"reuters|ap|afp|getty images|getty|epa|shutterstock|bloomberg|pa|pa wire|xinhua|"
     r"anadolu|ap photo|afp via getty images|(?:reuters|ap photo|afp|epa)/[^.]{1,40}"
 )
+_PLACE = r"[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*)?"
 _LINE_RULES: list[tuple[str, str, re.Pattern[str], int]] = [
     (name, needle, re.compile(pattern, flags), max_words)
     for name, needle, pattern, flags, max_words in [
@@ -236,6 +237,8 @@ _LINE_RULES: list[tuple[str, str, re.Pattern[str], int]] = [
         ("caption", "", rf".*\w.*[.!?\"”)]\s*\(?(?:(?:photo|image|picture|credit)s?\s*:?\s*)?"
          rf"(?:{_CREDITS})\)?\.?", re.IGNORECASE, 60),
         ("newsletter", "newsletter", r"(?:[\w'’&-]+\s+){0,4}newsletters?\W*", re.IGNORECASE, 5),
+        # A dateline on a line of its own, in capitals: "BAAR, SWITZERLAND".
+        ("dateline", ",", _PLACE + ", " + _PLACE, 0, 4),
         # A credit or copyright at the end of a line: "installation views, photos © Studio,
         # 2018", "1 May | 20 June 2019 copyright Example 2019 - ISSN: 1234-5678".
         ("credit", "", r".*\b(?:photos?|images?|pictures?|video)\s*(?:©|\(c\)|courtesy of)\s*\S.*",
@@ -482,3 +485,4 @@ def headlines(
         if index not in found and key in heads:
             found[index] = "headline (repeated)"
     return found
+
