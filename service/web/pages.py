@@ -89,17 +89,18 @@ class Pages:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.keys = [key.encode() for key in settings.api_key_list]
+        self.auth_required = bool(settings.api_key_list)  # the page script asks for a key
         self.templates = Jinja2Templates(env=_environment())
 
-    def today(self) -> Any:
+    def today(self) -> date:
+        """Today in BRIEFING_TIMEZONE: the default day, and the last one with a "next" link."""
         return datetime.now(self.settings.zone).date()
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         context.setdefault("needs_key", False)
         context.setdefault("active", "")
         context.update(
-            auth_required=bool(self.keys), today=self.today(),
+            auth_required=self.auth_required, today=self.today(),
             timezone=self.settings.timezone,
             local_time=lambda moment: local_time(moment, self.settings.zone),
         )
@@ -111,42 +112,37 @@ class Pages:
         )
 
 
-
-def _page_route(pages_of: Callable[[Request], Pages]) -> type[APIRoute]:
-    """A route class whose errors render as a page with the error's message and status."""
-
-    class PageRoute(APIRoute):
-        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-            handler = super().get_route_handler()
-
-            async def render_errors(request: Request) -> Response:
-                try:
-                    return await handler(request)
-                except Unauthorized as exc:
-                    return pages_of(request).render(
-                        request, "key.html", 401, needs_key=True, error=exc
-                    )
-                except BriefingError as exc:
-                    if exc.status >= 500:
-                        log.warning("page %s answered %s: %s", request.url.path, exc.status,
-                                    exc.message)
-                    page = pages_of(request).render(request, "error.html", exc.status,
-                                                    error=exc)
-                    if hasattr(exc, "retry_after_s"):  # 429 overloaded or rate limited
-                        page.headers["Retry-After"] = str(exc.retry_after_s)
-                    return page
-
-            return render_errors
-
-    return PageRoute
-
-
 def _pages(request: Request) -> Pages:
     pages: Pages = request.app.state.pages
     return pages
 
 
-router = APIRouter(route_class=_page_route(_pages), include_in_schema=False)
+class PageRoute(APIRoute):
+    """A route whose errors render as a page with the error's message, code and status (the
+    API's); a 401 renders the key prompt."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def render_errors(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Unauthorized as exc:
+                return _pages(request).render(request, "key.html", 401, needs_key=True,
+                                              error=exc)
+            except BriefingError as exc:
+                if exc.status >= 500:
+                    log.warning("page %s answered %s: %s", request.url.path, exc.status,
+                                exc.message)
+                page = _pages(request).render(request, "error.html", exc.status, error=exc)
+                if hasattr(exc, "retry_after_s"):  # 429 overloaded or rate limited
+                    page.headers["Retry-After"] = str(exc.retry_after_s)
+                return page
+
+        return render_errors
+
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
 # Pages with data take the API's own key check (a 401 here renders the key prompt).
 KEY = [Depends(require_api_key)]
 

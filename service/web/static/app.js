@@ -106,6 +106,13 @@
     button.disabled = true;
     progress.hidden = false;
     result.setAttribute("aria-busy", "true");
+    // Seconds so far: a model on a CPU can take a while, and a still page looks stuck.
+    const started = Date.now();
+    const elapsed = $("elapsed");
+    elapsed.textContent = "";
+    const ticker = setInterval(() => {
+      elapsed.textContent = `${Math.round((Date.now() - started) / 1000)} s`;
+    }, 1000);
     try {
       const response = await fetch(form.action, {
         method: "POST",
@@ -127,6 +134,7 @@
     } catch (error) {
       result.replaceChildren(errorBox(`Could not reach the service: ${error.message}`, ""));
     } finally {
+      clearInterval(ticker);
       button.disabled = false;
       progress.hidden = true;
       result.removeAttribute("aria-busy");
