@@ -198,3 +198,13 @@ def test_a_past_days_digest_built_by_the_api_shows_on_its_page(
         assert page.status_code == 200 and ("queued" in page.text or "being built" in page.text)
     assert page.status_code == 200 and "No stories" in page.text
     assert "Built at" in page.text
+
+
+def test_an_article_without_a_title_is_listed_untitled_with_its_briefing(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client()
+    result = client.post("/v1/briefings", json={"text": ARTICLE, "url": "https://norte.example/a"})
+    listed = client.get("/articles")
+    assert "Untitled article" in listed.text and result.json()["short"][:40] in listed.text
+    assert 'href="https://norte.example/a"' in listed.text and "norte.example" in listed.text

@@ -163,6 +163,12 @@ async def parse_article(
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:
         raise InvalidJSON(f"the body is not valid JSON: {exc}") from exc
+    return article_request(data)
+
+
+def article_request(data: Any) -> tuple[Article | UrlRequest, list[str] | None]:
+    """A ``BriefingRequest``-shaped mapping (the JSON body, or the page's form) validated:
+    the article, or the URL to fetch when there is no text, and the lengths asked for."""
     try:
         parsed = BriefingRequest.model_validate(data)
     except ValidationError as exc:

@@ -20,26 +20,22 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from service.api.bodies import BriefingRequest, body_limits, describe, read_body
-from service.api.deps import DailyDep, ServiceDep, require_api_key
-from service.api.routes.briefings import brief_within_timeout
+from service.api.bodies import article_request, body_limits, read_body
+from service.api.deps import DailyDep, IngestDep, ServiceDep, require_api_key
+from service.api.routes.briefings import brief_url_within_timeout, brief_within_timeout
+from service.articles import list_articles
 from service.briefing import BriefingService
 from service.config import Settings
-from service.digest.compose import fallback_title
-from service.digest.window import day_window, parse_day
+from service.digest.window import parse_day
 from service.errors import (
     BriefingError,
     DigestNotFound,
-    NotFound,
-    StorageError,
     Unauthorized,
     UnsupportedMediaType,
-    ValidationFailed,
 )
-from service.store import Article
+from service.ingest.runtime import UrlRequest
 from service.web.present import (
     day_nav,
     delivery_words,
@@ -154,8 +150,9 @@ async def index(request: Request) -> Response:
 
 
 @router.post("/briefings", response_class=HTMLResponse, dependencies=KEY)
-async def brief(request: Request, service: ServiceDep) -> Response:
-    """The form's article, briefed by the API's own path; the result under the form."""
+async def brief(request: Request, service: ServiceDep, ingest: IngestDep) -> Response:
+    """The form's article (or the page at its URL), briefed by the API's own path; the
+    result under the form, which keeps what was typed."""
     pages = _pages(request)
     settings = pages.settings
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
@@ -164,24 +161,27 @@ async def brief(request: Request, service: ServiceDep) -> Response:
     body = await read_body(request, body_limits(settings)["text"])
     fields = {name: values[0] for name, values in
               parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
-    form = {"text": fields.get("text", ""), "title": fields.get("title", "")}
+    form = {name: fields.get(name, "") for name in ("text", "url", "title")}
+    url = form["url"].strip() or None
+    # The API's request: the text, or (no text) the URL to fetch; blank text alone is the
+    # API's empty_text.
+    data = {"text": form["text"] if form["text"].strip() or not url else None, "url": url,
+            "title": form["title"].strip() or None}
     try:
-        parsed = BriefingRequest.model_validate(
-            {"text": form["text"], "title": form["title"].strip() or None}
-        )
-        article = Article(text=parsed.text, title=parsed.title)
-        result = await brief_within_timeout(service, article, None, settings.request_timeout_s)
-    except ValidationError as exc:
-        error: BriefingError = ValidationFailed(describe(exc))
+        article, _ = article_request(data)
+        if isinstance(article, UrlRequest):
+            result = await brief_url_within_timeout(ingest, article, None, settings)
+        else:
+            result = await brief_within_timeout(service, article, None,
+                                                settings.request_timeout_s)
     except Unauthorized:
         raise
     except BriefingError as exc:
-        error = exc
-    else:
-        return pages.render(request, "index.html", active="brief", form=form, result=result,
-                            title=parsed.title)
-    return pages.render(request, "index.html", error.status, active="brief", form=form,
-                        result=None, error=error)
+        return pages.render(request, "index.html", exc.status, active="brief", form=form,
+                            result=None, error=exc)
+    shown = (result.get("article") or {}).get("title") or data["title"]
+    return pages.render(request, "index.html", active="brief", form=form, result=result,
+                        title=shown)
 
 
 @router.get("/briefings/{briefing_id}", response_class=HTMLResponse, dependencies=KEY)
@@ -192,35 +192,16 @@ async def show_briefing(request: Request, briefing_id: str, service: ServiceDep)
     return pages.render(request, "briefing.html", result=result, title=None)
 
 
-def _host(url: str | None) -> str | None:
-    link = safe_link(url)
-    return urlsplit(link).hostname if link else None
-
-
 def _day_articles(service: BriefingService, day: date) -> list[dict[str, Any]]:
-    """A local day's articles, newest first, with their short briefings where written."""
-    # Reads what the daily digest reads (the store's articles received in the day's window).
-    start, end = day_window(day, service.settings.zone)
-    listed = []
-    for stored in reversed(service.store.received_between(start, end)):
-        short = None
-        if stored.briefing_id:
-            try:
-                short = service.get(stored.briefing_id).get("short")
-            except (NotFound, StorageError):
-                short = None
-        article = stored.article
-        listed.append({
-            "id": stored.id,
-            "title": " ".join(article.title.split()) if article.title and article.title.strip()
-            else fallback_title(article.text),
-            "source": (article.source or "").strip() or _host(article.url),
-            "url": article.url,
-            "received_at": stored.received_at,
-            "briefing_id": stored.briefing_id,
-            "short": short,
-        })
-    return listed
+    """A local day's articles as ``GET /v1/articles`` lists them, newest first."""
+    listed = list_articles(service.settings, service.store, service.cache,
+                           date=day.isoformat())["articles"]
+    for item in listed:
+        link = safe_link(item.get("canonical_url")) or safe_link(item.get("url"))
+        item["source"] = (item.get("source") or item.get("site_name")
+                          or (urlsplit(link).hostname if link else None))
+        item["link"] = safe_link(item.get("url")) or link
+    return listed[::-1]
 
 
 @router.get("/articles", response_class=HTMLResponse, dependencies=KEY)
