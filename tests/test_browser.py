@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,9 +30,8 @@ try:
 except ImportError:  # pragma: no cover - the test extra installs it
     sync_playwright = None
 
-# A plain-text article whose sentences carry markup: it must show as text and never run.
-# With BRIEFING_LONG_MAX_WORDS=25 the long briefing is its first sentence only, so the short
-# one's second sentence names a fact ("Monday") the long one lacks, and the checker flags it.
+# A plain-text article whose sentences carry markup: it must show as text and never run (the
+# extractive engine copies its sentences into the briefings).
 HOSTILE_ARTICLE = (
     "Harbor officials said 42 ships waited outside the port of Rotterdam on Tuesday after a "
     'hacker posted <script>document.title="pwned";window.__xss=1</script> on the port\'s '
@@ -99,7 +99,7 @@ def open_page(browser: Browser) -> Iterator[Callable[..., tuple[Page, Console]]]
 
 @pytest.fixture
 def server(make_settings: Callable[..., Settings]) -> Iterator[str]:
-    with live_server(make_settings(long_max_words=25)) as url:
+    with live_server(make_settings()) as url:
         yield url
 
 
@@ -187,18 +187,55 @@ def test_briefing_an_article_with_markup_shows_it_escaped_and_flags_marked(
     assert '<img src=x onerror="window.__xss=2">' in short
     assert page.locator("#briefing-heading").inner_text() == HOSTILE_TITLE
     no_xss(page)
-    # The checker's flag: the sentence is marked and the missing fact listed.
-    marked = result.locator("section[aria-labelledby=short-heading] mark.flag")
-    assert marked.count() == 1
-    assert marked.inner_text().startswith("The strike began after talks over pay collapsed")
-    flag = page.locator("#flag-short-1")
-    assert "not found in the article" in flag.inner_text() and "Monday" in flag.inner_text()
     assert "extractive" in result.locator(".meta").first.inner_text()
     assert "Removed" in result.inner_text() and "Model input" in result.inner_text()
-    for selector in ("body", ".hint", "#result .meta", "mark.flag", "nav a"):
+    for selector in ("body", ".hint", "#result .meta", "nav a"):
         assert contrast(page, selector) >= 4.5, selector
     shot(page, "briefing")
     assert console.unexpected() == []
+
+
+def test_the_checkers_flags_are_marked_with_the_facts_it_could_not_find(
+    make_settings: Callable[..., Settings], tiny_model_dir: Path,
+    open_page: Callable[..., tuple[Page, Console]],
+) -> None:
+    # The tiny model writes noise, and the checker flags the names in it that the article
+    # lacks: the real path from generation through the checker to the page.
+    with live_server(make_settings(engine="seq2seq", model=str(tiny_model_dir))) as base:
+        page, console = open_page()
+        page.goto(base + "/")
+        page.get_by_label("Article", exact=True).fill(HOSTILE_ARTICLE)
+        page.get_by_role("button", name="Write the briefing").click()
+        page.wait_for_selector("#result .briefing", timeout=180_000)  # a model on a busy CPU
+        link = page.get_by_role("link", name="Link to this briefing").get_attribute("href")
+        assert link is not None
+        answer = httpx.get(base + "/v1" + link, timeout=30).json()
+        flags = answer["checks"]["unsupported"]
+        assert flags, "the checker found nothing to flag in the tiny model's noise"
+        assert "seq2seq" in page.locator("#result .meta").first.inner_text()
+        note = page.locator(".flagged-note").inner_text()
+        assert note.startswith(f"{len(flags)} sentence") and "could not find" in note
+        for kind in ("short", "long"):
+            mine = [f for f in flags if f["briefing"] == kind]
+            section = page.locator(f"section[aria-labelledby={kind}-heading]")
+            marks = section.locator("mark.flag")
+            assert marks.count() == len(mine)
+            def words(text: str) -> str:  # the browser shows runs of spaces as one
+                return " ".join(text.split())
+
+            assert sorted(map(words, marks.all_inner_texts())) == sorted(
+                words(f["sentence"]) for f in mine
+            )
+            listed = section.locator("ol.flags li").all_inner_texts()
+            assert len(listed) == len(mine)
+            for item in listed:
+                assert item.startswith("not found in the article: ")
+            for flag in mine:
+                assert any(all(words(fact) in item for fact in flag["missing"])
+                           for item in listed)
+        assert contrast(page, "mark.flag") >= 4.5
+        shot(page, "flags", full_page=False)
+        assert console.unexpected() == []
 
 
 def test_briefing_a_page_by_its_url(

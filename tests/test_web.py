@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from service.web.present import (
     day_nav,
     delivery_words,
-    flagged_segments,
+    mark_flags,
     removed_summary,
     safe_link,
 )
@@ -134,18 +134,20 @@ def test_articles_and_digest_pages_read_the_days_store(
     assert empty_day.status_code == 200 and "No articles arrived" in empty_day.text
 
 
-def test_flagged_segments_mark_each_flag_once_in_order() -> None:
+def test_flags_are_marked_once_each_and_numbered_in_reading_order() -> None:
     text = "Alpha said 3. Beta said 4. Alpha said 3."
-    flags = [{"sentence": "Alpha said 3.", "missing": ["3"]},
+    flags = [{"sentence": "Beta said 4.", "missing": ["4"]},
              {"sentence": "Alpha said 3.", "missing": ["3"]},
-             {"sentence": "Gone said 9.", "missing": ["9"]}]
-    segments = flagged_segments(text, flags)
-    assert "".join(s.text for s in segments) == text
-    assert [(s.text, s.note) for s in segments if s.note] == [
-        ("Alpha said 3.", 1), ("Alpha said 3.", 2)
+             {"sentence": "Alpha said 3.", "missing": ["3"]},
+             {"sentence": "Gone said 9.", "missing": ["9"], "dropped": True}]
+    marked = mark_flags(text, flags)
+    assert "".join(s.text for s in marked.segments) == text
+    assert [(s.text, s.note, s.missing) for s in marked.notes] == [
+        ("Alpha said 3.", 1, ("3",)), ("Beta said 4.", 2, ("4",)), ("Alpha said 3.", 3, ("3",))
     ]
-    assert flagged_segments("Plain.", []) == [flagged_segments("Plain.", [])[0]]
-    assert flagged_segments("", flags) == []
+    assert marked.unplaced == [flags[3]]
+    assert [s.text for s in mark_flags("Plain.", []).segments] == ["Plain."]
+    assert mark_flags("", flags[:1]).segments == []
 
 
 def test_removed_summary_delivery_words_links_and_days() -> None:

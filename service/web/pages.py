@@ -39,8 +39,8 @@ from service.ingest.runtime import UrlRequest
 from service.web.present import (
     day_nav,
     delivery_words,
-    flagged_segments,
     local_time,
+    mark_flags,
     removed_summary,
     run_words,
     safe_link,
@@ -72,7 +72,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        flagged_segments=flagged_segments, removed_summary=removed_summary,
+        mark_flags=mark_flags, removed_summary=removed_summary,
         delivery_words=delivery_words, run_words=run_words, safe_link=safe_link,
         article_day_href=lambda day: f"/articles?date={day.isoformat()}",
         digest_day_href=lambda day: f"/digests/{day.isoformat()}",

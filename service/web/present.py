@@ -22,32 +22,47 @@ class Segment:
     note: int = 0  # the flag's number in the list under the briefing; 0 for plain text
 
 
-def flagged_segments(text: str, flags: list[dict[str, Any]]) -> list[Segment]:
+@dataclass(frozen=True)
+class Marked:
+    """A briefing cut into pieces with its flags marked, and the flags that mark nothing."""
+
+    segments: list[Segment]
+    unplaced: list[dict[str, Any]]  # not in the text: BRIEFING_UNSUPPORTED=drop removed them
+
+    @property
+    def notes(self) -> list[Segment]:
+        """The marked pieces, in the order of their numbers (the order they appear in)."""
+        return [s for s in self.segments if s.note]
+
+
+def mark_flags(text: str, flags: list[dict[str, Any]]) -> Marked:
     """``text`` cut into plain and flagged pieces, flags numbered in order of appearance.
 
-    A flagged sentence is found where it first occurs after the previous flag; one that is not
-    in the text (``BRIEFING_UNSUPPORTED=drop`` removed it) is not highlighted.
+    A flagged sentence is marked where it first occurs outside another mark; one that is not
+    in the text (dropped) is listed apart.
     """
     found: list[tuple[int, int, tuple[str, ...]]] = []
+    unplaced = []
     for flag in flags:
         sentence = flag.get("sentence") or ""
         at = text.find(sentence) if sentence else -1
-        while at != -1 and any(start <= at < end for start, end, _ in found):
+        while at != -1 and any(start < at + len(sentence) and at < end
+                               for start, end, _ in found):
             at = text.find(sentence, at + 1)
-        if at != -1:
+        if at == -1:
+            unplaced.append(flag)
+        else:
             found.append((at, at + len(sentence), tuple(flag.get("missing") or ())))
     found.sort()
     segments, cursor = [], 0
     for number, (start, end, missing) in enumerate(found, 1):
-        if start < cursor:  # overlapping flags: the earlier one shows
-            continue
         if start > cursor:
             segments.append(Segment(text[cursor:start]))
         segments.append(Segment(text[start:end], missing, number))
         cursor = end
     if cursor < len(text):
         segments.append(Segment(text[cursor:]))
-    return segments
+    return Marked(segments, unplaced)
 
 
 def removed_summary(info: dict[str, Any]) -> list[str]:
@@ -157,6 +172,6 @@ def day_nav(day: date, today: date) -> DayNav:
 
 
 __all__ = [
-    "DayNav", "Segment", "day_nav", "delivery_words", "flagged_segments", "local_time",
+    "DayNav", "Marked", "Segment", "day_nav", "delivery_words", "local_time", "mark_flags",
     "removed_summary", "run_words", "safe_link",
 ]
