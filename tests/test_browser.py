@@ -34,12 +34,17 @@ except ImportError:  # pragma: no cover - the test extra installs it
 # extractive engine copies its sentences into the briefings).
 HOSTILE_ARTICLE = (
     "Harbor officials said 42 ships waited outside the port of Rotterdam on Tuesday after a "
-    'hacker posted <script>document.title="pwned";window.__xss=1</script> on the port\'s '
-    "website.\n\n"
-    "The strike began after talks over pay collapsed late on Monday night, and a second note "
-    "read <img src=x onerror=\"window.__xss=2\"> before it was removed.\n\n"
-    "Dock workers want a raise of 7 percent, the union said in a statement.\n\n"
-    "Shipping companies warned that delays could last for weeks."
+    'hacker posted the line <script>document.title="pwned";window.__xss=1</script> on the '
+    "port's public notice board, where it stayed for most of the morning.\n\n"
+    "The strike began after talks over pay collapsed late on Monday night, and a second note, "
+    "which read <img src=x onerror=\"window.__xss=2\"> in plain letters, was taken down by "
+    "the port's own staff before noon.\n\n"
+    "Dock workers want a raise of 7 percent, the union said in a statement on Tuesday, and "
+    "they say that the offer on the table does not keep up with the rising cost of living.\n\n"
+    "Shipping companies warned that delays could last for weeks, and several of them said "
+    "they were already sending their ships to other ports along the coast of the North Sea.\n\n"
+    "The port authority said it expected both sides to return to the table by the end of the "
+    "week, and that it would keep the public informed about the situation every day."
 )
 HOSTILE_TITLE = '<img src=x onerror="window.__xss=3">Rotterdam strike'
 DESKTOP = {"width": 1100, "height": 900}
@@ -183,8 +188,9 @@ def test_briefing_an_article_with_markup_shows_it_escaped_and_flags_marked(
     # The markup shows as text: no element came from the article, nothing ran.
     assert result.locator("script, img, iframe").count() == 0
     short = page.locator("section[aria-labelledby=short-heading] .briefing-text").inner_text()
+    long = page.locator("section[aria-labelledby=long-heading] .briefing-text").inner_text()
     assert '<script>document.title="pwned";window.__xss=1</script>' in short
-    assert '<img src=x onerror="window.__xss=2">' in short
+    assert '<img src=x onerror="window.__xss=2">' in long
     assert page.locator("#briefing-heading").inner_text() == HOSTILE_TITLE
     no_xss(page)
     assert "extractive" in result.locator(".meta").first.inner_text()
@@ -233,7 +239,11 @@ def test_the_checkers_flags_are_marked_with_the_facts_it_could_not_find(
             for flag in mine:
                 assert any(all(words(fact) in item for fact in flag["missing"])
                            for item in listed)
-        assert contrast(page, "mark.flag") >= 4.5
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            for selector in ("mark.flag", ".flagged-note", ".flags li"):
+                assert contrast(page, selector) >= 4.5, (scheme, selector)
+        page.emulate_media(color_scheme="light")
         shot(page, "flags", full_page=False)
         assert console.unexpected() == []
 
@@ -353,8 +363,7 @@ def test_dark_scheme_keeps_the_contrast(
     page.get_by_role("button", name="Write the briefing").click()
     page.wait_for_selector("#result .briefing")
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgb(251, 251, 249)"
-    for selector in ("body", ".hint", "#result .meta", "mark.flag", "nav a", ".notice",
-                     "button"):
+    for selector in ("body", ".hint", "#result .meta", "nav a", "button"):
         assert contrast(page, selector) >= 4.5, selector
     shot(page, "dark-briefing", full_page=False)
     assert console.unexpected() == []
