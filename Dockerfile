@@ -45,6 +45,7 @@ ARG MODEL=google/flan-t5-base
 # The modules the conversion imports, and nothing else: API, digest or storage changes do not
 # convert again.
 COPY service/__init__.py service/config.py service/errors.py service/lengths.py ./service/
+COPY prompts ./prompts
 COPY service/prompts ./service/prompts
 COPY service/preprocess ./service/preprocess
 COPY service/engines ./service/engines
@@ -63,9 +64,10 @@ RUN groupadd --system briefing && \
 COPY --from=weights /opt/model /opt/model
 COPY --from=converted --chown=briefing:briefing /data /data
 COPY pyproject.toml README.md ./
+COPY prompts ./prompts
 COPY service ./service
 # A regular (non-editable) install: the prompts come from the installed package.
-RUN pip install --no-deps . && rm -rf /app/service /app/build
+RUN pip install --no-deps . && rm -rf /app/service /app/prompts /app/build
 
 ENV BRIEFING_DATA_DIR=/data \
     BRIEFING_MODEL=/opt/model \

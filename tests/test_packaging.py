@@ -73,7 +73,8 @@ def test_a_wheel_install_has_the_prompts_and_the_version(tmp_path: Path) -> None
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         archive.extractall(installed)
-    assert {f"service/prompts/{kind}.toml" for kind in ("short", "long", "reduce")} <= set(names)
+    kinds = ("short", "long", "reduce")
+    assert {f"service/prompts/templates/{kind}.toml" for kind in kinds} <= set(names)
     # -S: no site-packages (so no editable checkout either); the wheel's files only.
     probe = (
         "import service, service.prompts as p; from service.prompts import load_prompts;"

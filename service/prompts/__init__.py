@@ -1,7 +1,9 @@
-"""Prompt templates: one TOML file per kind (in this package), template plus generation settings.
+"""Prompt templates: one TOML file per kind (the project's top-level ``prompts/``), template plus
+generation settings.
 
 Generation settings live next to the template they were tuned with, not in code. The files
-ship inside the package (package data, found through :mod:`importlib.resources`), so an
+live in the project's top-level ``prompts/``; ``service/prompts/templates`` links there, so
+they ship inside the package (package data, found through :mod:`importlib.resources`) and an
 installed wheel has them; ``BRIEFING_PROMPTS_DIR`` points elsewhere. The content of the files
 is the version: ``prompt_version`` is a hash over all of them, and it is part of
 every cache key, so editing a prompt can never serve a stale briefing.
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 # The templates shipped with the package (a directory in a wheel or a checkout).
-DEFAULT_PROMPTS: Traversable = files(__name__)
+DEFAULT_PROMPTS: Traversable = files(__name__) / "templates"
 KINDS = ("short", "long", "reduce")
 
 
