@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed
 # default wheel is not the CPU one, add: TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 TORCH_VERSION := 2.13.0
 TORCH_PIP_ARGS ?=
-HOST ?= 127.0.0.1
-PORT ?= 8000
+# Empty: BRIEFING_HOST / BRIEFING_PORT, else 127.0.0.1:8000 (briefing serve's defaults).
+HOST ?=
+PORT ?=
 
 .PHONY: install chromium run test lint bench clean
 
@@ -22,7 +23,7 @@ $(STAMP): pyproject.toml Makefile
 install: $(STAMP)
 
 run: install
-	$(BIN)/briefing serve --host $(HOST) --port $(PORT)
+	$(BIN)/briefing serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 # The browser tests drive Debian's Chromium (never a browser download): installed here when
 # missing and we are root with apt; otherwise those tests skip and say why (CI=true: they fail).

@@ -196,7 +196,9 @@ def test_a_full_queue_refuses_at_once_with_overloaded(engine: EchoEngine, make_b
     started = time.monotonic()
     with pytest.raises(Overloaded) as refused:
         batcher.submit([GenerationRequest(t, SHORT) for t in ("q3", "q4")])  # all or none
-    assert time.monotonic() - started < 0.5
+    # the engine is held: a refusal that waited for room would never come (generous bound so
+    # a loaded machine does not flake; this checks "does not wait", not a speed)
+    assert time.monotonic() - started < 10
     assert refused.value.status == 429 and refused.value.code == "overloaded"
     assert refused.value.queue == "batcher"  # the metric's label: which queue was full
     assert batcher.submit([GenerationRequest("q3", SHORT)])  # exactly full is fine

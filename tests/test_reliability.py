@@ -57,7 +57,9 @@ def test_full_queue_answers_429_at_once(engine: GatedEngine, make_client) -> Non
         time.sleep(0.3)  # the second is admitted and waits for the engine
         started = time.monotonic()
         third = client.post("/v1/briefings", json=article(3))
-        assert time.monotonic() - started < 2
+        # the engine is held: waiting for room would take until the gate opens (generous
+        # bound: this checks "does not queue", not a speed)
+        assert time.monotonic() - started < 10
         assert third.status_code == 429
         assert third.json()["error"]["code"] == "overloaded"
         assert int(third.headers["retry-after"]) >= 1
