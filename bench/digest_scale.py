@@ -46,7 +46,7 @@ from service.digest.fingerprint import (  # noqa: E402
     similarity_matrix,
     words,
 )
-from service.digest.stories import SIMILARITY_THRESHOLD  # noqa: E402
+from service.digest.stories import SIMILARITY_THRESHOLD, linked_groups  # noqa: E402
 
 
 def measured(label: str, fn: Callable[[], Any]) -> Any:
@@ -122,22 +122,6 @@ def band_pairs(prints: list[Any], threshold: float) -> set[tuple[int, int]]:
     return pairs
 
 
-def groups(n: int, pairs: set[tuple[int, int]]) -> list[int]:
-    parent = list(range(n))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in pairs:
-        a, b = root(i), root(j)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-    return [root(i) for i in range(n)]
-
-
 def pair_scores(labels: list[int], truth: list[int]) -> tuple[float, float]:
     """Precision and recall of "same group" over all article pairs, against the truth."""
     by_group: dict[int, list[int]] = {}
@@ -192,7 +176,7 @@ def main() -> None:
     lsh = measured("lsh bands", lambda: band_pairs(prints, SIMILARITY_THRESHOLD))
     print(f"pairs: exact {len(exact)}, lsh {len(lsh)}; lsh recall "
           f"{len(lsh & exact) / max(1, len(exact)):.4f}, false pairs {len(lsh - exact)}")
-    exact_groups, lsh_groups = groups(len(prints), exact), groups(len(prints), lsh)
+    exact_groups, lsh_groups = linked_groups(len(prints), exact), linked_groups(len(prints), lsh)
     same = sum(
         1 for i in range(len(prints))
         if {j for j, g in enumerate(exact_groups) if g == exact_groups[i]}

@@ -171,8 +171,8 @@ class BriefingService:
         mark the entry seen then, so an entry is stored once even when its briefing fails).
         """
 
-        def store() -> int:
-            article_id = self.store.add(article)
+        def store(main_text: str | None) -> int:
+            article_id = self.store.add(article, main_text=main_text)
             if on_stored is not None:
                 on_stored(article_id)
             return article_id
@@ -188,12 +188,12 @@ class BriefingService:
         ``article_id=None`` is text that is no article (the digest's overview): only cached.
         """
         return self._brief(
-            article, lengths, cancellation or Cancellation(deadline), lambda: article_id
+            article, lengths, cancellation or Cancellation(deadline), lambda _: article_id
         )
 
     def _brief(
         self, article: Article, lengths: Sequence[str], cancellation: Cancellation,
-        stored: Callable[[], int | None],
+        stored: Callable[[str | None], int | None],
     ) -> dict[str, Any]:
         lengths = tuple(k for k in LENGTHS if k in set(lengths)) or LENGTHS
         # 0. repeat
@@ -202,7 +202,7 @@ class BriefingService:
         alias = self._key(raw, lengths, raw=True)
         hit = self._cached(self.cache.get_by_alias, alias)
         if hit is not None:
-            return self._from_cache(stored(), hit)
+            return self._from_cache(stored(None), hit)
         # 1. preprocess
         doc = preprocess(article.text, title=article.title)
         if not doc.sentences:
@@ -218,8 +218,8 @@ class BriefingService:
                 f"the text does not read as prose: most of it is {verdict.description}. "
                 "Send an article: sentences of ordinary words, in any language"
             )
-        # 2. store
-        article_id = stored()
+        # 2. store (a page's main text, extracted once here, is what its fingerprint reads)
+        article_id = stored(doc.extraction.text if doc.extraction is not None else None)
         # 3. cache
         key = self._key(doc.text, lengths)
         hit = self._cached(self.cache.get, key)

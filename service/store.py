@@ -87,9 +87,16 @@ class ArticleStore:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def add(self, article: Article, *, received_at: datetime | None = None) -> int:
-        """Store the article durably (committed) and return its row id."""
-        print_ = _fingerprint_or_none(article.text)
+    def add(
+        self, article: Article, *, received_at: datetime | None = None,
+        main_text: str | None = None,
+    ) -> int:
+        """Store the article durably (committed) and return its row id.
+
+        ``main_text``: a page's main text when the caller extracted it already; the
+        fingerprint reads it instead of extracting the page a second time.
+        """
+        print_ = _fingerprint_or_none(article.text if main_text is None else main_text)
         row = {
             "content_hash": content_hash(article.text), "text": article.text,
             "title": article.title, "source": article.source, "url": article.url,

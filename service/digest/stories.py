@@ -8,8 +8,9 @@ at a time (no n x n matrix), so memory grows with the day's articles, not with t
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
+from itertools import chain
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -25,13 +26,9 @@ SIMILARITY_THRESHOLD = 0.20
 _EMPTY = Fingerprint(np.zeros(NUM_PERM, dtype=np.uint32), 0)
 
 
-def cluster(articles: Sequence[StoredArticle], threshold: float) -> list[list[StoredArticle]]:
-    """Group articles by story: same text, or fingerprint similarity >= ``threshold``.
-
-    Single linkage (a union-find over the qualifying pairs): an article joins a story when it
-    is close to any of its articles. Groups keep the input order, and so do their members.
-    """
-    n = len(articles)
+def linked_groups(n: int, pairs: Iterable[tuple[int, int]]) -> list[int]:
+    """For each of ``n`` items, the smallest index in its group, where each pair puts its two
+    items in one group (single linkage: a union-find over the pairs)."""
     parent = list(range(n))
 
     def root(i: int) -> int:
@@ -40,19 +37,27 @@ def cluster(articles: Sequence[StoredArticle], threshold: float) -> list[list[St
             i = parent[i]
         return i
 
-    def union(i: int, j: int) -> None:
+    for i, j in pairs:
         a, b = root(i), root(j)
         if a != b:
             parent[max(a, b)] = min(a, b)
+    return [root(i) for i in range(n)]
 
+
+def cluster(articles: Sequence[StoredArticle], threshold: float) -> list[list[StoredArticle]]:
+    """Group articles by story: same text, or fingerprint similarity >= ``threshold``.
+
+    Single linkage (a union-find over the qualifying pairs): an article joins a story when it
+    is close to any of its articles. Groups keep the input order, and so do their members.
+    """
     first_with_text: dict[str, int] = {}
-    for i, stored in enumerate(articles):
-        union(i, first_with_text.setdefault(stored.content_hash, i))
-    for i, j in similar_pairs([a.fingerprint or _EMPTY for a in articles], threshold):
-        union(i, j)
+    same_text = ((i, first_with_text.setdefault(stored.content_hash, i))
+                 for i, stored in enumerate(articles))
+    similar = similar_pairs([a.fingerprint or _EMPTY for a in articles], threshold)
     groups: dict[int, list[StoredArticle]] = {}
-    for i, stored in enumerate(articles):
-        groups.setdefault(root(i), []).append(stored)
+    for stored, group in zip(articles, linked_groups(len(articles), chain(same_text, similar)),
+                             strict=True):
+        groups.setdefault(group, []).append(stored)
     return list(groups.values())
 
 
