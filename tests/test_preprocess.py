@@ -339,6 +339,30 @@ def test_paragraph_key_ignores_case_punctuation_and_spacing() -> None:
     assert paragraph_key("😀🎉") == "😀🎉"
 
 
+def test_words_keep_their_combining_marks() -> None:
+    # Hindi's vowel signs and virama, Arabic's short vowels and Thai's vowels are marks: a
+    # word is not cut at them (Python's re did, so "हिन्दी" was three one-letter "words").
+    assert paragraph_key("हिन्दी भाषा") == "हिन्दी भाषा"
+    assert paragraph_key("كَتَبَ الوَلَدُ") == "كَتَبَ الوَلَدُ"
+    assert paragraph_key("ภาษาไทย ง่าย") == "ภาษาไทย ง่าย"
+
+
+@pytest.mark.parametrize("first, second", [
+    ("أَحْبِبْ صَدِيقَكَ قَلِيلًا فَرُبَّمَا يَصِيرُ عَدُوَّكَ فِي يَوْمٍ مِنَ الأَيَّامِ",
+     "وَاكْرَهْ عَدُوَّكَ قَلِيلًا فَرُبَّمَا يَصِيرُ صَدِيقَكَ فِي يَوْمٍ مِنَ الأَيَّامِ"),
+    ("अपने मित्र से थोड़ा प्रेम करो क्योंकि वह किसी दिन तुम्हारा शत्रु बन सकता है।",
+     "अपने शत्रु से थोड़ा बैर करो क्योंकि वह किसी दिन तुम्हारा मित्र बन सकता है।"),
+])
+def test_lines_that_differ_in_words_are_not_near_duplicates_in_any_script(
+    first: str, second: str
+) -> None:
+    # Two lines of a saying with their words swapped: letter pairs alike, word pairs not.
+    doc = preprocess(f"{first}\n\n{second}")
+    assert doc.paragraphs == [first, second]
+    # An exact repeat is still one.
+    assert preprocess(f"{first}\n\n{second}\n\n{first}").paragraphs == [first, second]
+
+
 def test_shingles_and_jaccard() -> None:
     assert shingles("a b c") == frozenset({"a b", "b c"})
     assert shingles("a b c d", 3) == frozenset({"a b c", "b c d"})

@@ -18,8 +18,9 @@ from service.checks.vocabulary import (
     _EQUIVALENT_GROUPS,
     _PLACE_TO_DEMONYM,
 )
+from service.words import WORD
 
-_TOKEN_RE = re.compile(r"\w+")
+_TOKEN_RE = WORD
 _GLUE_RE = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 _DOTTED_ACRONYM_RE = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 

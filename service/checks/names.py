@@ -19,8 +19,9 @@ from service.checks.vocabulary import (
     _SUBJECT_VERBS,
     _VERB_ENDINGS,
 )
+from service.words import compile_words
 
-_NAME_TOKEN_RE = re.compile(r"[^\W\d_][\w]*(?:['.&-][\w]+)*\.?")
+_NAME_TOKEN_RE = compile_words(r"[^\W\d_][\w]*(?:['.&-][\w]+)*\.?")
 _POSSESSIVE_RE = re.compile(r"(?:'s|')$", re.IGNORECASE)
 _INITIAL_BREAK = re.compile(r"[\"'(\[:;-]\s*$")
 

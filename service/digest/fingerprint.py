@@ -18,7 +18,6 @@ Shingle size and the threshold used for clustering were measured with
 from __future__ import annotations
 
 import hashlib
-import re
 import struct
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -28,17 +27,19 @@ import numpy as np
 from datasketch import MinHash
 
 from service.preprocess.html import extract_text, looks_like_html
+from service.words import WORD
 
 # Bump when anything below changes what a fingerprint is (tokens, shingles, permutations, or
-# which text of an article is fingerprinted: "-main" = a page's main text, not its markup).
-FINGERPRINT_VERSION = "mh2-w2-256-main"
+# which text of an article is fingerprinted: "-main" = a page's main text, not its markup;
+# "-uw" = words with their combining marks, service.words).
+FINGERPRINT_VERSION = "mh2-w2-256-main-uw"
 SHINGLE_WORDS = 2
 NUM_PERM = 256  # estimate noise near the threshold: sd ~0.025 (0.035 at 128)
 _SEED = 1
 MAX_WORDS = 20_000  # words of a text that count (the rest is the same story anyway)
 _BATCH = 2_048  # shingles hashed at once (bounds the temporary arrays to ~4 MB)
 _HEADER = struct.Struct("<HI")  # num_perm, distinct shingles
-_WORD = re.compile(r"\w+")
+_WORD = WORD
 
 
 def words(text: str) -> list[str]:

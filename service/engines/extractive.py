@@ -53,6 +53,7 @@ from service.lengths import is_complete
 from service.preprocess import split_sentences
 from service.preprocess.dedup import paragraph_key
 from service.preprocess.language import detect_language, stop_words
+from service.words import compile_words
 
 # Measured on bench/quality.py's CNN/DM rows (see the module docstring).
 LEAD_DECAY = 4.0  # sentences; lead weight of sentence i is exp(-i / LEAD_DECAY)
@@ -74,7 +75,7 @@ CLAUSE_MIN_WORDS = 6
 # a 200,000-character input; past these, the lead weight is ~0 and position alone ranks.
 MAX_CENTRAL_SENTENCES = 400
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_WORD = compile_words(r"[^\W_]+(?:['’][^\W_]+)?")
 _STOPWORDS = frozenset(
     """a an and are as at be been but by for from had has have he her his i if in into is it
     its of on or our she said says that the their them they this to was were which who will

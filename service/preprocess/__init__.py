@@ -32,7 +32,7 @@ from service.preprocess.normalize import normalize_text, repair, split_paragraph
 from service.preprocess.sentences import split_sentences
 
 # Part of every cache key: bump when a change here changes what the model sees.
-PREPROCESS_VERSION = "5"
+PREPROCESS_VERSION = "6"
 
 __all__ = [
     "PREPROCESS_VERSION",

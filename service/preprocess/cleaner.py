@@ -24,6 +24,7 @@ from service.preprocess.dedup import (
     shingles,
 )
 from service.preprocess.sentences import split_sentences
+from service.words import WORD
 
 __all__ = ["COVERED_THRESHOLD", "MIN_SENTENCE_WORDS", "Cleaner", "Removal"]
 
@@ -386,7 +387,7 @@ def _title_heads(text: str, title: str | None) -> Iterator[str]:
         rest = after
 
 
-_WORD = re.compile(r"\w+")
+_WORD = WORD
 
 
 def _match_words(text: str, words: list[str]) -> int | None:

@@ -24,9 +24,10 @@ bench/preprocess.py compares the two.
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from collections.abc import Callable
+
+from service.words import WORD
 
 __all__ = [
     "MIN_NEAR_WORDS",
@@ -40,7 +41,7 @@ __all__ = [
     "shingles",
 ]
 
-_WORD_RUN = re.compile(r"\w+")
+_WORD_RUN = WORD
 
 # Shingles are word n-grams of this many words.
 SHINGLE_WORDS = 2
