@@ -648,6 +648,21 @@ def test_a_question_that_opens_the_story_stays_when_the_title_is_known() -> None
     assert doc.paragraphs == [question, _LEAD]
 
 
+def test_nothing_is_guessed_when_the_title_is_known_but_not_in_the_text() -> None:
+    # The request or the page named its headline and the text does not have it: the first
+    # line is the story's, whatever it looks like (a question lede, a product line).
+    for first in ("Remember the city's long quest to build a bridge?",
+                  "Bridge kit for $39.99", "Tested by: Ana Ruiz | Price: 40 euros"):
+        doc = preprocess(f"{first}\n\n{_LEAD}\n\n{_MORE}", title="Council backs new bridge")
+        assert doc.paragraphs == [first, _LEAD, _MORE], first
+        page = (f"<html><head><title>Council backs new bridge | Example News</title></head>"
+                f"<body><article><p>{first}</p><p>{_LEAD}</p><p>{_MORE}</p></article>"
+                "</body></html>")
+        assert preprocess(page, html=True).paragraphs == [first, _LEAD, _MORE], first
+    # Without a title, such a first line is taken for the headline.
+    assert preprocess(f"Bridge kit for $39.99\n\n{_LEAD}").paragraphs == [_LEAD]
+
+
 def test_two_sentences_are_not_a_headline() -> None:
     first = "This post was sponsored by a bridge company. All opinions are mine #ad"
     assert preprocess(f"{first}\n\n{_LEAD}").paragraphs == [first, _LEAD]

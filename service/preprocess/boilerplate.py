@@ -452,12 +452,16 @@ def headlines(
     found: dict[int, str] = {}
     title_keys = _title_keys(titles)
     if title_keys:
+        # The page or the request named its headline: nothing to guess. Where the text has
+        # it, it goes, and a kicker right above it (a section label of a few words) with
+        # it; where the text does not (an extractor leaves a page's <h1> out), the first
+        # line is the article's, however much it looks like a headline: a question lede
+        # ("Remember the state's slogan quest?"), a product line or a test box
+        # (bench/pages.py: every first line guessed on a page that named its title was
+        # the body's).
         for index, key in enumerate(keys):
             if key in title_keys and (index < _HEADLINE_WINDOW or key.count(" ") >= 3):
                 found[index] = "headline (the title)"
-    if found:
-        # The page or the request named its headline: nothing to guess, but a kicker right
-        # above it (a section label of a few words) goes with it.
         for index in sorted(found):
             above = index - 1
             if (above >= 0 and above not in found and _reads_as_headline(paragraphs[above])
