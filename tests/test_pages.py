@@ -119,3 +119,50 @@ def test_the_deck_under_the_headline_is_not_the_story() -> None:
     lead_page = page.replace(f"<h2 class='sub-head'>{deck}</h2>", "").replace(
         f'content="{deck}"', f'content="{first}"')
     assert preprocess(lead_page, html=True).paragraphs[0].startswith(first)
+
+
+_P1, _P2, _P3 = (p + "</p>" for p in _PARAGRAPHS.split("</p>")[:3])
+
+
+def test_related_story_teasers_linked_to_the_same_site_are_left_out() -> None:
+    from service.preprocess import preprocess
+
+    canonical = '<link rel="canonical" href="https://news.example.com/2026/11/bridge.html">'
+    teasers = (
+        # a linked headline between paragraphs (absolute, same registered domain)
+        '<p><strong><a href="https://www.example.com/2026/11/tunnel.html">'
+        "TUNNEL PLAN SHELVED AFTER VOTE</a></strong></p>",
+        # a card whose heading sits inside its link (relative)
+        '<a href="/2026/11/ferry.html"><img src="/f.jpg"><h3>Ferry fares to rise in May</h3></a>',
+        # a list of linked headlines under the story
+        '<ul><li><a href="/a.html">Mayor opens new school</a></li>'
+        '<li><a href="/b.html">Who will win the vote?</a></li></ul>',
+    )
+    body = _P1 + teasers[0] + _P2 + teasers[1] + _P3 + teasers[2]
+    doc = preprocess(page(body, head=canonical), html=True)
+    assert len(doc.paragraphs) == 3, doc.paragraphs
+    for words in ("TUNNEL", "Ferry fares", "new school", "Who will win"):
+        assert words not in doc.text
+
+
+def test_links_elsewhere_and_blocks_with_unlinked_words_stay() -> None:
+    from service.preprocess import preprocess
+
+    canonical = '<meta property="og:url" content="https://www.example.com/deals.html">'
+    kept = (
+        # a product in a deals post links to a shop: another site
+        '<h2><a href="https://shop.example.org/kit">Bridge kit for $39.99</a></h2>',
+        # a sentence with a link in it
+        '<p>The plan is <a href="/plan.html">on the council site</a> for all to read.</p>',
+        # a link within the page
+        '<p><a href="#comments">Jump to the readers\' questions</a></p>',
+    )
+    doc = preprocess(page(_P1 + "".join(kept) + _P2, head=canonical), html=True)
+    assert "Bridge kit for $39.99" in doc.text
+    assert "on the council site for all to read" in doc.text
+    assert "readers' questions" in doc.text
+    # Without a canonical URL, an absolute link cannot be known to be the site's: it stays.
+    absolute = '<p><a href="https://www.example.com/tunnel.html">Tunnel plan shelved</a></p>'
+    assert "Tunnel plan shelved" in preprocess(page(_P1 + absolute + _P2), html=True).text
+    relative = '<p><a href="/tunnel.html">Tunnel plan shelved</a></p>'
+    assert "Tunnel plan shelved" not in preprocess(page(_P1 + relative + _P2), html=True).text

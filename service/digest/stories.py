@@ -7,16 +7,14 @@ at a time (no n x n matrix), so memory grows with the day's articles, not with t
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Sequence
-from functools import cache
 from itertools import chain
 from urllib.parse import urlsplit
 
 import numpy as np
-from publicsuffixlist import PublicSuffixList
 
 from service.digest.fingerprint import NUM_PERM, Fingerprint, similar_pairs
+from service.sites import registered_domain
 from service.store import StoredArticle
 
 # Measured with bench/digest_clustering.py (2-word shingles, 256 permutations, all 510 eval
@@ -59,29 +57,6 @@ def cluster(articles: Sequence[StoredArticle], threshold: float) -> list[list[St
                              strict=True):
         groups.setdefault(group, []).append(stored)
     return list(groups.values())
-
-
-@cache
-def _suffixes() -> PublicSuffixList:
-    # The Public Suffix List as shipped inside the publicsuffixlist package: nothing is
-    # fetched, at start or ever (an update is a new package version).
-    return PublicSuffixList()
-
-
-def registered_domain(host: str) -> str:
-    """The domain a publisher registered: ``edition.cnn.com`` and ``rss.cnn.com`` are both
-    ``cnn.com``, ``news.bbc.co.uk`` is ``bbc.co.uk``, ``a.github.io`` stays itself (a
-    private suffix). IP addresses and names without a suffix are returned as they are."""
-    host = host.strip().rstrip(".").lower()
-    try:
-        host = host.encode("idna").decode("ascii")  # one spelling for Unicode names
-    except UnicodeError:
-        pass
-    try:
-        ipaddress.ip_address(host)
-        return host
-    except ValueError:
-        return _suffixes().privatesuffix(host) or host
 
 
 def source_key(stored: StoredArticle) -> str:

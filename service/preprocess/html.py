@@ -10,6 +10,9 @@ import copy
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+
+from service.sites import registered_domain
 
 __all__ = [
     "Extracted",
@@ -160,6 +163,7 @@ def extract_page(html: str) -> Extracted:
     titles = _titles(tree)
     visible = len(" ".join(tree.xpath(_VISIBLE_TEXT)).split())
     _drop_decks(tree)
+    _drop_teasers(tree)
     spare = copy.deepcopy(tree)  # trafilatura changes the tree it is given
     text, mode = _trafilatura(tree, favor_recall=False), "precision"
     words = len(text.split()) if text else 0
@@ -221,6 +225,73 @@ def _drop_decks(tree: Any) -> None:
     for heading in tree.xpath("//body//*[self::h2 or self::h3 or self::h4]"):
         if paragraph_key(heading.text_content()) in descriptions:
             heading.drop_tree()
+
+
+# Blocks that may be a teaser: a paragraph, a list item, a heading under the headline.
+_TEASER_BLOCKS = (
+    "//body//*[self::p or self::li or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]"
+)
+_NOT_A_PAGE = ("#", "javascript:", "mailto:", "tel:", "data:")
+
+
+def _drop_teasers(tree: Any) -> None:
+    """Remove blocks whose every word is a link to another page of the same site.
+
+    Those are the site's related-story teasers, which sites put inside the article body as
+    well as beside it: a paragraph that is one linked headline ("SEAN SPICER ELIMINATED FROM
+    'DANCING WITH THE STARS'"), a card whose heading sits inside its link, a list of linked
+    headlines under the story. The extractor keeps them when they sit among the article's
+    paragraphs, and a briefing would then report another story. A link to another site (a
+    shop in a deals post, a source, an embedded post) and a link within the page stay, and
+    so does a block with any unlinked word. The site is the page's canonical URL (or
+    og:url); without one, only relative links are known to be the site's.
+    """
+    site = _page_site(tree)
+    for block in tree.xpath(_TEASER_BLOCKS):
+        if block.getparent() is not None and _is_teaser(block, site):
+            block.drop_tree()
+
+
+def _is_teaser(block: Any, site: str | None) -> bool:
+    text = "".join(block.text_content().split())
+    if not text:
+        return False
+    around = block.xpath("ancestor::a[@href][1]")
+    if around:
+        return _same_site(around[0].get("href"), site)
+    links = block.xpath(".//a[@href]")
+    linked = sum(len("".join(a.text_content().split())) for a in links)
+    return bool(links) and linked >= len(text) and all(
+        _same_site(a.get("href"), site) for a in links
+    )
+
+
+def _page_site(tree: Any) -> str | None:
+    """The registered domain of the page's canonical URL (or og:url), when it gives one."""
+    for url in tree.xpath("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content"):
+        try:
+            host = urlsplit(str(url).strip()).hostname
+        except ValueError:
+            continue
+        if host:
+            return registered_domain(host)
+    return None
+
+
+def _same_site(href: str | None, site: str | None) -> bool:
+    """Whether ``href`` leads to another page of ``site`` (a relative link always does)."""
+    href = (href or "").strip()
+    if not href or href.lower().startswith(_NOT_A_PAGE):
+        return False
+    try:
+        parts = urlsplit(href)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if not parts.scheme and not parts.netloc:
+        return True
+    return bool(host and site and parts.scheme in ("http", "https", "")
+                and registered_domain(host) == site)
 
 
 def _titles(tree: Any) -> tuple[str, ...]:
