@@ -6,6 +6,7 @@ job; here each rule of the ranking gets a small article where the right answer i
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -163,6 +164,21 @@ def test_a_long_sentence_is_skipped_for_a_shorter_one_that_fits() -> None:
     article = [STORY[0], STORY[1], STORY[2]]  # 22, 12 and 16 words
     assert select(article, budget) == [0]
     assert select(article, Budget(max_words=40, max_sentences=2)) == [0, 1]
+
+
+def test_the_long_ends_on_a_clause_of_the_next_sentence_not_a_jump_down_the_article() -> None:
+    article = [
+        "The city council voted on Tuesday to build a new bridge across the river, ending "
+        "years of debate.",  # 18 words
+        "The mayor said the work would start in the spring, and that the bridge would open "
+        "to traffic in 2027.",  # 20 words, a clause of 10
+        "Tolls were ruled out entirely.",  # 5 words, much further from the lead's story
+    ]
+    long = ExtractiveEngine({"long": dataclasses.replace(DEFAULT_BUDGETS["long"],
+                                                         max_words=30)})
+    briefing = long.extract(" ".join(article), "long")
+    assert briefing == article[0] + " The mayor said the work would start in the spring."
+    assert "Tolls" not in briefing
 
 
 def test_an_article_of_one_overlong_sentence_still_gets_it() -> None:

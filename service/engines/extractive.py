@@ -114,10 +114,12 @@ class Budget:
 # words), so the rules downstream never have to cut what this engine chose.
 # How each kind is filled was measured on bench/quality.py's CNN/DM rows against the lead
 # cut to the same length: the short, the lead and the best-ranked sentence near it (cut at a
-# clause when it does not fit); the long, the article's order (its length rule aside).
+# clause when it does not fit); the long, the article's order (its length rule aside), its
+# last sentence cut at a clause rather than skipped for a shorter one further down (R1 minus
+# the lead at equal length: -0.06 [-0.28, +0.15] -> +0.02 [-0.10, +0.14]).
 DEFAULT_BUDGETS: Mapping[str, Budget] = MappingProxyType({
     "short": Budget(max_words=50, max_sentences=2, reach=SHORT_REACH, trim_last=True),
-    "long": Budget(max_words=200, in_order=True),
+    "long": Budget(max_words=200, in_order=True, trim_last=True),
     "reduce": Budget(max_words=100, max_sentences=4),
 })
 _OTHER_KIND = Budget(max_words=100, max_sentences=3)
