@@ -45,6 +45,7 @@ ARG MODEL=google/flan-t5-base
 # The modules the conversion imports, and nothing else: API, digest or storage changes do not
 # convert again.
 COPY service/__init__.py service/config.py service/errors.py service/lengths.py ./service/
+COPY service/sites.py service/words.py ./service/
 COPY prompts ./prompts
 COPY service/prompts ./service/prompts
 COPY service/preprocess ./service/preprocess
