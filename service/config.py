@@ -119,7 +119,8 @@ class Settings(BaseSettings):
 
     retention_days: int = Field(
         30, ge=0, description="Delete article text and cached briefings older than this many "
-        "days (digests and the delivery ledger stay); 0 keeps everything"
+        "days, and the keys of feed entries no feed has listed for as long (digests and the "
+        "delivery ledger stay); 0 keeps everything"
     )
     retention_interval_s: float = Field(
         3600.0, gt=0, description="How often `briefing serve` applies the retention"

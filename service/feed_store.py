@@ -10,7 +10,9 @@ database that holds the article made from it.
                 (backoff), whether it is gone (410), counts, and a claim that lets one
                 poller (of several processes) poll it at a time
   feed_entries  keys of entries seen — ``guid:<feed>\\n<guid>``, ``url:<link>``,
-                ``url:<canonical URL>`` — so no entry is fetched twice, from any feed
+                ``url:<canonical URL>`` — so no entry is fetched twice, from any feed;
+                ``seen_at`` is when a poll last found the entry listed, and retention
+                forgets keys no feed has listed for BRIEFING_RETENTION_DAYS
 """
 
 from __future__ import annotations
@@ -24,7 +26,12 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from service.storage import Database
 from service.storage.schema import feed_entries, feeds
 
-__all__ = ["FeedState", "FeedStore", "PollRecord"]
+__all__ = ["LISTED_REFRESH", "FeedState", "FeedStore", "PollRecord"]
+
+# How stale an entry's ``seen_at`` may get before a poll that lists it again writes it.
+LISTED_REFRESH = timedelta(days=1)
+# Keys per UPDATE … IN (…): well under SQLite's bound parameters.
+_KEYS_PER_STATEMENT = 500
 
 Origin = Literal["env", "opml", "cli"]
 
@@ -197,6 +204,28 @@ class FeedStore:
                 select(feed_entries.c.key).where(feed_entries.c.key.in_(keys)).limit(1)
             ).first()
         return found is not None
+
+    def still_listed(self, keys: list[str], now: datetime, *,
+                     feed_url: str | None = None) -> int:
+        """A poll found these entries in their feed (``keys``), or found the feed unchanged
+        (``feed_url``: a 304, every entry it recorded): their ``seen_at`` moves to ``now``,
+        so retention, which forgets entries not listed for BRIEFING_RETENTION_DAYS, never
+        forgets one a feed still carries (the next poll would take it for a new one). Rows
+        are written at most once per ``LISTED_REFRESH``: a feed polled every few minutes
+        does not rewrite its entries each time. The rows written."""
+        stale = feed_entries.c.seen_at < now - LISTED_REFRESH
+        written = 0
+        with self.database.write("could not record the feed entries") as conn:
+            if feed_url is not None:
+                written += conn.execute(
+                    update(feed_entries).where(feed_entries.c.feed_url == feed_url, stale)
+                    .values(seen_at=now)).rowcount
+            for start in range(0, len(keys), _KEYS_PER_STATEMENT):
+                chunk = keys[start : start + _KEYS_PER_STATEMENT]
+                written += conn.execute(
+                    update(feed_entries).where(feed_entries.c.key.in_(chunk), stale)
+                    .values(seen_at=now)).rowcount
+        return written
 
     def mark_seen(self, feed_url: str, keys: list[str], article_id: int | None,
                   now: datetime) -> None:

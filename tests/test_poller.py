@@ -317,3 +317,68 @@ def test_the_poller_thread_polls_at_start_and_stops(
     assert polled.wait(10)
     env.ingest.close()
     assert env.ingest._thread is None
+
+
+def _entry_keys(env: Env) -> dict[str, datetime]:
+    from sqlalchemy import select
+
+    from service.storage.schema import feed_entries
+
+    with env.ingest.feeds.database.read("test") as conn:
+        rows = conn.execute(select(feed_entries.c.key, feed_entries.c.seen_at)).all()
+    return {key: seen_at for key, seen_at in rows}  # noqa: C416 (rows are Row objects)
+
+
+def test_retention_forgets_entries_no_feed_lists_and_keeps_those_still_listed(
+    make_env: Callable[..., Env], site: LoopbackSite,
+) -> None:
+    from service.storage.retention import purge
+
+    site.route("/harbour", Reply(body=page("Harbour to be deepened", STORY_A)))
+    site.route("/market", Reply(body=page("Tram depot becomes a market", STORY_B)))
+    harbour = {"title": "Harbour", "link": site.url("/harbour"), "guid": "h"}
+    market = {"title": "Market", "link": site.url("/market"), "guid": "m"}
+    feed = {"items": [harbour, market]}
+    url = site.route("/feed", lambda h: Reply(body=rss("Coast Post", feed["items"]),
+                                              content_type="application/rss+xml"))
+    env = make_env(feeds=url)
+    assert env.ingest.poller.poll()[0].ingested == 2
+    keys = _entry_keys(env)
+    assert set(keys.values()) == {T0}
+    # Three weeks on, the feed lists the harbour story only: its keys are marked listed.
+    feed["items"] = [harbour]
+    env.clock.advance(21 * 86400)
+    assert env.ingest.poller.poll()[0].ingested == 0
+    listed = _entry_keys(env)
+    # each entry by its guid (resolved against the feed's URL) and by its link
+    harbour_keys = {k for k in listed if k.endswith(("/harbour", "/h"))}
+    assert len(harbour_keys) == 2 and len(listed) == 4
+    assert harbour_keys and {listed[k] for k in harbour_keys} == {env.clock.now}
+    assert {listed[k] for k in set(listed) - harbour_keys} == {T0}
+    # Two weeks later, retention (30 days) forgets the market story's keys only ...
+    env.clock.advance(14 * 86400)
+    counts = purge(env.ingest.feeds.database, 30, now=env.clock.now)
+    assert counts["feed_entries"] == len(keys) - len(harbour_keys)
+    assert set(_entry_keys(env)) == harbour_keys
+    # ... and the harbour story, still in the feed, is not taken for a new one.
+    assert env.ingest.poller.poll()[0].ingested == 0
+    assert len(site.hits("/harbour")) == 1
+
+
+def test_an_unchanged_feed_keeps_its_entries_listed(
+    make_env: Callable[..., Env], site: LoopbackSite,
+) -> None:
+    from service.storage.retention import purge
+
+    coast, _ = two_feeds(site)
+    env = make_env(feeds=coast)
+    env.ingest.poller.poll()
+    env.clock.advance(3600)  # polled again within a day: nothing is rewritten
+    assert env.ingest.poller.poll()[0].status == "not_modified"
+    assert set(_entry_keys(env).values()) == {T0}
+    env.clock.advance(25 * 86400)
+    assert env.ingest.poller.poll()[0].status == "not_modified"  # 304: all still listed
+    assert set(_entry_keys(env).values()) == {env.clock.now}
+    env.clock.advance(10 * 86400)
+    assert purge(env.ingest.feeds.database, 30, now=env.clock.now)["feed_entries"] == 0
+    assert len(_entry_keys(env)) == 4  # two entries, each by guid and by link

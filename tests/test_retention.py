@@ -9,7 +9,14 @@ from sqlalchemy import func, insert, select
 
 from service.storage import Database
 from service.storage.retention import RetentionJob, purge
-from service.storage.schema import aliases, articles, briefings, deliveries, digests
+from service.storage.schema import (
+    aliases,
+    articles,
+    briefings,
+    deliveries,
+    digests,
+    feed_entries,
+)
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
@@ -25,6 +32,11 @@ def _fill(db: Database, now: datetime = NOW) -> None:
         conn.execute(insert(briefings).values(key="new", result="{}", created_at=recent))
         conn.execute(insert(aliases).values(alias="raw-old", key="old"))
         conn.execute(insert(aliases).values(alias="raw-new", key="new"))
+        # feed entries by when a poll last found them listed
+        for key, seen_at in (("url:https://a.example/1", old), ("url:https://a.example/2", old),
+                             ("url:https://a.example/3", recent)):
+            conn.execute(insert(feed_entries).values(key=key, feed_url="https://a.example/f",
+                                                     seen_at=seen_at))
         conn.execute(insert(digests).values(day="2026-10-01", timezone="UTC", digest="{}",
                                             built_at=old))
         conn.execute(insert(deliveries).values(
@@ -42,13 +54,16 @@ def test_purge_deletes_only_what_is_older_than_the_retention(database_url: str) 
     try:
         _fill(db)
         counts = purge(db, 30, now=NOW, batch=2)  # batches smaller than the work
-        assert counts == {"articles": 5, "briefings": 1}
+        assert counts == {"articles": 5, "briefings": 1, "feed_entries": 2}
         with db.read("test") as conn:
             assert list(conn.execute(select(articles.c.text)).scalars()) == ["recent"]
             assert list(conn.execute(select(briefings.c.key)).scalars()) == ["new"]
             assert list(conn.execute(select(aliases.c.alias)).scalars()) == ["raw-new"]
+            assert list(conn.execute(select(feed_entries.c.key)).scalars()) == [
+                "url:https://a.example/3"]
         assert _count(db, digests) == 1 and _count(db, deliveries) == 1
-        assert purge(db, 30, now=NOW) == {"articles": 0, "briefings": 0}  # idempotent
+        assert purge(db, 30, now=NOW) == {"articles": 0, "briefings": 0,
+                                          "feed_entries": 0}  # idempotent
     finally:
         db.close()
 
@@ -61,13 +76,13 @@ def test_the_job_runs_at_start_and_reports_what_it_deleted(database_url: str) ->
     try:
         job.start()  # the first round runs at once
         for _ in range(400):
-            if len(seen) == 2:
+            if len(seen) == 3:
                 break
             time.sleep(0.05)
     finally:
         job.stop()
         db.close()
-    assert seen == {"articles": 5, "briefings": 1}
+    assert seen == {"articles": 5, "briefings": 1, "feed_entries": 2}
 
 
 def test_serve_applies_the_retention_on_its_schedule(make_client, make_settings) -> None:

@@ -5,9 +5,10 @@
 each feed, claimed so that one poller polls it at a time:
 
   1. fetch it conditionally (If-None-Match / If-Modified-Since from the last answer);
-     304 ends the poll: nothing else is fetched
+     304 ends the poll: nothing else is fetched (its entries are still listed)
   2. parse it (:func:`service.ingest.feeds.parse_feed`)
-  3. for each entry not seen before (guid, link; canonical URL once the page is read):
+  3. the entries seen before are marked still listed (retention keeps them), and for each
+     entry not seen before (guid, link; canonical URL once the page is read):
      use the entry's content when the feed carries the whole article, else fetch its
      page through the guarded fetcher (either way its main text is stored); brief it
      through the normal request path, stored with the feed as its source, so it lands in
@@ -170,6 +171,7 @@ class FeedPoller:
         except BriefingError as exc:
             return self._failed(state, now, exc.code, exc.message)
         if fetched.not_modified:
+            self.store.still_listed([], now, feed_url=state.url)  # its entries are all there
             return PollRecord("not_modified", now + self.interval, 304)
         # 2. parse
         try:
@@ -202,7 +204,11 @@ class FeedPoller:
     def _ingest(self, state: FeedState, feed: Feed, result: PollResult) -> int:
         source = feed.title or state.title or _host(state.url)
         skipped_no_link = 0
-        for entry in feed.entries[: self.settings.feeds_max_entries]:
+        entries = feed.entries[: self.settings.feeds_max_entries]
+        # Entries seen before and still listed: retention must not forget them.
+        self.store.still_listed([key for entry in entries for key in entry.keys(state.url)],
+                                self.clock())
+        for entry in entries:
             keys = entry.keys(state.url)
             if entry.content_html and not keys:
                 digest = hashlib.sha256(entry.content_html.encode()).hexdigest()

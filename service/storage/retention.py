@@ -1,11 +1,15 @@
-"""Retention: article text and cached briefings older than ``BRIEFING_RETENTION_DAYS`` go.
+"""Retention: article text and cached briefings older than ``BRIEFING_RETENTION_DAYS`` go,
+and so do the keys of feed entries that no feed has listed for as long.
 
-Storage would otherwise grow without bound. Digests and the delivery ledger stay: a digest
-already holds what its day's articles said, and the ledger is what keeps a day from being
-posted twice. Deletes run in batches of ``batch`` rows, each its own short transaction, so a
-large first purge never holds a lock for long (SQLite has one writer; PostgreSQL replicas keep
-writing beside it). Every replica runs it on a schedule; running it twice deletes nothing
-more, so they need no coordination.
+Storage would otherwise grow without bound. A feed entry's ``seen_at`` is when a poll last
+found it in its feed (:meth:`service.feed_store.FeedStore.still_listed`), so an entry a feed
+still carries is never forgotten and taken for a new one.
+
+Digests and the delivery ledger stay: a digest already holds what its day's articles said,
+and the ledger is what keeps a day from being posted twice. Deletes run in batches of
+``batch`` rows, each its own short transaction, so a large first purge never holds a lock for
+long (SQLite has one writer; PostgreSQL replicas keep writing beside it). Every replica runs
+it on a schedule; running it twice deletes nothing more, so they need no coordination.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sqlalchemy import delete, select
 
 from service.errors import StorageError
 from service.storage.database import Database
-from service.storage.schema import aliases, articles, briefings
+from service.storage.schema import aliases, articles, briefings, feed_entries
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +31,10 @@ log = logging.getLogger(__name__)
 def purge(
     database: Database, days: int, *, now: datetime | None = None, batch: int = 2000,
 ) -> dict[str, int]:
-    """Delete articles received, and briefings created, more than ``days`` ago; the counts."""
+    """Delete articles received, briefings created, and feed entries last listed more than
+    ``days`` ago; the counts per table."""
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
-    counts = {"articles": 0, "briefings": 0}
+    counts = {"articles": 0, "briefings": 0, "feed_entries": 0}
     while True:
         with database.write("could not delete old articles") as conn:
             ids = select(articles.c.id).where(articles.c.received_at < cutoff).limit(batch)
@@ -47,6 +52,13 @@ def purge(
                 conn.execute(delete(briefings).where(briefings.c.key.in_(keys)))
         counts["briefings"] += len(keys)
         if len(keys) < batch:
+            break
+    while True:
+        with database.write("could not delete old feed entries") as conn:
+            keys = select(feed_entries.c.key).where(feed_entries.c.seen_at < cutoff).limit(batch)
+            gone = conn.execute(delete(feed_entries).where(feed_entries.c.key.in_(keys))).rowcount
+        counts["feed_entries"] += gone
+        if gone < batch:
             break
     return counts
 
@@ -67,8 +79,8 @@ class RetentionJob:
 
     def start(self) -> None:
         self._thread.start()
-        log.info("retention: articles and briefings older than %d day(s) are deleted every "
-                 "%gs", self.days, self.interval_s)
+        log.info("retention: articles, briefings and feed entries older than %d day(s) are "
+                 "deleted every %gs", self.days, self.interval_s)
 
     def run_once(self) -> dict[str, int]:
         counts = purge(self.database, self.days)
@@ -76,8 +88,9 @@ class RetentionJob:
             if self.on_deleted is not None:
                 self.on_deleted(table, count)
         if any(counts.values()):
-            log.info("retention: deleted %d article(s) and %d briefing(s) older than %d day(s)",
-                     counts["articles"], counts["briefings"], self.days)
+            log.info("retention: deleted %d article(s), %d briefing(s) and %d feed entry key(s) "
+                     "older than %d day(s)", counts["articles"], counts["briefings"],
+                     counts["feed_entries"], self.days)
         return counts
 
     def _loop(self) -> None:
