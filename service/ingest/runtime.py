@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.briefing import LENGTHS, BriefingService
+from service.cancellation import Cancellation
 from service.config import Settings
 from service.errors import UrlNotAllowed
 from service.feed_store import FeedStore
@@ -83,19 +84,23 @@ class Ingest:
 
     def brief_url(
         self, request: UrlRequest, lengths: Sequence[str] = LENGTHS, *,
-        deadline: float | None = None,
+        deadline: float | None = None, cancellation: Cancellation | None = None,
     ) -> dict[str, Any]:
         """Fetch the page behind the address guard, brief it, and say what the page is.
 
         The answer is the briefing with ``article``: the URL asked for, the URL fetched
-        (after redirects) and the page's title, canonical URL, site name and date.
+        (after redirects) and the page's title, canonical URL, site name and date. The
+        fetch is bounded by BRIEFING_FETCH_TIMEOUT_S; ``cancellation`` (or ``deadline``)
+        ends the briefing's work as :meth:`BriefingService.brief` does, after the fetched
+        page is stored.
         """
         fetched = self.fetcher.fetch(request.url, kind="page")
         article, meta = article_from_page(
             fetched, url=request.url, title=request.title, source=request.source,
             published_at=request.published_at,
         )
-        result = self.service.brief(article, lengths, deadline=deadline)
+        result = self.service.brief(article, lengths, deadline=deadline,
+                                    cancellation=cancellation)
         return {**result, "article": {
             "url": request.url, "fetched_url": fetched.url, "title": article.title,
             "canonical_url": article.canonical_url, "site_name": meta.site_name,

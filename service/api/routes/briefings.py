@@ -37,15 +37,17 @@ async def brief_within_timeout(
 
 
 async def brief_url_within_timeout(
-    ingest: Ingest, request: UrlRequest, lengths: list[str] | None, settings: Settings
+    ingest: Ingest, request: UrlRequest, lengths: list[str] | None, settings: Settings,
+    receive: Callable[[], Awaitable[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """The page at a URL fetched (bounded by BRIEFING_FETCH_TIMEOUT_S) and briefed (bounded
-    by BRIEFING_REQUEST_TIMEOUT_S), off the event loop."""
+    by BRIEFING_REQUEST_TIMEOUT_S), off the event loop; with ``receive``, the briefing's
+    work ends as soon as the client goes away (the page stays stored)."""
     return await _within(
         lambda cancellation: ingest.brief_url(
-            request, lengths or LENGTHS, deadline=cancellation.deadline
+            request, lengths or LENGTHS, cancellation=cancellation
         ),
-        settings.fetch_timeout_s + settings.request_timeout_s,
+        settings.fetch_timeout_s + settings.request_timeout_s, receive,
     )
 
 
@@ -73,7 +75,8 @@ async def create_briefing(
     of the page at a URL (JSON `{"url": ...}`, fetched behind the address guard)."""
     article, lengths = await parse_article(request, body_limits(settings))
     if isinstance(article, UrlRequest):
-        return await brief_url_within_timeout(ingest, article, lengths, settings)
+        return await brief_url_within_timeout(ingest, article, lengths, settings,
+                                              request.receive)
     return await brief_within_timeout(
         service, article, lengths, settings.request_timeout_s, request.receive
     )
