@@ -291,6 +291,29 @@ def test_an_error_shows_the_apis_message(
     assert console.unexpected(422) == []
 
 
+def test_the_api_docs_render_with_no_way_out(
+    server: str, open_page: Callable[..., tuple[Page, Console]]
+) -> None:
+    page, console = open_page()
+    elsewhere: list[str] = []
+
+    def only_this_server(route: Any) -> None:
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:  # a closed network: anything else fails, and is noted
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    page.goto(server + "/docs")
+    operation = page.locator(".opblock-summary-path", has_text="/v1/briefings").first
+    operation.wait_for(timeout=20_000)  # Swagger UI ran and read /openapi.json
+    assert page.locator(".opblock").count() >= 5
+    assert elsewhere == []
+    shot(page, "api-docs", full_page=False)
+    assert console.unexpected() == []
+
+
 def test_articles_and_digest_pages(
     server: str, open_page: Callable[..., tuple[Page, Console]]
 ) -> None:

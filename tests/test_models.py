@@ -105,3 +105,24 @@ def test_openapi_shows_the_error_body_and_the_bearer_scheme(
                 assert operation["security"] == [{"HTTPBearer": []}]
                 error = responses["422"]["content"]["application/json"]["schema"]
                 assert error == {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def test_the_docs_pages_load_nothing_from_another_origin(
+    make_client: Callable[..., TestClient],
+) -> None:
+    import re
+
+    client = make_client(api_keys="k")  # the docs are open; the API behind them is not
+    assert client.get("/redoc").status_code == 404  # ReDoc would fetch its logo from a CDN
+    for path in ("/docs",):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        sources = re.findall(r"""(?:src|href)=["']([^"']+)""", page.text)
+        sources += re.findall(r"""url: ?["']([^"']+)""", page.text)
+        assert sources, path
+        for source in sources:
+            assert source.startswith("/"), (path, source)  # this server, no CDN, no fonts
+            if source != "/openapi.json":
+                asset = client.get(source)
+                assert asset.status_code == 200 and asset.content, source
+    assert "swagger-ui-bundle.js" in client.get("/docs").text

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -89,11 +90,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await run_in_threadpool(close_engine)
             service.close()
 
-    app = FastAPI(
+    # /docs (Swagger UI) with its script and styles served by this process, not a CDN: a
+    # self-hosted service may have no way out, and its readers' browsers need none. (No
+    # /redoc: ReDoc fetches its logo from its own CDN whatever it is given.)
+    app = FastAPIOffline(
         title="Briefing service",
         version="1",
         description="Short and long briefings of news articles from a local seq2seq model.",
         lifespan=lifespan,
+        static_url="/docs/assets",
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.service = None
