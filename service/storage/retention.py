@@ -18,8 +18,9 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 
 from service.errors import StorageError
 from service.storage.database import Database
@@ -34,14 +35,14 @@ def purge(
     """Delete articles received, briefings created, and feed entries last listed more than
     ``days`` ago; the counts per table."""
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
-    counts = {"articles": 0, "briefings": 0, "feed_entries": 0}
-    while True:
-        with database.write("could not delete old articles") as conn:
-            ids = select(articles.c.id).where(articles.c.received_at < cutoff).limit(batch)
-            gone = conn.execute(delete(articles).where(articles.c.id.in_(ids))).rowcount
-        counts["articles"] += gone
-        if gone < batch:
-            break
+    counts = {
+        "articles": _delete_in_batches(
+            database, "articles", articles.c.id, articles.c.received_at < cutoff, batch),
+        "briefings": 0,
+        "feed_entries": _delete_in_batches(
+            database, "feed entries", feed_entries.c.key, feed_entries.c.seen_at < cutoff,
+            batch),
+    }
     while True:
         with database.write("could not delete old briefings") as conn:
             keys = list(conn.execute(
@@ -53,14 +54,24 @@ def purge(
         counts["briefings"] += len(keys)
         if len(keys) < batch:
             break
-    while True:
-        with database.write("could not delete old feed entries") as conn:
-            keys = select(feed_entries.c.key).where(feed_entries.c.seen_at < cutoff).limit(batch)
-            gone = conn.execute(delete(feed_entries).where(feed_entries.c.key.in_(keys))).rowcount
-        counts["feed_entries"] += gone
-        if gone < batch:
-            break
     return counts
+
+
+def _delete_in_batches(
+    database: Database, what: str, key: ColumnElement[Any], old: ColumnElement[bool],
+    batch: int,
+) -> int:
+    """Delete the rows of ``key``'s table where ``old`` holds, ``batch`` rows a transaction;
+    how many."""
+    table = key.table  # type: ignore[attr-defined]
+    deleted = 0
+    while True:
+        with database.write(f"could not delete old {what}") as conn:
+            rows = select(key).where(old).limit(batch)
+            gone = conn.execute(delete(table).where(key.in_(rows))).rowcount
+        deleted += gone
+        if gone < batch:
+            return deleted
 
 
 class RetentionJob:
