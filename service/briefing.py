@@ -171,8 +171,8 @@ class BriefingService:
         mark the entry seen then, so an entry is stored once even when its briefing fails).
         """
 
-        def store(main_text: str | None) -> int:
-            article_id = self.store.add(article, main_text=main_text)
+        def store(main_text: str | None, briefing_id: str | None) -> int:
+            article_id = self.store.add(article, main_text=main_text, briefing_id=briefing_id)
             if on_stored is not None:
                 on_stored(article_id)
             return article_id
@@ -187,14 +187,20 @@ class BriefingService:
         again, and the result is linked to ``article_id`` so the next digest finds it cached.
         ``article_id=None`` is text that is no article (the digest's overview): only cached.
         """
-        return self._brief(
-            article, lengths, cancellation or Cancellation(deadline), lambda _: article_id
-        )
+
+        def stored(_main_text: str | None, briefing_id: str | None) -> int | None:
+            if briefing_id is not None:
+                self._link(article_id, briefing_id)
+            return article_id
+
+        return self._brief(article, lengths, cancellation or Cancellation(deadline), stored)
 
     def _brief(
         self, article: Article, lengths: Sequence[str], cancellation: Cancellation,
-        stored: Callable[[str | None], int | None],
+        stored: Callable[[str | None, str | None], int | None],
     ) -> dict[str, Any]:
+        """``stored(main_text, briefing_id)`` stores the article (or knows it stored) and
+        links it to ``briefing_id`` when that is known already (a cache hit: one write)."""
         lengths = tuple(k for k in LENGTHS if k in set(lengths)) or LENGTHS
         # 0. repeat
         # (a title changes what cleaning removes, so it is part of the text's alias)
@@ -202,7 +208,8 @@ class BriefingService:
         alias = self._key(raw, lengths, raw=True)
         hit = self._cached(self.cache.get_by_alias, alias)
         if hit is not None:
-            return self._from_cache(stored(None), hit)
+            stored(None, hit["id"])
+            return self._from_cache(hit)
         # 1. preprocess
         doc = preprocess(article.text, title=article.title)
         if not doc.sentences:
@@ -218,13 +225,14 @@ class BriefingService:
                 f"the text does not read as prose: most of it is {verdict.description}. "
                 "Send an article: sentences of ordinary words, in any language"
             )
-        # 2. store (a page's main text, extracted once here, is what its fingerprint reads)
-        article_id = stored(doc.extraction.text if doc.extraction is not None else None)
-        # 3. cache
+        # 2. cache, and 3. store, before any work (a page's main text, extracted once here,
+        # is what its fingerprint reads; a hit is linked in the same write)
         key = self._key(doc.text, lengths)
         hit = self._cached(self.cache.get, key)
+        article_id = stored(doc.extraction.text if doc.extraction is not None else None,
+                            hit["id"] if hit is not None else None)
         if hit is not None:
-            return self._from_cache(article_id, hit)
+            return self._from_cache(hit)
         (result, elsewhere), shared = self.flights.run(
             key,
             lambda shared_cancellation: self._compute_once(
@@ -233,7 +241,8 @@ class BriefingService:
             cancellation,
         )
         if elsewhere:  # another replica computed it while this one waited
-            return self._from_cache(article_id, result)
+            self._link(article_id, result["id"])
+            return self._from_cache(result)
         self.metrics.cache_misses.inc()
         if shared:
             log.info("briefing %s computed once for concurrent identical requests", key[:12])
@@ -299,8 +308,7 @@ class BriefingService:
             log.warning("cache unreadable, generating instead: %s", exc.message)
             return None
 
-    def _from_cache(self, article_id: int | None, hit: dict[str, Any]) -> dict[str, Any]:
-        self._link(article_id, hit["id"])
+    def _from_cache(self, hit: dict[str, Any]) -> dict[str, Any]:
         self.metrics.cache_hits.inc()
         return {**hit, "cached": True}
 

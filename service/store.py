@@ -89,12 +89,14 @@ class ArticleStore:
 
     def add(
         self, article: Article, *, received_at: datetime | None = None,
-        main_text: str | None = None,
+        main_text: str | None = None, briefing_id: str | None = None,
     ) -> int:
         """Store the article durably (committed) and return its row id.
 
         ``main_text``: a page's main text when the caller extracted it already; the
-        fingerprint reads it instead of extracting the page a second time.
+        fingerprint reads it instead of extracting the page a second time. ``briefing_id``:
+        the briefing that answers it, when known already (a cache hit), linked in the same
+        write.
         """
         print_ = _fingerprint_or_none(article.text if main_text is None else main_text)
         row = {
@@ -104,6 +106,7 @@ class ArticleStore:
             "site_name": article.site_name, "feed_url": article.feed_url,
             "received_at": received_at or datetime.now(UTC), "fingerprint": print_,
             "fingerprint_version": FINGERPRINT_VERSION if print_ is not None else None,
+            "briefing_id": briefing_id,
         }
         with self.database.write("could not store the article") as conn:
             new_id = conn.execute(insert(articles).returning(articles.c.id), row).scalar_one()

@@ -224,3 +224,33 @@ def test_a_page_reports_what_its_extraction_kept(make_settings: Callable[..., Se
     assert 0 < extraction["kept_words"] < extraction["visible_words"]
     assert extraction["kept"] == round(extraction["kept_words"] / extraction["visible_words"], 3)
     assert "extraction" not in plain  # text, not a page
+
+
+def test_a_repeated_article_is_stored_and_linked_in_one_write(
+    make_settings: Callable[..., Settings],
+) -> None:
+    from sqlalchemy import select
+
+    from service.storage.schema import articles
+
+    service = BriefingService.open(make_settings(engine="extractive"), Metrics())
+    try:
+        first = service.brief(Article(text=story(1)))
+        writes: list[str] = []
+        database = service.store.database
+        write = database.write
+
+        def counted(what: str):  # type: ignore[no-untyped-def]
+            writes.append(what)
+            return write(what)
+
+        database.write = counted  # type: ignore[method-assign]
+        again = service.brief(Article(text=story(1)))  # the same text: its alias
+        spaced = service.brief(Article(text=story(1).replace(" ", "  ")))  # same cleaned text
+        assert again["cached"] and spaced["cached"] and again["id"] == spaced["id"] == first["id"]
+        assert writes == ["could not store the article"] * 2  # one write each, no second
+        with database.read("test") as conn:
+            linked = conn.execute(select(articles.c.briefing_id).order_by(articles.c.id)).all()
+        assert [row[0] for row in linked] == [first["id"]] * 3
+    finally:
+        service.close()
