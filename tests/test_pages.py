@@ -166,3 +166,20 @@ def test_links_elsewhere_and_blocks_with_unlinked_words_stay() -> None:
     assert "Tunnel plan shelved" in preprocess(page(_P1 + absolute + _P2), html=True).text
     relative = '<p><a href="/tunnel.html">Tunnel plan shelved</a></p>'
     assert "Tunnel plan shelved" not in preprocess(page(_P1 + relative + _P2), html=True).text
+
+
+def test_embedded_posts_are_kept_as_quotations() -> None:
+    from service.preprocess import preprocess
+
+    post = ("The new bridge looks like a giant staple and I love it, said nobody at the "
+            "council meeting tonight.")
+    embed = ('<div class="social-media-embed"><blockquote class="twitter-tweet">'
+             f'<p lang="en">{post}</p>— Ana Ruiz (@anaruiz) '
+             '<a href="https://twitter.example/anaruiz/status/1">November 18, 2026</a>'
+             '</blockquote><script async src="https://platform.twitter.example/w.js"></script>'
+             "</div>")
+    share = '<div class="social-share"><a href="/share">Share on social media</a></div>'
+    doc = preprocess(page(_P1 + _P2 + embed + share + _P3), html=True)
+    assert post in doc.text
+    assert "Share on social media" not in doc.text
+    assert doc.text.index(post) < doc.text.index("Opponents said the money")  # in its place

@@ -164,6 +164,7 @@ def extract_page(html: str) -> Extracted:
     visible = len(" ".join(tree.xpath(_VISIBLE_TEXT)).split())
     _drop_decks(tree)
     _drop_teasers(tree)
+    _keep_embedded_posts(tree)
     spare = copy.deepcopy(tree)  # trafilatura changes the tree it is given
     text, mode = _trafilatura(tree, favor_recall=False), "precision"
     words = len(text.split()) if text else 0
@@ -263,6 +264,46 @@ def _is_teaser(block: Any, site: str | None) -> bool:
     linked = sum(len("".join(a.text_content().split())) for a in links)
     return bool(links) and linked >= len(text) and all(
         _same_site(a.get("href"), site) for a in links
+    )
+
+
+# The markup social networks give publishers to embed a post: a blockquote with the post's
+# text, which their script turns into a card.
+_EMBEDDED_POSTS = (
+    "//body//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'twitter-video')"
+    " or contains(@class, 'instagram-media') or contains(@class, 'tiktok-embed')"
+    " or contains(@class, 'bluesky-embed') or contains(@class, 'threads-post')]"
+)
+_EMBED_WRAPPERS = frozenset({"div", "figure", "span", "section", "aside"})
+
+
+def _keep_embedded_posts(tree: Any) -> None:
+    """Keep the posts an article embeds (tweets and the like) as the quotations they are.
+
+    A story about what people posted quotes the posts, and readers and annotators count
+    them as the article's text; but sites wrap them in containers named for social media,
+    which the extractor drops with the share buttons. Each post's blockquote loses the
+    embed's class and is lifted out of wrappers that hold nothing else (the embed script
+    aside), so it is read like any quotation in the article.
+    """
+    for quote in tree.xpath(_EMBEDDED_POSTS):
+        for name in list(quote.attrib):
+            del quote.attrib[name]
+        parent = quote.getparent()
+        while parent is not None and _only_wraps(parent, quote):
+            quote.tail = parent.tail
+            parent.getparent().replace(parent, quote)
+            parent = quote.getparent()
+
+
+def _only_wraps(wrapper: Any, quote: Any) -> bool:
+    """Whether ``wrapper`` holds ``quote`` and nothing a reader sees beside it."""
+    others = [child for child in wrapper if child is not quote]
+    loose_text = [wrapper.text or "", quote.tail or "", *(c.tail or "" for c in others)]
+    return (
+        wrapper.tag in _EMBED_WRAPPERS and wrapper.getparent() is not None
+        and all(child.tag == "script" for child in others)
+        and not "".join(loose_text).strip()
     )
 
 
