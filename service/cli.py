@@ -111,7 +111,9 @@ def cmd_feeds_list(args: argparse.Namespace) -> int:
         return 0
     for feed in feeds:
         error = feed["last_error"]
-        print(f"{feed['url']}  {feed['title'] or ''}\n    {feed['last_status'] or 'never polled'}"
+        print(f"{feed['url']}  {feed['title'] or ''}"
+              + (f"\n    moved to {feed['moved_to']}" if feed["moved_to"] else "")
+              + f"\n    {feed['last_status'] or 'never polled'}"
               f", {feed['entries_seen']} entries seen"
               + (f", next poll {feed['next_poll_at']}" if feed["next_poll_at"] else "")
               + (f"\n    error: {error['code']}: {error['message']}" if error else ""))

@@ -4,7 +4,8 @@ It lives in the service's database (tables ``feeds`` and ``feed_entries`` of
 :mod:`service.storage.schema`, SQLite or PostgreSQL): an entry is marked seen in the same
 database that holds the article made from it.
 
-  feeds         one row per feed: where it came from (BRIEFING_FEEDS, an OPML import), its
+  feeds         one row per feed: where it came from (BRIEFING_FEEDS, an OPML import),
+                where it moved for good (a 301 or 308: the next poll asks there), its
                 validators (ETag, Last-Modified) for conditional requests, the last poll's
                 status and error, failures in a row and the time of the next poll
                 (backoff), whether it is gone (410), counts, and a claim that lets one
@@ -40,6 +41,7 @@ _COLUMNS = (
     feeds.c.last_modified, feeds.c.last_polled_at, feeds.c.last_status, feeds.c.http_status,
     feeds.c.error_code, feeds.c.error_message, feeds.c.warning, feeds.c.failures,
     feeds.c.next_poll_at, feeds.c.gone, feeds.c.entries_seen, feeds.c.entries_ingested,
+    feeds.c.moved_to,
 )
 
 
@@ -68,6 +70,12 @@ class FeedState:
     gone: bool
     entries_seen: int
     entries_ingested: int
+    moved_to: str | None = None  # where a permanent redirect sent the last poll
+
+    @property
+    def poll_url(self) -> str:
+        """Where the next poll asks: the feed's new home once it moved for good."""
+        return self.moved_to or self.url
 
     @classmethod
     def from_row(cls, row: Any) -> FeedState:
@@ -98,6 +106,7 @@ class PollRecord:
     last_modified: str | None = None
     error_code: str | None = None
     error_message: str | None = None
+    moved_to: str | None = None  # a permanent redirect's target (None: no news of a move)
     warning: str | None = None
     ingested: int = 0
 
@@ -174,6 +183,8 @@ class FeedStore:
         }
         if poll.title:
             values["title"] = poll.title
+        if poll.moved_to:  # back at the URL it was followed by: not moved any more
+            values["moved_to"] = None if poll.moved_to == url else poll.moved_to
         if poll.status == "ok":  # a new answer's validators (None when it sent none)
             values["etag"] = poll.etag
             values["last_modified"] = poll.last_modified

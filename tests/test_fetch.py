@@ -156,6 +156,14 @@ def test_redirects_are_followed_up_to_five(site: LoopbackSite) -> None:
     site.route("/r6", Reply(body=PAGE))
     fetched = make_fetcher().fetch(site.url("/r1"))
     assert fetched.url == site.url("/r6") and len(fetched.redirects) == 5
+    assert not fetched.moved_permanently  # 302s
+    # Moved for good only when every hop says so (301 or 308).
+    site.route("/p1", Reply(301, headers={"Location": "/p2"}))
+    site.route("/p2", Reply(308, headers={"Location": "/r6"}))
+    site.route("/m1", Reply(301, headers={"Location": "/r5"}))  # then a 302
+    assert make_fetcher().fetch(site.url("/p1")).moved_permanently
+    assert not make_fetcher().fetch(site.url("/m1")).moved_permanently
+    assert not make_fetcher().fetch(site.url("/r6")).moved_permanently  # no redirect at all
     with pytest.raises(FetchFailed, match="more than 5"):
         make_fetcher().fetch(site.url("/r0"))
 

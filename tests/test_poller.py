@@ -382,3 +382,28 @@ def test_an_unchanged_feed_keeps_its_entries_listed(
     env.clock.advance(10 * 86400)
     assert purge(env.ingest.feeds.database, 30, now=env.clock.now)["feed_entries"] == 0
     assert len(_entry_keys(env)) == 4  # two entries, each by guid and by link
+
+
+def test_a_feed_that_moved_for_good_is_polled_at_its_new_url(
+    make_env: Callable[..., Env], site: LoopbackSite,
+) -> None:
+    site.route("/harbour", Reply(body=page("Harbour to be deepened", STORY_A)))
+    items = [{"title": "Harbour", "link": site.url("/harbour"), "guid": "h"}]
+    site.route("/new.rss", conditional(rss("Coast Post", items), etag='"v1"'))
+    old = site.route("/old.rss", Reply(301, headers={"Location": "/new.rss"}))
+    temporary = site.route("/away.rss", Reply(302, headers={"Location": "/new.rss"}))
+    env = make_env(feeds=f"{old},{temporary}")
+    results = {r.url: r for r in env.ingest.poller.poll()}
+    assert results[old].status == "ok" and results[temporary].status == "ok"
+    feeds = {f["url"]: f for f in env.ingest.feed_list()["feeds"]}
+    assert feeds[old]["moved_to"] == site.url("/new.rss")
+    assert feeds[temporary]["moved_to"] is None  # a 302 is no move
+    env.clock.advance(900)
+    before = len(site.requests)
+    results = {r.url: r for r in env.ingest.poller.poll()}
+    asked = [r.path for r in site.requests[before:]]
+    assert asked.count("/old.rss") == 0 and asked.count("/away.rss") == 1
+    assert results[old].status == "not_modified"  # its validators work at the new URL
+    # The feed keeps the URL it was followed by (entries, BRIEFING_FEEDS, `feeds remove`).
+    assert env.service.store.count() == 1
+    assert {f["url"] for f in env.ingest.feed_list()["feeds"]} == {old, temporary}

@@ -221,6 +221,10 @@ class FeedInfo(_Model):
     gone: bool = Field(description="Answered 410 Gone: not polled again")
     entries_seen: int
     entries_ingested: int
+    moved_to: str | None = Field(
+        None, description="Where the feed moved for good (its last poll was answered with a "
+        "301 or 308 redirect there): polls ask there; null when it has not moved"
+    )
     validators: Validators
 
 

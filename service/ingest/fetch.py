@@ -64,6 +64,7 @@ _ACCEPT = {
             "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.1",
 }
 _REDIRECTS = (301, 302, 303, 307, 308)
+_PERMANENT = (301, 308)  # the resource has moved for good: ask the new URL next time
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class Fetched:
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
     redirects: tuple[str, ...] = ()
+    moved_permanently: bool = False  # redirected, and every redirect was 301 or 308
 
     @property
     def not_modified(self) -> bool:
@@ -163,6 +165,7 @@ class Fetcher:
         headers["Accept-Encoding"] = "gzip, deflate"
         backend = GuardedBackend(self.policy, deadline, self.resolver)
         redirects: list[str] = []
+        permanent = True
         with self._client(backend) as client:
             while True:
                 lock = self.host_locks.get(current.host) if self.host_locks else None
@@ -178,13 +181,16 @@ class Fetcher:
                         url=answer.url, status=answer.status, media_type=answer.media_type,
                         charset=answer.charset, body=answer.body, headers=answer.headers,
                         redirects=tuple(redirects),
+                        moved_permanently=bool(redirects) and permanent,
                     )
                 if len(redirects) >= MAX_REDIRECTS:
                     raise FetchFailed(
                         f"{url} redirects more than {MAX_REDIRECTS} times; fetch the page "
                         "it ends at instead"
                     )
-                current = self.policy.check_url(answer)
+                target, status = answer
+                permanent = permanent and status in _PERMANENT
+                current = self.policy.check_url(target)
                 redirects.append(str(current))
 
     def _too_slow(self, url: httpx.URL, deadline: Deadline) -> str:
@@ -194,8 +200,8 @@ class Fetcher:
     def _hop(
         self, client: httpx.Client, url: httpx.URL, kind: FetchKind, headers: dict[str, str],
         deadline: Deadline,
-    ) -> Fetched | httpx.URL:
-        """One request: the fetched body, or the URL a redirect points to."""
+    ) -> Fetched | tuple[httpx.URL, int]:
+        """One request: the fetched body, or the URL a redirect points to and its status."""
         try:
             response = client.send(client.build_request("GET", url, headers=headers),
                                    stream=True)
@@ -208,7 +214,7 @@ class Fetcher:
             location = response.headers.get("location")
             if status in _REDIRECTS and location:
                 try:
-                    return url.join(location.strip())
+                    return url.join(location.strip()), status
                 except httpx.InvalidURL as exc:
                     raise FetchFailed(f"{url} redirects to an invalid URL") from exc
             if status == 304:

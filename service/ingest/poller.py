@@ -4,8 +4,10 @@
 :class:`PollerThread` every ``BRIEFING_FEEDS_POLL_S``; ``briefing feeds poll`` once). For
 each feed, claimed so that one poller polls it at a time:
 
-  1. fetch it conditionally (If-None-Match / If-Modified-Since from the last answer);
-     304 ends the poll: nothing else is fetched (its entries are still listed)
+  1. fetch it conditionally (If-None-Match / If-Modified-Since from the last answer), at
+     the URL it moved to when a poll was permanently redirected (301, 308; the feed keeps
+     the URL it was followed by); 304 ends the poll: nothing else is fetched (its entries
+     are still listed)
   2. parse it (:func:`service.ingest.feeds.parse_feed`)
   3. the entries seen before are marked still listed (retention keeps them), and for each
      entry not seen before (guid, link; canonical URL once the page is read):
@@ -160,7 +162,7 @@ class FeedPoller:
         if state.last_modified:
             headers["If-Modified-Since"] = state.last_modified
         try:
-            fetched = self.fetcher.fetch(state.url, kind="feed", headers=headers)
+            fetched = self.fetcher.fetch(state.poll_url, kind="feed", headers=headers)
         except FetchFailed as exc:
             if exc.upstream_status == 410:
                 return PollRecord("gone", None, 410, error_code="gone",
@@ -170,9 +172,11 @@ class FeedPoller:
                                 exc.upstream_retry_after_s)
         except BriefingError as exc:
             return self._failed(state, now, exc.code, exc.message)
+        # A permanent redirect (every hop 301 or 308): the next poll asks the new URL first.
+        moved_to = fetched.url if fetched.moved_permanently else None
         if fetched.not_modified:
             self.store.still_listed([], now, feed_url=state.url)  # its entries are all there
-            return PollRecord("not_modified", now + self.interval, 304)
+            return PollRecord("not_modified", now + self.interval, 304, moved_to=moved_to)
         # 2. parse
         try:
             feed = parse_feed(fetched.body, url=fetched.url, media_type=fetched.media_type)
@@ -185,7 +189,7 @@ class FeedPoller:
         return PollRecord(
             "ok", now + self.interval, fetched.status, title=feed.title,
             etag=fetched.headers.get("etag"), last_modified=fetched.headers.get("last-modified"),
-            warning="; ".join(notes)[:2000] or None, ingested=ingested,
+            warning="; ".join(notes)[:2000] or None, ingested=ingested, moved_to=moved_to,
         )
 
     def _failed(

@@ -162,6 +162,8 @@ feeds = Table(
     Column("entries_seen", Integer, nullable=False, server_default="0"),
     Column("entries_ingested", Integer, nullable=False, server_default="0"),
     Column("claimed_until", UTCDateTime),
+    # where a permanent redirect sent the last poll: the next one asks there (0003)
+    Column("moved_to", Text),
 )
 
 feed_entries = Table(
