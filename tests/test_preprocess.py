@@ -661,6 +661,11 @@ def test_nothing_is_guessed_when_the_title_is_known_but_not_in_the_text() -> Non
         assert preprocess(page, html=True).paragraphs == [first, _LEAD, _MORE], first
     # Without a title, such a first line is taken for the headline.
     assert preprocess(f"Bridge kit for $39.99\n\n{_LEAD}").paragraphs == [_LEAD]
+    # The title reworded is still the headline: most of its words are the title's.
+    doc = preprocess(f"Council backs the bridge at last\n\n{_LEAD}",
+                     title="At last, the council backs a new bridge")
+    assert doc.paragraphs == [_LEAD]
+    assert doc.removed[0].reason == "boilerplate: headline (like the title)"
 
 
 def test_two_sentences_are_not_a_headline() -> None:

@@ -422,6 +422,20 @@ def _title_keys(titles: Sequence[str]) -> set[str]:
     return keys
 
 
+# A first line at least this share of whose words (three or more) are in a title is it.
+_LIKE_TITLE_SHARE = 0.75
+
+
+def _like_a_title(key: str, title_keys: set[str]) -> bool:
+    words = key.split()
+    if len(words) < 3:
+        return False
+    return any(
+        sum(w in title for w in words) >= _LIKE_TITLE_SHARE * len(words)
+        for title in (set(t.split()) for t in title_keys)
+    )
+
+
 def _reads_as_headline(paragraph: str) -> bool:
     """No full stop at the end, and short, or ending in "?", "!", "…" or a quotation, or in
     title case: a long line without its stop is more often a sentence missing it."""
@@ -462,6 +476,12 @@ def headlines(
         for index, key in enumerate(keys):
             if key in title_keys and (index < _HEADLINE_WINDOW or key.count(" ") >= 3):
                 found[index] = "headline (the title)"
+        if not found and len(paragraphs) > 1 and _is_prose(paragraphs[1]) and (
+            _reads_as_headline(paragraphs[0]) and _like_a_title(keys[0], title_keys)
+        ):
+            # The title reworded ("Council backs bridge" over "Council backs new bridge
+            # plan"): most of the line's words are the title's.
+            found[0] = "headline (like the title)"
         for index in sorted(found):
             above = index - 1
             if (above >= 0 and above not in found and _reads_as_headline(paragraphs[above])
