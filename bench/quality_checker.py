@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.evaldata import eval_dir, read_jsonl  # noqa: E402
 from service.checks import SourceFacts, _split_sentences, find_unsupported  # noqa: E402
+from service.checks.vocabulary import _TENS, _UNITS  # noqa: E402
 
 # --------------------------------------------------------------------------------------------
 # Making the tokenized / lower-cased reference texts look like model output
@@ -157,35 +158,8 @@ def bench_frank(root: Path, articles: dict[str, str], examples: int) -> None:
 # 2. Injected errors
 # --------------------------------------------------------------------------------------------
 
-_NUM_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-}
+# The checker's own number words (one to ninety), so an injected error is one it could read.
+_NUM_WORDS = {w: v for w, v in {**_UNITS, **_TENS}.items() if v}
 _DIGITS_RE = re.compile(r"(?<![\w.,:/])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\d,]\d|[:/]\d)")
 _WORDS_RE = re.compile(r"\b(" + "|".join(_NUM_WORDS) + r")\b", re.I)
 _NAME_SKIP = (
