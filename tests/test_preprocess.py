@@ -705,7 +705,7 @@ def test_the_page_title_og_title_and_h1_are_the_headline() -> None:
 
 def test_hidden_pop_up_cards_are_not_glued_into_the_sentence() -> None:
     page = ("<html><body><article><p>The plan was backed by Gov. "
-            '<span class="rollover-people"><a href="/p/1">Ana Ruiz</a>'
+            '<span class="rollover-people"><a class="rollover-people-link" href="/p/1">Ana Ruiz</a>'
             '<span class="rollover-people-block"><a href="/x">Ana Maria Ruiz</a>'
             '<a href="/y">Ruiz doubles down on budget</a></span></span> on Monday, and the '
             "council agreed to pay for it.</p><p hidden>Hidden text that no reader sees.</p>"

@@ -121,13 +121,14 @@ RECALL_GAIN = 1.3
 RECALL_PROSE = 0.6
 # Elements a reader never sees: hidden ones, and the pop-up cards some sites fill with
 # links beside names (their text ends up glued into the sentence around the name).
-# (A "rollover" wraps the name and its card: the card is the rollover inside the rollover.)
+# (A "rollover" wraps the name and its card: the card is the rollover inside the rollover,
+# not the name's own link, whose class may say "rollover" too.)
 _HIDDEN = (
     "//*[@hidden or @aria-hidden='true' or contains(translate(@style, ' ', ''), "
     "'display:none') or contains(translate(@style, ' ', ''), 'visibility:hidden') or "
     "contains(@class, 'tooltip') or contains(@class, 'popover') or "
     "contains(@class, 'hovercard')] | "
-    "//*[contains(@class, 'rollover')]//*[contains(@class, 'rollover')]"
+    "//*[contains(@class, 'rollover')]//*[contains(@class, 'rollover') and not(self::a)]"
 )
 _VISIBLE_TEXT = (
     "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript or "
