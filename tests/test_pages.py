@@ -183,3 +183,30 @@ def test_embedded_posts_are_kept_as_quotations() -> None:
     assert post in doc.text
     assert "Share on social media" not in doc.text
     assert doc.text.index(post) < doc.text.index("Opponents said the money")  # in its place
+
+
+def test_prose_written_straight_into_a_section_is_read_as_a_paragraph() -> None:
+    from service.preprocess import preprocess
+
+    intro = ("We bring you the best bridge news of the week from every council in the "
+             "county, updated daily.")
+    body = (f'<section class="story">{intro} <em>Read on</em> for the rest.'
+            f"<h2>Harlow</h2>{_PARAGRAPHS}"
+            '<span itemprop="author">jdoe</span><span itemprop="date">2026-11-30</span>'
+            "</section>")
+    doc = preprocess(page(body), html=True)
+    assert doc.paragraphs[0] == intro + " Read on for the rest."
+    # Only prose gets a paragraph: a run of inline elements alone (metadata, icons) or a
+    # few words of text are left as they are.
+    import lxml.html
+
+    from service.preprocess.html import _wrap_loose_text
+
+    tree = lxml.html.fromstring(f"<html><body>{body.replace(intro, 'Updated daily.')}"
+                                "</body></html>")
+    before = len(tree.xpath("//p"))
+    _wrap_loose_text(tree)
+    assert len(tree.xpath("//p")) == before
+    tree = lxml.html.fromstring(f"<html><body>{body}</body></html>")
+    _wrap_loose_text(tree)
+    assert len(tree.xpath("//p")) == before + 1

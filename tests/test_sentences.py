@@ -468,6 +468,15 @@ def test_fast_path_setting_is_read_from_the_environment(monkeypatch):
         ("He moved to Paris. then he wrote.", ["He moved to Paris.", "then he wrote."]),
         ("Sales at Acme Corp. rose, and Acme Inc. said so.",
          ["Sales at Acme Corp. rose, and Acme Inc. said so."]),
+        # a lone lower-case consonant is an abbreviation (AP sports agate "d." = defeated)
+        ("Harlow d. Epping 70-44\n\nWare d. Hertford 3-1",
+         ["Harlow d. Epping 70-44", "Ware d. Hertford 3-1"]),
+        ("The mill was built c. 1850 by the Marsh family. It burned in 1901.",
+         ["The mill was built c. 1850 by the Marsh family.", "It burned in 1901."]),
+        # a vowel can be a word that ends the sentence
+        ("Her name is Ann without an e. The clerk spelt it wrong.",
+         ["Her name is Ann without an e.", "The clerk spelt it wrong."]),
+        ("He picked answer a. It was wrong.", ["He picked answer a.", "It was wrong."]),
     ],
 )
 def test_ap_style_abbreviations_do_not_end_the_sentence(text: str, expected: list[str]) -> None:

@@ -163,6 +163,7 @@ def extract_page(html: str) -> Extracted:
         return Extracted(text, (), len(text.split()), len(text.split()), "markup stripped")
     titles = _titles(tree)
     visible = len(" ".join(tree.xpath(_VISIBLE_TEXT)).split())
+    _wrap_loose_text(tree)
     _drop_decks(tree)
     _drop_teasers(tree)
     _keep_embedded_posts(tree)
@@ -207,6 +208,59 @@ def _better_recall(precise: str, recall: str) -> bool:
                 if len(line.split()) >= 8 and _PROSE_LINE.search(line.strip()))
     return (len(recall.split()) >= RECALL_GAIN * len(precise.split())
             and prose >= RECALL_PROSE * added_words)
+
+
+# Containers whose text may be written straight in, beside their paragraphs; the elements
+# that sit inside a line of text; and how many words of its own a run of such text needs to
+# be prose (a label, a date or an icon's text stays as it is).
+_CONTAINERS = "//body//*[self::section or self::div or self::article or self::main]"
+_INLINE = frozenset({
+    "a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "dfn", "em", "font", "i",
+    "kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u",
+    "var",
+})
+LOOSE_PROSE_WORDS = 8
+
+
+def _wrap_loose_text(tree: Any) -> None:
+    """Give prose written straight into a container a paragraph of its own.
+
+    Some sites write an article's opening as bare text in a ``<section>`` or ``<div>``
+    beside its paragraphs and headings ("<section>We bring you the best deals… <h2>…</h2>
+    <p>…</p></section>"); the extractor reads paragraphs, and drops it. Each run of such
+    text (with the inline elements inside it) between two blocks becomes a ``<p>`` when it
+    has at least ``LOOSE_PROSE_WORDS`` words of its own; runs made of inline elements only
+    (metadata spans, icons, links) are left as they are.
+    """
+    for container in tree.xpath(_CONTAINERS):
+        children = list(container)
+        if all(not isinstance(c.tag, str) or c.tag in _INLINE for c in children):
+            continue  # no block inside: the container is a paragraph already
+        runs: list[tuple[Any, list[Any]]] = []  # (what holds the run's first text, inline)
+        owner: Any = container
+        inline: list[Any] = []
+        for child in children:
+            if not isinstance(child.tag, str) or child.tag in _INLINE:
+                inline.append(child)
+            else:
+                runs.append((owner, inline))
+                owner, inline = child, []
+        runs.append((owner, inline))
+        for owner, inline in runs:
+            first = owner.text if owner is container else owner.tail
+            own = " ".join([first or "", *(c.tail or "" for c in inline)])
+            if len(own.split()) < LOOSE_PROSE_WORDS:
+                continue
+            paragraph = container.makeelement("p", {})
+            paragraph.text = first
+            if owner is container:
+                container.text = None
+                container.insert(0, paragraph)
+            else:
+                owner.tail = None
+                owner.addnext(paragraph)
+            for child in inline:
+                paragraph.append(child)  # with its tail
 
 
 def _drop_decks(tree: Any) -> None:

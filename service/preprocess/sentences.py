@@ -85,6 +85,10 @@ _ABBREVIATION_END = re.compile(
     r"(?:(?:[A-Z]\.){2,}|[A-Z]\.[A-Z][a-z]{1,3}\.|(?:" + _AP_ABBREVIATIONS + r")\.)$"
 )
 _CONTINUES = re.compile(r"[,;:)\]]|[a-z]")
+# A lone lower-case consonant with its stop is an abbreviation, not a sentence's end ("Palm
+# Bay d. Rockledge 70-44": AP's "defeated"; "c. 1850", "v.", "b."): the next piece goes on.
+# Vowels are words that can end one ("Clare without an i.", Welsh "yn fy marn i.").
+_LETTER_ABBREVIATION = re.compile(r"(?:^|[\s(\[])[b-df-hj-np-tv-xz]\.$")
 
 # Leading list markers, skipped when deciding whether a line starts like a sentence.
 _LIST_MARKER = re.compile(r"(?:[-*•·–—]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+")
@@ -220,13 +224,17 @@ def _belongs_to_previous(chunk: str, previous: list[int], start: int, end: int) 
     pysbd leaves an unpaired closing quote on its own ('he said."' gives '"'), cuts
     "At 5 a.m. Mr. Smith went to the bank." after "a.m." (Golden Rule 18): a clock time
     alone is not a sentence but the head of the next one; and cuts after an AP-style
-    abbreviation that the sentence goes on after ("Sen. Ron Wyden, D-Ore., said no.").
+    abbreviation that the sentence goes on after ("Sen. Ron Wyden, D-Ore., said no.") or
+    after a lone lower-case letter ("Palm Bay d. Rockledge 70-44").
     """
     if not any(c.isalnum() for c in chunk[start:end]):
         return True
     p_start, p_end = previous
     head = chunk[start:end].lstrip()
-    if _CONTINUES.match(head) and _ABBREVIATION_END.search(chunk[p_start:p_end].rstrip()):
+    before = chunk[p_start:p_end].rstrip()
+    if _CONTINUES.match(head) and _ABBREVIATION_END.search(before):
+        return True
+    if _LETTER_ABBREVIATION.search(before):
         return True
     return p_end - p_start <= _TIME_FRAGMENT_MAX and bool(
         _TIME_FRAGMENT.fullmatch(chunk[p_start:p_end].strip())
