@@ -324,3 +324,15 @@ def test_without_a_lead_in_the_first_sentences_the_first_usable_one_leads() -> N
               range(12)]
     short = extract([*teasers, STORY[0], *filler, tail], "short")
     assert short.startswith(STORY[0]) and tail not in short
+
+
+def test_briefings_drop_the_bullets_of_list_items() -> None:
+    items = [
+        "- The council voted on Tuesday to build a new bridge across the river in Harlow.",
+        "- The bridge will cost the town about 40 million pounds over the next six years.",
+        "• Work on the bridge starts in the spring, the council said in a statement.",
+    ]
+    for kind in ("short", "long"):
+        briefing = extract(items, kind)
+        assert briefing.startswith("The council voted on Tuesday"), briefing
+        assert " - " not in briefing and "•" not in briefing

@@ -91,6 +91,9 @@ _INNER_END = re.compile(r"[.!?…‽][\"'”’»)\]]*\s*\S")
 _CLAUSE_END = re.compile(r"[,;:](?=\s)|\s[–—-]\s")
 # A sentence that is only a quotation: opens with a quote mark and ends closing one
 # ("'That's hilarious.'"), with no "she said" after it.
+# A list item's bullet, which a briefing in prose does not carry ("- Retiring early takes
+# time." reads "Retiring early takes time.").
+_BULLET = re.compile(r"^[-*•·–—]\s+")
 _QUOTE_ONLY = re.compile(r"""^["'“‘«].*["'”’»][.!?…]?["'”’»]?$""", re.DOTALL)
 
 
@@ -474,7 +477,7 @@ class ExtractiveEngine:
         budget = self.budgets.get(kind, _OTHER_KIND)
         parts = []
         for pick in choose(sentences, budget, ranking):
-            text = sentences[pick.index]
+            text = _BULLET.sub("", sentences[pick.index], count=1)
             if pick.cut_to is not None:
                 text = trim(text, pick.cut_to)
             parts.append(_closed(text) if pick.lead else text)
