@@ -48,6 +48,7 @@ from service.metrics import Metrics
 from service.preprocess import PREPROCESS_VERSION, Document, chunk_sentences, preprocess
 from service.preprocess import split_sentences as segment
 from service.preprocess.language import Language, detect_language, stop_words
+from service.preprocess.prose import MIN_PROSE_SHARE, ProseVerdict
 from service.preprocess.prose import assess as assess_prose
 from service.preprocess.pysbd_runner import use_fast_path
 from service.prompts import PromptSet, load_prompts
@@ -225,6 +226,7 @@ class BriefingService:
                 f"the text does not read as prose: most of it is {verdict.description}. "
                 "Send an article: sentences of ordinary words, in any language"
             )
+        notes = _prose_warnings(verdict)
         # 2. cache, and 3. store, before any work (a page's main text, extracted once here,
         # is what its fingerprint reads; a hit is linked in the same write)
         key = self._key(doc.text, lengths)
@@ -236,7 +238,7 @@ class BriefingService:
         (result, elsewhere), shared = self.flights.run(
             key,
             lambda shared_cancellation: self._compute_once(
-                key, alias, doc, lengths, shared_cancellation
+                key, alias, doc, lengths, shared_cancellation, notes
             ),
             cancellation,
         )
@@ -251,14 +253,14 @@ class BriefingService:
 
     def _compute_once(
         self, key: str, alias: str, doc: Document, lengths: Sequence[str],
-        cancellation: Cancellation,
+        cancellation: Cancellation, notes: Sequence[str] = (),
     ) -> tuple[dict[str, Any], bool]:
         """(result, computed by another replica): with Redis, one replica computes a key at a
         time and the others wait for its result (service.storage.flight)."""
 
         def compute() -> dict[str, Any]:
             return self.admission.run(
-                lambda: self._compute(key, alias, doc, lengths, cancellation)
+                lambda: self._compute(key, alias, doc, lengths, cancellation, notes)
             )
 
         if self.replica_flight is None:
@@ -270,15 +272,16 @@ class BriefingService:
 
     def _compute(
         self, key: str, alias: str, doc: Document, lengths: Sequence[str],
-        cancellation: Cancellation,
+        cancellation: Cancellation, notes: Sequence[str] = (),
     ) -> dict[str, Any]:
+        """The briefings of ``doc``; ``notes``: warnings about the input, for the answer."""
         budget = PassBudget(self.settings.max_model_passes)
         # 4. condense
         condensed = self._condense(doc, cancellation, budget, self._final_passes(lengths))
         # 5. generate
         outputs = self._write(condensed.text, lengths, cancellation, budget)
         # 6. shape and check
-        result = self._result(key, doc, condensed, outputs, budget)
+        result = self._result(key, doc, condensed, outputs, budget, notes)
         if condensed.truncated:
             self.metrics.input_truncated.inc()
         self.metrics.reduce_rounds.observe(condensed.rounds)
@@ -560,7 +563,7 @@ class BriefingService:
 
     def _result(
         self, key: str, doc: Document, condensed: Condensed, outputs: dict[str, str],
-        budget: PassBudget,
+        budget: PassBudget, notes: Sequence[str] = (),
     ) -> dict[str, Any]:
         shaped, unsupported = self._shape_and_check(doc.text, outputs)
         language = detect_language(doc.text)
@@ -589,11 +592,20 @@ class BriefingService:
                 "max_model_passes": budget.limit,
             },
             "checks": {"unsupported": unsupported},
-            "warnings": self._language_warnings(language),
+            "warnings": [*notes, *self._language_warnings(language)],
         }
         if self.choice.fallback_reason:
             result["fallback_reason"] = self.choice.fallback_reason
         return result
+
+
+def _prose_warnings(verdict: ProseVerdict) -> list[str]:
+    """What the reader should know about an article whose prose is the lesser part of it
+    (a story with its results table: accepted, see ``preprocess/prose.py``)."""
+    if verdict.kind is None or verdict.prose_share >= MIN_PROSE_SHARE:
+        return []
+    return [f"{1 - verdict.prose_share:.0%} of the text is not prose ({verdict.description}):"
+            " the briefing is written from its sentences, which are ranked before it"]
 
 
 def _language_name(code: str) -> str:

@@ -160,3 +160,29 @@ def test_prose_in_several_scripts_is_briefed_by_the_extractive_engine(make_clien
         response = client.post("/v1/briefings", json={"text": text})
         assert response.status_code == 200, (language, response.text)
         assert response.json()["short"], language
+
+
+def _marathon(paragraphs: int) -> str:
+    story = "\n\n".join(
+        f"The city marathon drew {n + 3000} runners on Sunday, and the winner, Ana Ruiz of "
+        "Porto, finished in record time after a late surge past the leaders near the harbour, "
+        "officials said." for n in range(paragraphs))
+    results = "\n".join(f"{i}\tRunner {i}\tClub {i % 7}\t2:{10 + i // 10}:{i % 60:02d}"
+                        for i in range(1, 120))
+    return f"{story}\n\n{results}"
+
+
+def test_a_story_with_a_long_results_table_is_prose(make_client) -> None:
+    verdict = assess(_marathon(8))  # ~1,200 characters of prose beside ~3,000 of table
+    assert verdict.prose and verdict.prose_share < 0.5 and verdict.kind in ("table", "letters")
+    response = make_client().post("/v1/briefings", json={"text": _marathon(8)})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["short"].startswith("The city marathon drew")
+    assert "Runner" not in body["long"]  # the rows are ranked behind the sentences
+    assert any("% of the text is not prose" in w for w in body["warnings"])
+    # A sentence or two above a table is not a story: refused as before.
+    assert not assess(_marathon(2)).prose
+    # Prose beside encoded data or code is judged by share alone.
+    story = _marathon(8).split("\n1\t")[0]
+    assert not assess(f"{story}\n\n{MINIFIED[:20_000]}").prose

@@ -24,7 +24,10 @@ How: the text is cut into blocks (blank-line paragraphs; long ones into windows 
      character over and over; ordinary text in any script stays above 0.3).
 
 The text is prose when blocks judged prose hold at least ``MIN_PROSE_SHARE`` of its visible
-characters; otherwise the verdict names what most of the rest is.
+characters; or when the rest is data a story carries (tables, numbers) and its prose is an
+article's worth (``MIN_PROSE_CHARS``, about a hundred words) and at least
+``MIN_STORY_SHARE`` of it: a match report with its results table, whose rows the engines
+rank behind its sentences. Otherwise the verdict names what most of the rest is.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ MAX_LONG_TOKEN_SHARE = 0.5
 MIN_COMPRESSION = 0.12
 COMPRESSION_MIN_CHARS = 200  # shorter blocks compress badly whatever they hold
 MIN_PROSE_SHARE = 0.5
+MIN_PROSE_CHARS = 600
+MIN_STORY_SHARE = 0.2
+_STORY_DATA = frozenset({"table", "letters"})  # what a story may carry beside its prose
 MIN_TABLE_LINES = 3
 
 _BLOCKS = re.compile(r"\n[ \t\r\f\v]*\n")
@@ -87,7 +93,7 @@ class ProseVerdict:
 
     prose: bool
     prose_share: float  # of visible characters, in blocks judged prose
-    kind: str | None = None  # one of KINDS when not prose
+    kind: str | None = None  # one of KINDS: what most of the rest is (None: all prose)
 
     @property
     def description(self) -> str:
@@ -111,9 +117,12 @@ def assess(text: str) -> ProseVerdict:
     if total == 0:
         return ProseVerdict(prose=False, prose_share=0.0, kind="letters")
     share = prose / total
-    if share >= MIN_PROSE_SHARE:
-        return ProseVerdict(prose=True, prose_share=share)
-    return ProseVerdict(prose=False, prose_share=share, kind=other.most_common(1)[0][0])
+    rest = other.most_common(1)[0][0] if other else None
+    if share >= MIN_PROSE_SHARE or (
+        prose >= MIN_PROSE_CHARS and share >= MIN_STORY_SHARE and set(other) <= _STORY_DATA
+    ):
+        return ProseVerdict(prose=True, prose_share=share, kind=rest)
+    return ProseVerdict(prose=False, prose_share=share, kind=rest)
 
 
 def block_kind(block: str, visible: int | None = None) -> str | None:
