@@ -21,7 +21,9 @@ from service.checks.vocabulary import (
 )
 from service.words import compile_words
 
-_NAME_TOKEN_RE = compile_words(r"[^\W\d_][\w]*(?:['.&-][\w]+)*\.?")
+# A word that starts a token: not the letters glued to a number ("256GB", "4K", "2B Mindset"
+# are quantities and brands, not names).
+_NAME_TOKEN_RE = compile_words(r"(?<!\w)[^\W\d_][\w]*(?:['.&-][\w]+)*\.?")
 _POSSESSIVE_RE = re.compile(r"(?:'s|')$", re.IGNORECASE)
 _INITIAL_BREAK = re.compile(r"[\"'(\[:;-]\s*$")
 
