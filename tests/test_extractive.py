@@ -336,3 +336,14 @@ def test_briefings_drop_the_bullets_of_list_items() -> None:
         briefing = extract(items, kind)
         assert briefing.startswith("The council voted on Tuesday"), briefing
         assert " - " not in briefing and "•" not in briefing
+
+
+def test_a_sentence_is_not_cut_inside_a_quotation() -> None:
+    from service.engines.extractive import trim
+
+    quoted = ('Hege said the campaign was bold. "When a group is trying to reach a very '
+              'specific audience, it may look odd to everyone else," she said, adding more.')
+    cut = trim(quoted, 25)
+    assert cut.count('"') % 2 == 0, cut
+    assert trim('"We will build it, and soon," the mayor said, to cheers from the crowd.', 12) \
+        == '"We will build it, and soon," the mayor said.'

@@ -385,12 +385,19 @@ def _title_case(line: str) -> bool:
 
 def _clause_cut(sentence: str, max_words: int) -> str | None:
     """``sentence``'s first words up to its last clause boundary (a comma, semicolon, colon
-    or dash) within ``max_words``, when that keeps at least ``CLAUSE_MIN_WORDS`` words."""
+    or dash) within ``max_words``, when that keeps at least ``CLAUSE_MIN_WORDS`` words. Not
+    inside a quotation: a cut there would leave it open ('"When a group is trying.')."""
     head = " ".join(sentence.split()[:max_words])
-    cut = max((m.start() for m in _CLAUSE_END.finditer(head)), default=-1)
+    cut = max((m.start() for m in _CLAUSE_END.finditer(head) if not _in_quote(head[:m.start()])),
+              default=-1)
     if cut >= 0 and len(head[:cut].split()) >= CLAUSE_MIN_WORDS:
         return head[:cut].rstrip()
     return None
+
+
+def _in_quote(text: str) -> bool:
+    """Whether ``text`` ends inside a quotation (an opening mark not closed yet)."""
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”")
 
 
 def trim(sentence: str, max_words: int) -> str:
