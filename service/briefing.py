@@ -5,8 +5,9 @@
      without preprocessing (the article is still stored)
   1. preprocess — normalize, dedup, segment; refuses empty text, and text that is not prose
      (digits, code, tables, encoded data: ``preprocess/prose.py``) before it costs anything
-  2. store — the accepted article is committed before any work starts
-  3. cache — a content-addressed hit answers at once
+  2. cache — a content-addressed lookup (a read: no work yet)
+  3. store — the accepted article is committed before any work starts, linked to the
+     cached briefing in the same write when 2. found one, which then answers at once
   4. condense — within a budget of ``BRIEFING_MAX_MODEL_PASSES`` model passes per request:
      input that fits the window goes as it is; an article up to
      ``BRIEFING_ONE_PASS_MAX_TOKENS`` gets its most salient sentences, in article order, in
@@ -227,7 +228,7 @@ class BriefingService:
                 "Send an article: sentences of ordinary words, in any language"
             )
         notes = _prose_warnings(verdict)
-        # 2. cache, and 3. store, before any work (a page's main text, extracted once here,
+        # 2. cache, and 3. store before any work (a page's main text, extracted once here,
         # is what its fingerprint reads; a hit is linked in the same write)
         key = self._key(doc.text, lengths)
         hit = self._cached(self.cache.get, key)
