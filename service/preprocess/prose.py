@@ -79,7 +79,7 @@ KINDS = ("marks", "letters", "code", "table", "encoded", "repeated")
 # What each kind is, as the error message puts it.
 DESCRIPTIONS = {
     "marks": "piles of combining accents",
-    "letters": "mostly digits or symbols, not words",
+    "letters": "digits or symbols rather than words",
     "code": "source code or markup",
     "table": "a table",
     "encoded": "long runs without spaces (encoded data, or one character repeated)",
