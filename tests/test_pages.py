@@ -145,6 +145,24 @@ def test_related_story_teasers_linked_to_the_same_site_are_left_out() -> None:
         assert words not in doc.text
 
 
+def test_a_teaser_cards_blurb_goes_with_it_but_a_listicles_review_stays() -> None:
+    from service.preprocess import preprocess
+
+    canonical = '<link rel="canonical" href="https://www.example.com/2026/11/bridge.html">'
+    cards = ('<ul><li><h3><a href="/ferry.html">Ferry fares to rise</a></h3>'
+             "<p>Operators blame the price of fuel.</p></li>"
+             '<li><h3><a href="/school.html">School roof fixed</a></h3>'
+             "<p>Pupils return on Monday.</p></li></ul>")
+    review = ("The Harlow Rover is the lightest folding bike we tested this year, and its "
+              "gears kept up on every hill of the route, though the saddle was hard and the "
+              "rack rattled on cobbles, which matters on a daily commute through town.")
+    listicle = (f'<ol><li><h2><a href="/reviews/rover.html">Harlow Rover</a></h2>'
+                f"<p>{review}</p></li></ol>")
+    doc = preprocess(page(_P1 + _P2 + _P3 + listicle + cards, head=canonical), html=True)
+    assert "fuel" not in doc.text and "Pupils" not in doc.text  # cards, blurbs and all
+    assert review in doc.text  # a list's own item says more than a blurb
+
+
 def test_links_elsewhere_and_blocks_with_unlinked_words_stay() -> None:
     from service.preprocess import preprocess
 

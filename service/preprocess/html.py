@@ -304,8 +304,28 @@ def _drop_teasers(tree: Any) -> None:
     """
     site = _page_site(tree)
     for block in tree.xpath(_TEASER_BLOCKS):
-        if block.getparent() is not None and _is_teaser(block, site):
-            block.drop_tree()
+        if block.getparent() is None or not _is_teaser(block, site):
+            continue
+        card = _card(block)
+        if card.getparent() is not None:  # not inside a card dropped already
+            card.drop_tree()
+
+
+# A teaser card's blurb under its linked heading is a line or two; a list's own item
+# (a listicle's product and its review) says more.
+TEASER_BLURB_WORDS = 25
+
+
+def _card(teaser: Any) -> Any:
+    """The list item a teaser heading heads, when the rest of it is a short blurb ("Pats
+    place Olszewski on IR" over "New England's roster is re-shuffling"); else the teaser."""
+    if teaser.tag not in ("h2", "h3", "h4", "h5", "h6"):
+        return teaser
+    item = next(iter(teaser.xpath("ancestor::li[1]")), None)
+    if item is None:
+        return teaser
+    blurb = len(item.text_content().split()) - len(teaser.text_content().split())
+    return item if blurb <= TEASER_BLURB_WORDS else teaser
 
 
 def _is_teaser(block: Any, site: str | None) -> bool:
