@@ -107,22 +107,28 @@ def build_model(shape: str, directory: Path, articles_file: Path) -> Path:
     return directory
 
 
-def fast_prompts(directory: Path) -> Path:
-    """The production prompts with tiny outputs: the cache-hit run needs one quick miss."""
+def rewrite_prompts(directory: Path, settings: Any) -> Path:
+    """The production prompts copied to ``directory`` with generation settings replaced:
+    ``settings(kind)`` gives ``{name: value}`` for each kind's lines to rewrite."""
     from service.prompts import DEFAULT_PROMPTS, KINDS
 
     directory.mkdir(parents=True, exist_ok=True)
     for kind in KINDS:
         path = DEFAULT_PROMPTS / f"{kind}.toml"
-        text = path.read_text(encoding="utf-8")
+        values = settings(kind)
         lines = [
-            "max_new_tokens = 4" if line.startswith("max_new_tokens") else
-            "min_new_tokens = 1" if line.startswith("min_new_tokens") else
-            "num_beams = 1" if line.startswith("num_beams") else line
-            for line in text.splitlines()
+            next((f"{name} = {value}" for name, value in values.items()
+                  if line.startswith(name)), line)
+            for line in path.read_text(encoding="utf-8").splitlines()
         ]
         (directory / path.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return directory
+
+
+def fast_prompts(directory: Path) -> Path:
+    """The production prompts with tiny outputs: the cache-hit run needs one quick miss."""
+    return rewrite_prompts(directory, lambda kind: {
+        "max_new_tokens": 4, "min_new_tokens": 1, "num_beams": 1})
 
 
 # -- 3. the variants, each in its own process ----------------------------------------------
@@ -140,7 +146,7 @@ def _forced(kind: str, tokens: int, beams: int) -> Any:
     return Prompt(kind, prompt.template, settings)
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     """This process's peak RSS. Not ``getrusage``: Linux carries ru_maxrss over exec, so a
     child would report its parent's peak (the parent builds the models)."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -192,7 +198,7 @@ def child_a(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
         latencies.append(time.perf_counter() - t)
     total = time.perf_counter() - started
     return {"ready_s": ready, "first_s": first, "latency_s": statistics.median(latencies),
-            "throughput": len(articles) / total, "rss_mb": _peak_rss_mb(),
+            "throughput": len(articles) / total, "rss_mb": peak_rss_mb(),
             "torch_imported": "torch" in sys.modules}
 
 
@@ -235,7 +241,7 @@ def child_b(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
     runtime = engine.inner.runtime.name  # type: ignore[attr-defined]
     engine.close()  # type: ignore[attr-defined]
     return {"ready_s": ready, "first_s": first, "latency_s": statistics.median(latencies),
-            "throughput": len(articles) / total, "rss_mb": _peak_rss_mb(),
+            "throughput": len(articles) / total, "rss_mb": peak_rss_mb(),
             "torch_imported": "torch" in sys.modules, "runtime": runtime,
             "batch_sizes": engine.batcher.batch_sizes[-8:]}  # type: ignore[attr-defined]
 
@@ -269,7 +275,7 @@ def child_service(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
             assert client.post("/v1/briefings", json={"text": article.text}).status_code == 200
             http.append(time.perf_counter() - t)
     return {"ready_s": ready, "hit_ms": statistics.median(hits) * 1000,
-            "hit_http_ms": statistics.median(http) * 1000, "rss_mb": _peak_rss_mb(),
+            "hit_http_ms": statistics.median(http) * 1000, "rss_mb": peak_rss_mb(),
             "torch_imported": "torch" in sys.modules}
 
 

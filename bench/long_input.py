@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.evaldata import eval_dir, read_jsonl  # noqa: E402
-from bench.latency import build_model  # noqa: E402
+from bench.latency import build_model, peak_rss_mb, rewrite_prompts  # noqa: E402
 
 TARGET_RATIO = 1.3
 MIN_WORDS = 150  # "news articles": skip the briefs
@@ -48,25 +48,8 @@ MIN_WORDS = 150  # "news articles": skip the briefs
 
 def forced_prompts(directory: Path, lengths: dict[str, int]) -> Path:
     """The production prompts with each output length forced (min = max new tokens)."""
-    from service.prompts import DEFAULT_PROMPTS_DIR
-
-    directory.mkdir(parents=True, exist_ok=True)
-    for path in DEFAULT_PROMPTS_DIR.glob("*.toml"):
-        tokens = lengths[path.stem]
-        lines = [
-            f"max_new_tokens = {tokens}" if line.startswith("max_new_tokens") else
-            f"min_new_tokens = {tokens}" if line.startswith("min_new_tokens") else line
-            for line in path.read_text(encoding="utf-8").splitlines()
-        ]
-        (directory / path.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return directory
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return rewrite_prompts(directory, lambda kind: {
+        "max_new_tokens": lengths[kind], "min_new_tokens": lengths[kind]})
 
 
 def cut_to(text: str, tokens: int, count: Any) -> str:

@@ -145,13 +145,13 @@ def bench_api(pages: list[dict]) -> dict[str, dict]:
     return answers
 
 
-def bench_extraction(pages: list[dict], answers: dict[str, dict]) -> None:
+def bench_extraction(pages: list[dict]) -> None:
     print(f"== 2. Body extraction on {len(pages)} pages (4-word shingles, mean P and R per "
           "page) ==")
     ours, alone, fractions, modes = [], [], [], []
+    htmls = [decode_page(page["raw"]) for page in pages]
     started = time.perf_counter()
-    for page in pages:
-        html = decode_page(page["raw"])
+    for page, html in zip(pages, htmls, strict=True):
         doc = preprocess(html, html=True)
         ours.append(precision_recall(doc.text, page["body"]))
         modes.append(doc.extraction.mode if doc.extraction else "?")
@@ -168,15 +168,14 @@ def bench_extraction(pages: list[dict], answers: dict[str, dict]) -> None:
         page_html.RECALL_BELOW = 0.0
         try:
             for i in fallback:
-                text = preprocess(decode_page(pages[i]["raw"]), html=True).text
+                text = preprocess(htmls[i], html=True).text
                 without[i] = precision_recall(text, pages[i]["body"])
         finally:
             page_html.RECALL_BELOW = saved
     import trafilatura
 
     extracted = []
-    for page in pages:
-        html = decode_page(page["raw"])
+    for page, html in zip(pages, htmls, strict=True):
         extracted.append(precision_recall(extract_text(html), page["body"]))
         alone.append(precision_recall(trafilatura.extract(html) or "", page["body"]))
     print("| text | F1 | precision | recall |\n|---|---|---|---|")
@@ -234,7 +233,7 @@ def main() -> int:
     pages = load_pages(args.limit)
     print(f"# pages bench: {len(pages)} pages from {eval_dir() / 'pages'}\n")
     answers = bench_api(pages)
-    bench_extraction(pages, answers)
+    bench_extraction(pages)
     bench_leads(pages, answers)
     return 0
 
