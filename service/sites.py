@@ -8,7 +8,7 @@ from a link to somewhere else.
 from __future__ import annotations
 
 import ipaddress
-from functools import cache
+from functools import cache, lru_cache
 
 from publicsuffixlist import PublicSuffixList
 
@@ -22,6 +22,7 @@ def _suffixes() -> PublicSuffixList:
     return PublicSuffixList()
 
 
+@lru_cache(maxsize=4096)  # a page asks it of every link; a day's articles, of few hosts
 def registered_domain(host: str) -> str:
     """The domain a publisher registered: ``edition.cnn.com`` and ``rss.cnn.com`` are both
     ``cnn.com``, ``news.bbc.co.uk`` is ``bbc.co.uk``, ``a.github.io`` stays itself (a

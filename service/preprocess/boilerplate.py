@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from service.preprocess.dedup import paragraph_key
 
 __all__ = [
+    "ENDS_SENTENCE",
     "MAX_WORDS",
     "boilerplate_rule",
     "glued_furniture",
@@ -289,7 +290,8 @@ _BYLINE = re.compile(
     r"[Bb]y\s+[A-Z][\w'’.-]*(?:\s+(?:and\s+|&\s+)?(?:[A-Z][\w'’.-]*|de|van|von|da|del|bin))"
     r"{0,5}(?:\s*[,|–—-]\s*[^.!?]{0,60})?"
 )
-_END_PUNCT = re.compile(r"[.!?…][\"')\]’”»]*$")
+# A line that ends as a sentence does: its stop, then any closing quotes or brackets.
+ENDS_SENTENCE = re.compile(r"[.!?…][\"')\]’”»]*$")
 _LEAD = "•·*-–—|>»›#+~ \t"
 _TRAIL = " .:!|-–—•·»›>"
 _COUNT = re.compile(r"\s*\(\d+\)$")
@@ -324,7 +326,7 @@ def boilerplate_rule(text: str, *, standalone: bool = True) -> str | None:
         for name, pattern, max_words in _RULES:
             if len(words) <= max_words and pattern.fullmatch(head):
                 return name
-    if standalone and len(words) <= 10 and not _END_PUNCT.search(line):
+    if standalone and len(words) <= 10 and not ENDS_SENTENCE.search(line):
         if _BYLINE.fullmatch(line.lstrip(_LEAD)):
             return "byline"
     if standalone:
@@ -369,7 +371,7 @@ def repeated_labels(paragraphs: Sequence[str], keys: Sequence[str]) -> set[str]:
             and key
             and key != keys[0]
             and len(paragraph.split()) <= _REPEAT_MAX_WORDS
-            and not _END_PUNCT.search(paragraph)
+            and not ENDS_SENTENCE.search(paragraph)
         ):
             labels.add(key)
     return labels
@@ -491,8 +493,10 @@ def headlines(
     # A first line that reads as a headline, before prose (copies of a line looked at
     # skipped), perhaps under a kicker.
     rest: list[int] = []
-    for i in range(len(paragraphs)):
-        if i not in found and keys[i] not in {keys[j] for j in rest}:
+    looked_at: set[str] = set()
+    for i, key in enumerate(keys):
+        if key not in looked_at:
+            looked_at.add(key)
             rest.append(i)
             if len(rest) > _HEADLINE_LINES:
                 break

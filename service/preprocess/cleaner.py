@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence, Set
 from dataclasses import dataclass
 
-from service.preprocess.boilerplate import boilerplate_rule, glued_furniture
+from service.preprocess.boilerplate import ENDS_SENTENCE, boilerplate_rule, glued_furniture
 from service.preprocess.dedup import (
     MIN_NEAR_WORDS,
     NearDuplicateIndex,
@@ -36,7 +36,6 @@ MIN_SENTENCE_WORDS = 4
 COVERED_THRESHOLD = 0.9
 # A first paragraph of 4 to 30 words without sentence punctuation is the title.
 _TITLE_WORDS = (4, 30)
-_ENDS_SENTENCE = re.compile(r"[.!?…][\"')\]’”»]*$")
 # Separators a scraper leaves between a glued title and the text ("Title - Text", "Title: Text").
 _TITLE_GLUE = " \t-–—:|·•"
 # A paragraph still changing after this many cleaning passes is kept as the last pass left it.
@@ -357,7 +356,7 @@ def _title(paragraphs: list[str]) -> str | None:
         return None
     first = paragraphs[0]
     low, high = _TITLE_WORDS
-    if low <= len(first.split()) <= high and not _ENDS_SENTENCE.search(first):
+    if low <= len(first.split()) <= high and not ENDS_SENTENCE.search(first):
         return first
     return None
 

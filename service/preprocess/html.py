@@ -9,9 +9,12 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from service.preprocess.boilerplate import ENDS_SENTENCE
+from service.preprocess.dedup import paragraph_key
 from service.sites import registered_domain
 
 __all__ = [
@@ -136,7 +139,6 @@ _VISIBLE_TEXT = (
 )
 _TITLE_META = ("og:title", "twitter:title")
 _DESCRIPTION_META = ("description", "og:description", "twitter:description")
-_PROSE_LINE = re.compile(r"[.!?…][\"')\]’”»]*$")
 
 
 def extract_text(html: str) -> str:
@@ -205,7 +207,7 @@ def _better_recall(precise: str, recall: str) -> bool:
     added = [line for line in dict.fromkeys(recall.splitlines()) if line not in have]
     added_words = sum(len(line.split()) for line in added)
     prose = sum(len(line.split()) for line in added
-                if len(line.split()) >= 8 and _PROSE_LINE.search(line.strip()))
+                if len(line.split()) >= 8 and ENDS_SENTENCE.search(line.strip()))
     return (len(recall.split()) >= RECALL_GAIN * len(precise.split())
             and prose >= RECALL_PROSE * added_words)
 
@@ -268,13 +270,7 @@ def _drop_decks(tree: Any) -> None:
     ("There are more devices than ever. Here's how to choose"), a summary the page's
     metadata shows as such; the article itself is in its paragraphs. (A description that
     is the article's first paragraph is left alone: only headings are looked at.)"""
-    from service.preprocess.dedup import paragraph_key
-
-    descriptions = {
-        paragraph_key(m.get("content", ""))
-        for m in tree.xpath("//meta[@property or @name]")
-        if (m.get("property") or m.get("name") or "").lower() in _DESCRIPTION_META
-    }
+    descriptions = {paragraph_key(content) for content in _meta(tree, _DESCRIPTION_META)}
     descriptions.discard("")
     if not descriptions:
         return
@@ -332,10 +328,10 @@ def _is_teaser(block: Any, site: str | None) -> bool:
     text = "".join(block.text_content().split())
     if not text:
         return False
-    around = block.xpath("ancestor::a[@href][1]")
+    around = _xpath("ancestor::a[@href][1]")(block)
     if around:
         return _same_site(around[0].get("href"), site)
-    links = block.xpath(".//a[@href]")
+    links = _xpath(".//a[@href]")(block)
     linked = sum(len("".join(a.text_content().split())) for a in links)
     return bool(links) and linked >= len(text) and all(
         _same_site(a.get("href"), site) for a in links
@@ -382,6 +378,14 @@ def _only_wraps(wrapper: Any, quote: Any) -> bool:
     )
 
 
+@cache
+def _xpath(expression: str) -> Any:
+    """``expression`` compiled once (the teaser rule asks it of every block of a page)."""
+    from lxml import etree
+
+    return etree.XPath(expression)
+
+
 def _page_site(tree: Any) -> str | None:
     """The registered domain of the page's canonical URL (or og:url), when it gives one."""
     for url in tree.xpath("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content"):
@@ -410,13 +414,18 @@ def _same_site(href: str | None, site: str | None) -> bool:
                 and registered_domain(host) == site)
 
 
+def _meta(tree: Any, names: tuple[str, ...]) -> list[str]:
+    """The contents of the page's ``<meta>`` elements of these property or name values."""
+    return [m.get("content", "") for m in tree.xpath("//meta[@property or @name]")
+            if (m.get("property") or m.get("name") or "").lower() in names]
+
+
 def _titles(tree: Any) -> tuple[str, ...]:
     """The headline as the page gives it: <title>, og:title and twitter:title, each <h1>."""
     found: list[str] = []
     for text in (
         *tree.xpath("//head/title/text()"),
-        *(m.get("content", "") for m in tree.xpath("//meta[@property or @name]")
-          if (m.get("property") or m.get("name") or "").lower() in _TITLE_META),
+        *_meta(tree, _TITLE_META),
         *(h.text_content() for h in tree.xpath("//h1")[:3]),
     ):
         title = " ".join(str(text).split())
