@@ -471,7 +471,7 @@ class BriefingService:
                 return [f"the article looks like {name}: the extractive engine has no stop "
                         "words for it, so sentences are ranked by every word they share"]
             return []
-        meant = {c.strip() for c in self.settings.model_languages.split(",") if c.strip()}
+        meant = set(self.settings.model_language_list)
         if language.code not in meant:
             return [f"the article looks like {name}, and the model "
                     f"{self.engine.model_id or '(seq2seq)'} is meant for "

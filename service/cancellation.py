@@ -105,11 +105,13 @@ class Cancellation:
                 self.cancel(TIMEOUT)
             raise self.error()
 
-    def error(self) -> ServiceError:
+    def error(self, timeout_s: float | None = None) -> ServiceError:
+        """The error that ends the request; ``timeout_s``: the timeout, for the message."""
         if self.reason == TIMEOUT:
+            after = f"{timeout_s:g}s " if timeout_s is not None else ""
             return RequestTimeout(
-                "the briefing took longer than BRIEFING_REQUEST_TIMEOUT_S; its work was "
-                "stopped and the article is stored. Retry later, or send a shorter text"
+                f"the briefing took longer than {after}(BRIEFING_REQUEST_TIMEOUT_S); its work "
+                "was stopped and the article is stored. Retry later, or send a shorter text"
             )
         return RequestCancelled(f"the request ended before its briefing was done ({self.reason})")
 
@@ -134,10 +136,7 @@ async def serve_within(
             cancellation.cancel("the client went away")
             raise cancellation.error()
         cancellation.cancel(TIMEOUT)
-        raise RequestTimeout(
-            f"the briefing took longer than {timeout_s:g}s (BRIEFING_REQUEST_TIMEOUT_S); the "
-            "article is stored and its work was stopped. Retry later, or send a shorter text"
-        )
+        raise cancellation.error(timeout_s)
     finally:
         if watcher is not None and not watcher.done():
             watcher.cancel()

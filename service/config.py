@@ -357,6 +357,11 @@ class Settings(BaseSettings):
         return [h.strip() for h in self.fetch_allow_hosts.split(",") if h.strip()]
 
     @property
+    def model_language_list(self) -> list[str]:
+        """The languages BRIEFING_MODEL_LANGUAGES names (ISO 639-1 codes)."""
+        return [c.strip() for c in self.model_languages.split(",") if c.strip()]
+
+    @property
     def api_key_list(self) -> list[str]:
         """The configured API keys; empty when the API is open."""
         if self.api_keys is None:

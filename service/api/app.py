@@ -139,9 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        body = BriefingError("internal error; the request was logged").to_body()
-        return JSONResponse(body, status_code=500)
+        return _internal_error(request)
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Any) -> Response:
@@ -153,9 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             try:
                 response: Response = await call_next(request)
             except Exception:  # a bug: logged here, where the request id is known
-                log.exception("unexpected error on %s %s", request.method, request.url.path)
-                body = BriefingError("internal error; the request was logged").to_body()
-                response = JSONResponse(body, status_code=500)
+                response = _internal_error(request)
             elapsed = time.perf_counter() - started
             route = request.scope.get("route")
             path = getattr(route, "path", "unmatched")
@@ -176,6 +172,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_pages(app, settings)
     return app
+
+
+def _internal_error(request: Request) -> JSONResponse:
+    """A bug: logged with its traceback (call from an ``except`` block), answered 500."""
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    body = BriefingError("internal error; the request was logged").to_body()
+    return JSONResponse(body, status_code=500)
 
 
 __all__ = ["create_app"]

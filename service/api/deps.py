@@ -4,7 +4,7 @@ API key check (a FastAPI security dependency, so OpenAPI shows the bearer scheme
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -22,24 +22,26 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _service(request: Request) -> BriefingService:
-    service: BriefingService | None = getattr(request.app.state, "service", None)
-    if service is None:
+def _started(request: Request, name: str) -> Any:
+    """What the lifespan opened as ``app.state.<name>``; 503 until it has."""
+    opened = getattr(request.app.state, name, None)
+    if opened is None:
         raise ServiceError("the service is still starting; retry in a few seconds")
+    return opened
+
+
+def _service(request: Request) -> BriefingService:
+    service: BriefingService = _started(request, "service")
     return service
 
 
 def _daily(request: Request) -> DailyRuntime:
-    daily: DailyRuntime | None = getattr(request.app.state, "daily", None)
-    if daily is None:
-        raise ServiceError("the service is still starting; retry in a few seconds")
+    daily: DailyRuntime = _started(request, "daily")
     return daily
 
 
 def _ingest(request: Request) -> Ingest:
-    ingest: Ingest | None = getattr(request.app.state, "ingest", None)
-    if ingest is None:
-        raise ServiceError("the service is still starting; retry in a few seconds")
+    ingest: Ingest = _started(request, "ingest")
     return ingest
 
 

@@ -45,7 +45,6 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from service.digest.slack_webhook import SlackDeliveryError, SlackWebhook
 from service.errors import DeliveryBusy, DeliveryFailed, StorageError
@@ -164,14 +163,13 @@ class DeliveryLedger:
             if row is None:
                 # Two first claims at once: the primary key lets one insert; the other
                 # (PostgreSQL waits for the first to commit) inserts nothing and reads its row.
-                dialect = postgresql if self.database.dialect == "postgresql" else sqlite
-                made = db.execute(
-                    dialect.insert(deliveries).values(
-                        day=key.day, timezone=key.timezone, webhook_id=key.webhook_id,
-                        status="pending", owner=owner, lease_until=now + lease_s, attempts=1,
-                        created_at=_now(), updated_at=_now(),
-                    ).on_conflict_do_nothing()
-                )
+                first = self.database.upsert(
+                    deliveries, ["day", "timezone", "webhook_id"], update=[])
+                made = db.execute(first.values(
+                    day=key.day, timezone=key.timezone, webhook_id=key.webhook_id,
+                    status="pending", owner=owner, lease_until=now + lease_s, attempts=1,
+                    created_at=_now(), updated_at=_now(),
+                ))
                 if made.rowcount == 1:
                     return Claim("claimed", self._row(db, key))
                 row = self._row(db, key, lock=True)

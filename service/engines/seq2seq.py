@@ -29,7 +29,7 @@ from service.errors import EngineError, ModelUnavailable
 from service.prompts import GenerationSettings, PromptSet
 
 if TYPE_CHECKING:
-    from service.cancellation import Cancellation
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -218,19 +218,16 @@ class Seq2SeqEngine:
     def decode(self, outputs: Sequence[Sequence[int]]) -> list[str]:
         return [text.strip() for text in self.tokenizer.decode_batch(outputs)]
 
-    def generate(
-        self, requests: Sequence[GenerationRequest], cancellation: Cancellation | None = None
-    ) -> list[str]:
-        should_stop = None if cancellation is None else (lambda: cancellation.cancelled)
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+        """Without the micro-batcher (tests, benches): each settings group in one batch.
+        The service always batches (``BatchedEngine``), and cancels there."""
         results: list[str] = [""] * len(requests)
         groups: dict[GenerationSettings, list[tuple[int, Prepared]]] = {}
         for index, request in enumerate(requests):
             prepared = self.prepare(request)
             groups.setdefault(prepared.settings, []).append((index, prepared))
         for group in groups.values():
-            if cancellation is not None:
-                cancellation.check()
-            outputs = self.decode(self.run([p for _, p in group], should_stop))
+            outputs = self.decode(self.run([p for _, p in group]))
             for (index, _), output in zip(group, outputs, strict=True):
                 results[index] = output
         return results
