@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from service.cache import DatabaseCache
@@ -37,3 +38,22 @@ class OwnCache(DatabaseCache):
 
     def close(self) -> None:
         self.database.close()
+
+
+# The articles table as SQLite files held it before migrations, with one old article.
+PRE_MIGRATION_ARTICLES = (
+    "CREATE TABLE articles (id INTEGER PRIMARY KEY AUTOINCREMENT, content_hash TEXT NOT NULL,"
+    " text TEXT NOT NULL, title TEXT, source TEXT, url TEXT, published_at TEXT,"
+    " received_at TEXT NOT NULL, briefing_id TEXT);"
+    "CREATE INDEX articles_received ON articles (received_at);"
+    "INSERT INTO articles (content_hash, text, received_at) VALUES"
+    " ('x', 'An old article about the ferry.', '2026-11-27T10:00:00+00:00');"
+)
+
+
+def write_pre_migration_file(path: Path, more_sql: str = "") -> None:
+    """An SQLite file from before migrations: the old articles table, then ``more_sql``."""
+    old = sqlite3.connect(path)
+    old.executescript(PRE_MIGRATION_ARTICLES + more_sql)
+    old.commit()
+    old.close()

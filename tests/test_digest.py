@@ -35,7 +35,7 @@ from service.errors import EngineError, InvalidDate
 from service.preprocess import split_sentences
 from service.store import Article, ArticleStore
 from tests.digest_support import BATTERY, FERRY_A, FERRY_B, LIBRARY, MATCH
-from tests.storage_support import OwnStore
+from tests.storage_support import OwnStore, write_pre_migration_file
 
 OSLO = ZoneInfo("Europe/Oslo")
 DAY = date(2026, 11, 27)
@@ -137,16 +137,7 @@ def test_store_assigns_articles_to_local_days_across_dst(database_url: str) -> N
 
 def test_an_older_store_file_is_upgraded(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    db = sqlite3.connect(path)
-    db.executescript(
-        "CREATE TABLE articles (id INTEGER PRIMARY KEY AUTOINCREMENT, content_hash TEXT NOT NULL,"
-        " text TEXT NOT NULL, title TEXT, source TEXT, url TEXT, published_at TEXT,"
-        " received_at TEXT NOT NULL, briefing_id TEXT);"
-        "INSERT INTO articles (content_hash, text, received_at) VALUES"
-        " ('x', 'An old article about the ferry.', '2026-11-27T10:00:00+00:00');"
-    )
-    db.commit()
-    db.close()
+    write_pre_migration_file(path)
     store = OwnStore(path)
     assert store.count() == 1
     (old,) = store.received_between(*day_window(DAY, ZoneInfo("UTC")))

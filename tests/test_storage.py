@@ -16,6 +16,7 @@ from sqlalchemy import insert, inspect, select
 from service.errors import StorageError
 from service.storage import Database, current_revision, head_revision
 from service.storage.schema import articles, briefings, metadata
+from tests.storage_support import write_pre_migration_file
 
 TABLES = {"articles", "briefings", "aliases", "digests", "deliveries", "feeds", "feed_entries"}
 
@@ -97,20 +98,11 @@ def test_replicas_starting_together_all_end_at_the_head(database_url: str) -> No
 
 def test_a_file_from_before_migrations_keeps_its_rows(tmp_path: Path) -> None:
     path = tmp_path / "articles.sqlite3"
-    old = sqlite3.connect(path)
-    old.executescript(
-        "CREATE TABLE articles (id INTEGER PRIMARY KEY AUTOINCREMENT, content_hash TEXT NOT NULL,"
-        " text TEXT NOT NULL, title TEXT, source TEXT, url TEXT, published_at TEXT,"
-        " received_at TEXT NOT NULL, briefing_id TEXT);"
-        "CREATE INDEX articles_received ON articles (received_at);"
-        "INSERT INTO articles (content_hash, text, received_at) VALUES"
-        " ('x', 'An old article about the ferry.', '2026-11-27T10:00:00+00:00');"
+    write_pre_migration_file(path, (
         "CREATE TABLE briefings (key TEXT PRIMARY KEY, result TEXT NOT NULL,"
         " created_at REAL NOT NULL);"
         "INSERT INTO briefings VALUES ('k', '{}', 1764237600.5);"
-    )
-    old.commit()
-    old.close()
+    ))
     db = Database.connect(f"sqlite:///{path}")
     try:
         assert current_revision(db) == head_revision()
