@@ -13,7 +13,8 @@ accepted:
   1. claim — in one transaction holding the row's lock (PostgreSQL: ``SELECT … FOR
      UPDATE``; SQLite: ``BEGIN IMMEDIATE``, the file's write lock): a delivered row answers
      "already delivered" (unless ``force``); a row leased by another live holder answers
-     "busy" (we wait for it, then look again); otherwise we take the lease (owner + expiry).
+     "busy" (we wait for it, then look again); otherwise we take the lease (owner + expiry,
+     in the `leases` table: service/storage/leases.py, in the same transaction).
      The lease, not a process lock, is what works across processes, replicas and the CLI
      sharing the database, and its expiry means a crashed holder blocks others for at most
      ``lease_s``.
@@ -34,11 +35,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
-import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -49,7 +46,8 @@ from sqlalchemy import Connection, select, update
 from service.digest.slack_webhook import SlackDeliveryError, SlackWebhook
 from service.errors import DeliveryBusy, DeliveryFailed, StorageError
 from service.storage import Database
-from service.storage.schema import deliveries
+from service.storage.leases import DatabaseLeases, Lease, new_owner
+from service.storage.schema import deliveries, leases
 
 log = logging.getLogger(__name__)
 
@@ -109,19 +107,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def new_owner() -> str:
-    """A lease owner id that differs between processes, hosts and calls."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 class DeliveryLedger:
-    """The ``deliveries`` table; every change in a transaction of its own."""
+    """The ``deliveries`` table, its leases in the ``leases`` table (``delivery:<key>``);
+    every change in a transaction of its own."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        self.leases = DatabaseLeases(database)
 
     def close(self) -> None:
         """Nothing to release: the database belongs to whoever opened it."""
+
+    @staticmethod
+    def lease_name(key: DeliveryKey) -> str:
+        return f"delivery:{key.day}|{key.timezone}|{key.webhook_id}"
 
     def _write(self, fn: Callable[[Connection], Any]) -> Any:
         """Run ``fn`` in a write transaction (SQLite: the write lock taken up front)."""
@@ -135,13 +134,14 @@ class DeliveryLedger:
 
     @classmethod
     def _row(cls, db: Connection, key: DeliveryKey, *, lock: bool = False) -> LedgerRow | None:
+        lease = leases.c.name == cls.lease_name(key)
         query = select(
-            deliveries.c.status, deliveries.c.payloads, deliveries.c.sent, deliveries.c.owner,
-            deliveries.c.lease_until, deliveries.c.attempts, deliveries.c.last_error,
+            deliveries.c.status, deliveries.c.payloads, deliveries.c.sent, leases.c.owner,
+            leases.c.expires_at, deliveries.c.attempts, deliveries.c.last_error,
             deliveries.c.delivered_at,
-        ).where(*cls._where(key))
+        ).select_from(deliveries.outerjoin(leases, lease)).where(*cls._where(key))
         if lock:  # PostgreSQL: hold the row until commit (SQLite ignores it: the file's lock)
-            query = query.with_for_update()
+            query = query.with_for_update(of=deliveries)
         found = db.execute(query).first()
         if found is None:
             return None
@@ -156,30 +156,27 @@ class DeliveryLedger:
 
     def claim(self, key: DeliveryKey, owner: str, *, lease_s: float, force: bool) -> Claim:
         """Take the lease unless delivered (and not ``force``) or leased by a live holder."""
+        name = self.lease_name(key)
 
         def run(db: Connection) -> Claim:
-            now = time.time()
+            # The lease first, in the same transaction as the row: one holder at a time.
+            if not self.leases.acquire(name, owner, lease_s, conn=db):
+                return Claim("busy", self._row(db, key))
             row = self._row(db, key, lock=True)
             if row is None:
-                # Two first claims at once: the primary key lets one insert; the other
-                # (PostgreSQL waits for the first to commit) inserts nothing and reads its row.
+                # Two first claims at once: the lease let one through; the primary key
+                # stays the last word.
                 first = self.database.upsert(
                     deliveries, ["day", "timezone", "webhook_id"], update=[])
-                made = db.execute(first.values(
+                db.execute(first.values(
                     day=key.day, timezone=key.timezone, webhook_id=key.webhook_id,
-                    status="pending", owner=owner, lease_until=now + lease_s, attempts=1,
-                    created_at=_now(), updated_at=_now(),
+                    status="pending", attempts=1, created_at=_now(), updated_at=_now(),
                 ))
-                if made.rowcount == 1:
-                    return Claim("claimed", self._row(db, key))
-                row = self._row(db, key, lock=True)
-                assert row is not None
-            if row.owner and row.owner != owner and (row.lease_until or 0) > now:
-                return Claim("busy", row)
+                return Claim("claimed", self._row(db, key))
             if row.status == "delivered" and not force:
-                return Claim("delivered", row)
-            values: dict[str, Any] = {"owner": owner, "lease_until": now + lease_s,
-                                      "attempts": deliveries.c.attempts + 1,
+                self.leases.release(name, owner, conn=db)
+                return Claim("delivered", self._row(db, key))
+            values: dict[str, Any] = {"attempts": deliveries.c.attempts + 1,
                                       "updated_at": _now()}
             if force:  # force re-plans and re-sends everything
                 values.update(status="pending", payloads=None, total=None, sent=0,
@@ -190,21 +187,27 @@ class DeliveryLedger:
         result: Claim = self._write(run)
         return result
 
-    def _update(self, key: DeliveryKey, holder: str, **values: Any) -> bool:
-        """Update our row only while ``holder`` (we) still owns its lease."""
+    def _update(self, key: DeliveryKey, holder: str, *, release: bool = False,
+                **values: Any) -> bool:
+        """Update our row only while ``holder`` (we) still owns its lease; ``release``: give
+        the lease up in the same transaction."""
+        name = self.lease_name(key)
 
         def run(db: Connection) -> bool:
             done = db.execute(
-                update(deliveries).where(*self._where(key), deliveries.c.owner == holder)
+                update(deliveries)
+                .where(*self._where(key), self.leases.held_by(name, holder))
                 .values(**values, updated_at=_now())
             )
+            if done.rowcount == 1 and release:
+                self.leases.release(name, holder, conn=db)
             return done.rowcount == 1
 
         result: bool = self._write(run)
         return result
 
     def renew(self, key: DeliveryKey, owner: str, lease_s: float) -> bool:
-        return self._update(key, owner, lease_until=time.time() + lease_s)
+        return self.leases.renew(self.lease_name(key), owner, lease_s)
 
     def plan(self, key: DeliveryKey, owner: str, payloads: Sequence[Payload]) -> bool:
         text = json.dumps(list(payloads), ensure_ascii=False, separators=(",", ":"))
@@ -212,49 +215,19 @@ class DeliveryLedger:
                             status="sending")
 
     def mark_sent(self, key: DeliveryKey, owner: str, sent: int, lease_s: float) -> bool:
-        return self._update(key, owner, sent=sent, lease_until=time.time() + lease_s)
+        return self._update(key, owner, sent=sent) and self.renew(key, owner, lease_s)
 
     def finish(self, key: DeliveryKey, owner: str) -> bool:
-        return self._update(key, owner, status="delivered", delivered_at=_now(), owner=None,
-                            lease_until=None, last_error=None)
+        return self._update(key, owner, release=True, status="delivered",
+                            delivered_at=_now(), last_error=None)
 
     def fail(self, key: DeliveryKey, owner: str, error: str) -> bool:
-        return self._update(key, owner, status="failed", last_error=error[:1000], owner=None,
-                            lease_until=None)
+        return self._update(key, owner, release=True, status="failed",
+                            last_error=error[:1000])
 
     def release(self, key: DeliveryKey, owner: str) -> bool:
         """Give the lease up without changing the state (an interrupted run)."""
-        return self._update(key, owner, owner=None, lease_until=None)
-
-
-class _Heartbeat:
-    """Renews a lease every third of its length until stopped."""
-
-    def __init__(self, ledger: DeliveryLedger, key: DeliveryKey, owner: str, lease_s: float):
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, args=(ledger, key, owner, lease_s), name="delivery-lease",
-            daemon=True,
-        )
-        self.lost = False
-
-    def _run(self, ledger: DeliveryLedger, key: DeliveryKey, owner: str, lease_s: float) -> None:
-        while not self._stop.wait(lease_s / 3):
-            try:
-                if not ledger.renew(key, owner, lease_s):
-                    self.lost = True
-                    log.error("delivery of %s: the lease was taken over", key)
-                    return
-            except StorageError as exc:  # try again at the next beat; expiry is the limit
-                log.warning("delivery of %s: could not renew the lease: %s", key, exc.message)
-
-    def __enter__(self) -> _Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+        return self.leases.release(self.lease_name(key), owner)
 
 
 def deliver(
@@ -305,8 +278,9 @@ def deliver(
         return DeliveryOutcome("already_delivered", total, 0, total, **shown,
                                detail=f"already delivered at {row.delivered_at}; "
                                       "nothing sent (force re-sends)")
+    lease = Lease(ledger.leases, ledger.lease_name(key), owner, lease_s)
     try:
-        with _Heartbeat(ledger, key, owner, lease_s) as beat:
+        with lease.kept(release=False) as beat:
             # 2. plan
             payloads = row.payloads
             start = row.sent

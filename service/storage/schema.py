@@ -11,6 +11,9 @@ a column added here without a migration fails.
     deliveries  the Slack delivery ledger: one row per (day, time zone, webhook id)
     feeds       the feeds followed: validators, the last poll, backoff, a claim
     feed_entries  keys of feed entries seen (guid, link, canonical URL): never fetched twice
+    entry_listings  another feed listing an entry a first feed brought in (no second copy)
+    leases      every lease taken in the database: owner and expiry (storage/leases.py)
+    digest_runs digest runs started over HTTP, their state seen by every replica
 
 Times are :class:`UTCDateTime`: aware datetimes in and out; ``timestamptz`` in PostgreSQL,
 ISO 8601 text in UTC in SQLite (the format the files had before migrations, so old files keep
@@ -99,6 +102,8 @@ articles = Table(
     Column("site_name", Text),
     Column("feed_url", Text),
     Index("ix_articles_received_at", "received_at"),
+    # retention keeps a briefing any recent article links to (0004)
+    Index("ix_articles_briefing_id", "briefing_id"),
 )
 
 briefings = Table(
@@ -133,8 +138,6 @@ deliveries = Table(
     Column("payloads", Text),
     Column("total", Integer),
     Column("sent", Integer, nullable=False, server_default="0"),
-    Column("owner", Text),
-    Column("lease_until", Double),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
@@ -161,7 +164,6 @@ feeds = Table(
     Column("gone", Integer, nullable=False, server_default="0"),
     Column("entries_seen", Integer, nullable=False, server_default="0"),
     Column("entries_ingested", Integer, nullable=False, server_default="0"),
-    Column("claimed_until", UTCDateTime),
     # where a permanent redirect sent the last poll: the next one asks there (0003)
     Column("moved_to", Text),
 )
@@ -173,9 +175,40 @@ feed_entries = Table(
     Column("article_id", BigInteger().with_variant(Integer(), "sqlite")),
     Column("seen_at", UTCDateTime, nullable=False),
     Index("ix_feed_entries_feed_url", "feed_url"),
+    Index("ix_feed_entries_seen_at", "seen_at"),  # retention (0004)
+)
+
+entry_listings = Table(
+    "entry_listings", metadata,
+    Column("key", Text, primary_key=True),  # the entry's key in feed_entries
+    Column("feed_url", Text, primary_key=True),  # a feed that lists it too
+    Column("listed_at", UTCDateTime, nullable=False),
+    Index("ix_entry_listings_listed_at", "listed_at"),
+)
+
+leases = Table(
+    "leases", metadata,
+    Column("name", Text, primary_key=True),  # feed:<url>, entry:<key>, host:<host>, delivery:…
+    Column("owner", Text),  # None: free (a host's pause after its last request)
+    Column("expires_at", Double, nullable=False),  # seconds since the epoch
+)
+
+digest_runs = Table(
+    "digest_runs", metadata,
+    Column("name", String(64), primary_key=True),  # the digest ("daily")
+    Column("day", String(10), primary_key=True),
+    Column("status", String(16), nullable=False),  # queued, running, done, failed
+    Column("deliver", Integer, nullable=False),
+    Column("force", Integer, nullable=False),
+    Column("owner", Text),  # the process running it
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("delivery", Text),  # JSON
+    Column("error", Text),  # JSON
 )
 
 __all__ = [
-    "UTCDateTime", "aliases", "articles", "briefings", "deliveries", "digests", "feed_entries",
-    "feeds", "metadata",
+    "UTCDateTime", "aliases", "articles", "briefings", "deliveries", "digest_runs", "digests",
+    "entry_listings", "feed_entries", "feeds", "leases", "metadata",
 ]
