@@ -269,6 +269,7 @@ class BriefingService:
         return self.replica_flight.run(
             key, compute, lambda: self._cached(self.cache.get, key),
             deadline=cancellation.deadline or time.monotonic() + self.settings.request_timeout_s,
+            cancelled=lambda: cancellation.cancelled,
         )
 
     def _compute(

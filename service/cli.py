@@ -71,18 +71,21 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     return 0
 
 
+NO_FEEDS = ("no feeds: set BRIEFING_FEEDS (applied when `briefing serve` starts) or run "
+            "`briefing feeds import FILE.opml`")
+
+
 @contextmanager
 def _feed_store() -> Iterator[Any]:
-    """The feed state in the configured database (migrated), BRIEFING_FEEDS followed."""
+    """The feed state in the configured database (migrated). BRIEFING_FEEDS is not applied
+    here: only `briefing serve` does that, so a shell without it changes nothing."""
     from service.feed_store import FeedStore
     from service.storage import Database
 
     settings = get_settings()
     database = Database.open(settings)
     try:
-        store = FeedStore(database)
-        store.sync_configured(settings.feed_url_list)
-        yield store
+        yield FeedStore(database)
     finally:
         database.close()
 
@@ -118,7 +121,7 @@ def cmd_feeds_list(args: argparse.Namespace) -> int:
               + (f", next poll {feed['next_poll_at']}" if feed["next_poll_at"] else "")
               + (f"\n    error: {error['code']}: {error['message']}" if error else ""))
     if not feeds:
-        print("no feeds: set BRIEFING_FEEDS or run `briefing feeds import FILE.opml`")
+        print(NO_FEEDS)
     return 0
 
 
@@ -153,7 +156,7 @@ def cmd_feeds_poll(args: argparse.Namespace) -> int:
             line += f" ({result.error})"
         print(line)
     if not results:
-        print("no feeds: set BRIEFING_FEEDS or run `briefing feeds import FILE.opml`")
+        print(NO_FEEDS)
     return 0
 
 

@@ -250,6 +250,10 @@ class Settings(BaseSettings):
         "", description="Comma-separated `host` (any port) or `host:port` entries fetched even "
         "where they resolve to private or loopback addresses (an intranet CMS)",
     )
+    fetch_host_interval_s: float = Field(
+        1.0, ge=0, description="Pause between two requests of feed polls to one host, across "
+        "all replicas (one request at a time per host always)",
+    )
     fetch_user_agent: str = Field(
         "briefing-service/0.1 (+self-hosted article briefings)",
         description="User-Agent of every fetch: name the service, and a contact if public",

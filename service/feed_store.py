@@ -8,12 +8,17 @@ database that holds the article made from it.
                 where it moved for good (a 301 or 308: the next poll asks there), its
                 validators (ETag, Last-Modified) for conditional requests, the last poll's
                 status and error, failures in a row and the time of the next poll
-                (backoff), whether it is gone (410), counts, and a claim that lets one
-                poller (of several processes) poll it at a time
+                (backoff), whether it is gone (410), counts
   feed_entries  keys of entries seen — ``guid:<feed>\\n<guid>``, ``url:<link>``,
                 ``url:<canonical URL>`` — so no entry is fetched twice, from any feed;
                 ``seen_at`` is when a poll last found the entry listed, and retention
                 forgets keys no feed has listed for BRIEFING_RETENTION_DAYS
+  entry_listings  another feed listing an entry that a first feed brought in: recorded
+                there, never stored as a second article
+
+Claims are leases (:mod:`service.storage.leases`, in the same database): ``feed:<url>`` lets
+one poller of all processes and replicas poll a feed at a time, ``entry:<key>`` one poller
+fetch and brief an entry's link at a time, whichever feeds list it.
 """
 
 from __future__ import annotations
@@ -22,10 +27,11 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 
 from service.storage import Database
-from service.storage.schema import feed_entries, feeds
+from service.storage.leases import DatabaseLeases, Lease
+from service.storage.schema import entry_listings, feed_entries, feeds
 
 __all__ = ["LISTED_REFRESH", "FeedState", "FeedStore", "PollRecord"]
 
@@ -116,9 +122,7 @@ class FeedStore:
 
     def __init__(self, database: Database) -> None:
         self.database = database
-
-    def close(self) -> None:
-        """Nothing to release: the database belongs to whoever opened it."""
+        self.leases = DatabaseLeases(database)
 
     # -- which feeds ---------------------------------------------------------------------
 
@@ -137,12 +141,24 @@ class FeedStore:
         with self.database.write("could not remove the feed") as conn:
             return bool(conn.execute(delete(feeds).where(feeds.c.url == url)).rowcount)
 
-    def sync_configured(self, urls: list[str]) -> None:
-        """Follow the feeds of BRIEFING_FEEDS, and stop following those taken out of it."""
-        for url in urls:
-            self.add(url, origin="env")
+    def sync_configured(self, urls: list[str]) -> tuple[list[str], list[str]]:
+        """Follow the feeds of BRIEFING_FEEDS, and stop following those taken out of it
+        (only ``briefing serve`` calls this); (followed now, no longer followed)."""
+        added = [url for url in urls if self.add(url, origin="env")]
         with self.database.write("could not update the feeds") as conn:
-            conn.execute(delete(feeds).where(feeds.c.origin == "env", feeds.c.url.not_in(urls)))
+            removed = list(conn.execute(
+                delete(feeds).where(feeds.c.origin == "env", feeds.c.url.not_in(urls))
+                .returning(feeds.c.url)).scalars())
+        return added, removed
+
+    def configured_difference(self, urls: list[str]) -> tuple[list[str], list[str]]:
+        """How ``urls`` (a replica's BRIEFING_FEEDS) differs from the feeds followed from
+        BRIEFING_FEEDS: (listed there but not followed, followed but not listed there)."""
+        with self.database.read("could not read the feeds") as conn:
+            followed = set(conn.execute(
+                select(feeds.c.url).where(feeds.c.origin == "env")).scalars())
+        return ([url for url in urls if url not in followed],
+                sorted(followed.difference(urls)))
 
     def all(self) -> list[FeedState]:
         with self.database.read("could not read the feeds") as conn:
@@ -156,28 +172,36 @@ class FeedStore:
 
     # -- polling -------------------------------------------------------------------------
 
-    def claim(self, url: str, now: datetime, *, lease_s: float, due_only: bool) -> bool:
-        """Take the feed for one poll (no other poller, in any process, takes it until the
-        lease ends). ``due_only``: only when its next poll is due; otherwise whenever it is
-        not backing off after errors. A gone feed is never claimed."""
-        due = or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now)
-        when = due if due_only else or_(feeds.c.failures == 0, due)
-        free = or_(feeds.c.claimed_until.is_(None), feeds.c.claimed_until <= now)
-        with self.database.write("could not claim the feed") as conn:
-            result = conn.execute(
-                update(feeds)
-                .where(and_(feeds.c.url == url, feeds.c.gone == 0, free, when))
-                .values(claimed_until=now + timedelta(seconds=lease_s))
-            )
-        return bool(result.rowcount)
+    def claim(self, url: str, now: datetime, *, ttl_s: float, max_s: float | None = None,
+              due_only: bool) -> Lease | None:
+        """The feed's lease for one poll (no other poller, in any process or replica, polls
+        it while it is held), or None. ``due_only``: only when its next poll is due;
+        otherwise whenever it is not backing off after errors. A gone feed is never
+        claimed. The state is read once the lease is held, so a poll another poller just
+        recorded is seen."""
+        lease = Lease.take(self.leases, f"feed:{url}", ttl_s=ttl_s, max_s=max_s)
+        if lease is None:
+            return None
+        state = self.get(url)
+        due = state is not None and (state.next_poll_at is None or state.next_poll_at <= now)
+        if state is None or state.gone or not (due or (not due_only and state.failures == 0)):
+            lease.release()
+            return None
+        return lease
+
+    def claim_entry(self, key: str, *, ttl_s: float, max_s: float | None = None
+                    ) -> Lease | None:
+        """The lease of an entry's link (or other key) while it is fetched and briefed: the
+        one poller, of every feed and replica, that takes it fetches it; None: taken."""
+        return Lease.take(self.leases, f"entry:{key}", ttl_s=ttl_s, max_s=max_s)
 
     def record(self, url: str, now: datetime, poll: PollRecord) -> None:
-        """Write how a poll ended, and release the claim."""
+        """Write how a poll ended (the poller releases its claim after)."""
         values: dict[str, Any] = {
             "last_polled_at": now, "last_status": poll.status, "http_status": poll.http_status,
             "error_code": poll.error_code, "error_message": poll.error_message,
             "warning": poll.warning, "next_poll_at": poll.next_poll_at,
-            "gone": int(poll.status == "gone"), "claimed_until": None,
+            "gone": int(poll.status == "gone"),
             "entries_ingested": feeds.c.entries_ingested + poll.ingested,
             "failures": feeds.c.failures + 1 if poll.status == "error" else 0,
         }
@@ -205,6 +229,60 @@ class FeedStore:
         return earliest  # type: ignore[no-any-return]
 
     # -- entries -------------------------------------------------------------------------
+
+    def known(self, keys: list[str], feed_url: str) -> dict[str, bool]:
+        """Of these keys, those seen before: key -> whether ``feed_url`` has it already (it
+        brought the entry in, or is recorded as another listing of it)."""
+        found: dict[str, bool] = {}
+        with self.database.read("could not read the feed entries") as conn:
+            for start in range(0, len(keys), _KEYS_PER_STATEMENT):
+                chunk = keys[start : start + _KEYS_PER_STATEMENT]
+                for key, owner in conn.execute(select(feed_entries.c.key, feed_entries.c.feed_url)
+                                               .where(feed_entries.c.key.in_(chunk))):
+                    found[key] = found.get(key, False) or owner == feed_url
+                for key in conn.execute(select(entry_listings.c.key).where(
+                        entry_listings.c.feed_url == feed_url,
+                        entry_listings.c.key.in_(chunk))).scalars():
+                    found[key] = True
+        return found
+
+    def add_listings(self, keys: list[str], feed_url: str, now: datetime) -> int:
+        """``feed_url`` lists entries another feed brought in: recorded as listings of the
+        same articles (no copy is stored); the feed's count of entries goes up by the new
+        ones. How many were new."""
+        if not keys:
+            return 0
+        statement = self.database.upsert(entry_listings, ["key", "feed_url"], update=[]
+                                         ).returning(entry_listings.c.key)
+        with self.database.write("could not record the feed entries") as conn:
+            added = sum(
+                conn.execute(statement, {"key": key, "feed_url": feed_url,
+                                         "listed_at": now}).first() is not None
+                for key in dict.fromkeys(keys))
+            if added:
+                conn.execute(update(feeds).where(feeds.c.url == feed_url)
+                             .values(entries_seen=feeds.c.entries_seen + added))
+        return added
+
+    def listings(self, key: str) -> list[str]:
+        """The feeds that list the entry ``key``: the one that brought it in, then others."""
+        with self.database.read("could not read the feed entries") as conn:
+            first = conn.execute(select(feed_entries.c.feed_url)
+                                 .where(feed_entries.c.key == key)).scalars().all()
+            others = conn.execute(select(entry_listings.c.feed_url)
+                                  .where(entry_listings.c.key == key)
+                                  .order_by(entry_listings.c.listed_at)).scalars().all()
+        return list(dict.fromkeys([*first, *others]))
+
+    def article_of(self, keys: list[str]) -> int | None:
+        """The article stored for any of these entry keys (None: none yet)."""
+        if not keys:
+            return None
+        with self.database.read("could not read the feed entries") as conn:
+            return conn.execute(
+                select(feed_entries.c.article_id).where(
+                    feed_entries.c.key.in_(keys), feed_entries.c.article_id.is_not(None))
+                .limit(1)).scalar()
 
     def seen(self, keys: list[str]) -> bool:
         """Was any of these entry keys seen before (from any feed)?"""

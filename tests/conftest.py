@@ -37,8 +37,11 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         # No daily scheduler unless a test asks for one: a catch-up run at every app start
         # would build digests in tests about other things.
+        # No pause between two requests to one host (the loopback site is every host here)
+        # unless a test asks for one.
         values: dict[str, Any] = {
             "data_dir": tmp_path / "var", "engine": "extractive", "daily_cron": "",
+            "fetch_host_interval_s": 0,
         }
         values.update(overrides)
         return Settings(**values)

@@ -60,6 +60,7 @@ def make_env(
         service = BriefingService.open(settings, metrics)
         clock = Clock()
         ingest = Ingest(settings, service, metrics, clock=clock, resolver=resolver)
+        ingest.apply_configured_feeds()  # as `briefing serve` does
         env = Env(ingest, service, clock, metrics, site)
         opened.append(env)
         return env

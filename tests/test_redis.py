@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import redis
 
+from service.cancellation import Cancellation
 from service.errors import RateLimited
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter, caller_identity, parse_rate
@@ -162,7 +163,7 @@ def test_one_replica_computes_the_other_waits_for_its_result(link: RedisLink) ->
     assert calls == ["leader"]
     assert answers["leader"] == (RESULT, False)
     assert answers["follower"] == (RESULT, True)
-    assert link.client.exists(link.key("flight", "k1")) == 0  # released
+    assert link.client.exists(link.key("lease", "flight:k1")) == 0  # released
 
 
 def test_a_crashed_holders_lock_expires_and_another_replica_computes(link: RedisLink) -> None:
@@ -171,10 +172,37 @@ def test_a_crashed_holders_lock_expires_and_another_replica_computes(link: Redis
     # the SET cannot make the lease look shorter than it is.
     started = time.monotonic()
     # A replica took the lock and died (kill -9): nobody renews or releases it.
-    link.client.set(link.key("flight", "k2"), "dead-replica-token", px=600)
+    link.client.set(link.key("lease", "flight:k2"), "dead-replica-token", px=600)
     result, found = flight.run("k2", lambda: RESULT, lambda: None)
     assert (result, found) == (RESULT, False)
     assert time.monotonic() - started >= 0.4  # it did wait for the lease to run out
+
+
+def test_a_waiting_caller_stops_waiting_when_its_request_is_cancelled(
+    link: RedisLink,
+) -> None:
+    flight = ReplicaFlight(_replica(link), lease_s=30, poll_s=0.02)
+    # Another replica holds the lock and computes for a long time (its lease is renewed).
+    link.client.set(link.key("lease", "flight:k5"), "busy-replica", px=30_000)
+    cancellation = Cancellation(time.monotonic() + 60)
+    lookups: list[float] = []
+
+    def lookup() -> dict[str, Any] | None:
+        lookups.append(time.monotonic())
+        return None
+
+    threading.Timer(0.3, cancellation.cancel, args=("client_disconnected",)).start()
+    started = time.monotonic()
+    computed: list[bool] = []
+    result, found = flight.run(
+        "k5", lambda: computed.append(True) or RESULT, lookup,
+        deadline=time.monotonic() + 60, cancelled=lambda: cancellation.cancelled)
+    waited = time.monotonic() - started
+    assert (result, found) == (RESULT, False) and computed == [True]
+    assert 0.25 <= waited < 5  # it waited, then stopped with its caller, not at the deadline
+    polls = len(lookups)
+    time.sleep(0.3)
+    assert len(lookups) == polls  # nothing keeps polling for a caller that has gone
 
 
 def test_a_long_computation_keeps_its_lock(link: RedisLink) -> None:
@@ -184,7 +212,7 @@ def test_a_long_computation_keeps_its_lock(link: RedisLink) -> None:
     def slow() -> dict[str, Any]:
         for _ in range(4):  # 1.2 s: twice the lease
             time.sleep(0.3)
-            seen.append(link.client.exists(link.key("flight", "k3")))
+            seen.append(link.client.exists(link.key("lease", "flight:k3")))
         return RESULT
 
     assert flight.run("k3", slow, lambda: None) == (RESULT, False)

@@ -40,7 +40,7 @@ from service.errors import (
     FetchTimeout,
     UnsupportedContent,
 )
-from service.ingest.guard import AddressPolicy, Deadline, GuardedBackend, HostLocks, Resolver
+from service.ingest.guard import AddressPolicy, Deadline, GuardedBackend, HostTurns, Resolver
 from service.preprocess.html import decode_html
 
 __all__ = ["MAX_REDIRECTS", "Fetched", "Fetcher", "FetchKind"]
@@ -99,7 +99,7 @@ class Fetcher:
 
     def __init__(
         self, *, policy: AddressPolicy, timeout_s: float, max_bytes: int, user_agent: str,
-        resolver: Resolver | None = None, host_locks: HostLocks | None = None,
+        resolver: Resolver | None = None, host_turns: HostTurns | None = None,
         on_outcome: Callable[[str], None] | None = None,
     ) -> None:
         self.policy = policy
@@ -107,19 +107,19 @@ class Fetcher:
         self.max_bytes = max_bytes
         self.user_agent = user_agent
         self.resolver = resolver
-        self.host_locks = host_locks
+        self.host_turns = host_turns
         self._on_outcome = on_outcome
         self._ssl = ssl.create_default_context(cafile=certifi.where())
 
     @classmethod
     def from_settings(
         cls, settings: Settings, *, resolver: Resolver | None = None,
-        host_locks: HostLocks | None = None, on_outcome: Callable[[str], None] | None = None,
+        host_turns: HostTurns | None = None, on_outcome: Callable[[str], None] | None = None,
     ) -> Fetcher:
         return cls(
             policy=AddressPolicy(settings.fetch_allow_host_list),
             timeout_s=settings.fetch_timeout_s, max_bytes=settings.fetch_max_bytes,
-            user_agent=settings.fetch_user_agent, resolver=resolver, host_locks=host_locks,
+            user_agent=settings.fetch_user_agent, resolver=resolver, host_turns=host_turns,
             on_outcome=on_outcome,
         )
 
@@ -168,14 +168,16 @@ class Fetcher:
         permanent = True
         with self._client(backend) as client:
             while True:
-                lock = self.host_locks.get(current.host) if self.host_locks else None
-                if lock is not None and not lock.acquire(timeout=max(deadline.remaining(), 0)):
-                    raise FetchTimeout(self._too_slow(current, deadline))
+                turn = None
+                if self.host_turns is not None:
+                    turn = self.host_turns.take(current.host, deadline)
+                    if turn is None:
+                        raise FetchTimeout(self._too_slow(current, deadline))
                 try:
                     answer = self._hop(client, current, kind, headers, deadline)
                 finally:
-                    if lock is not None:
-                        lock.release()
+                    if turn is not None:
+                        self.host_turns.give_back(turn)
                 if isinstance(answer, Fetched):
                     return Fetched(
                         url=answer.url, status=answer.status, media_type=answer.media_type,

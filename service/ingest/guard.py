@@ -31,9 +31,10 @@ import httpx
 
 from service.config import parse_allow_entry
 from service.errors import UrlNotAllowed
+from service.storage.leases import Lease, LeaseStore
 
 __all__ = [
-    "AddressPolicy", "Deadline", "GuardedBackend", "Resolver", "address_problem",
+    "AddressPolicy", "Deadline", "GuardedBackend", "HostTurns", "Resolver", "address_problem",
     "system_resolver",
 ]
 
@@ -271,13 +272,41 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._inner.get_extra_info(info)
 
 
-class HostLocks:
-    """One request at a time per host: a lock per host name, taken within a deadline."""
+class HostTurns:
+    """Politeness: one request at a time per host across every thread, process and replica
+    sharing ``leases`` (Redis when configured, else the database), and ``interval_s``
+    between the end of one request and the start of the next.
 
-    def __init__(self) -> None:
+    A turn is the lease ``host:<host>``; giving it back keeps the name taken, with no owner,
+    for ``interval_s`` (the pause). Threads of one process queue on a local lock first, so
+    only one of them asks the shared store at a time.
+    """
+
+    def __init__(self, leases: LeaseStore, *, interval_s: float, ttl_s: float) -> None:
+        self.leases = leases
+        self.interval_s = interval_s
+        self.ttl_s = ttl_s  # a request outliving its fetch deadline: the turn ends anyway
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def get(self, host: str) -> threading.Lock:
+    def take(self, host: str, deadline: Deadline) -> Lease | None:
+        """This process's turn at ``host`` once it is free, or None at the deadline."""
+        host = _normal_host(host)
         with self._guard:
-            return self._locks.setdefault(_normal_host(host), threading.Lock())
+            lock = self._locks.setdefault(host, threading.Lock())
+        if not lock.acquire(timeout=max(deadline.remaining(), 0)):
+            return None
+        turn = Lease.wait(self.leases, f"host:{host}", ttl_s=self.ttl_s, until=deadline.at)
+        if turn is None:
+            lock.release()
+        return turn
+
+    def give_back(self, turn: Lease) -> None:
+        """The request is done: the next one waits ``interval_s``."""
+        try:
+            turn.release(hold_s=self.interval_s)
+        finally:
+            host = turn.name.removeprefix("host:")
+            with self._guard:
+                lock = self._locks[host]
+            lock.release()

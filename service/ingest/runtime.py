@@ -18,11 +18,12 @@ from service.config import Settings
 from service.errors import UrlNotAllowed
 from service.feed_store import FeedStore
 from service.ingest.fetch import Fetcher
-from service.ingest.guard import AddressPolicy, HostLocks, Resolver
+from service.ingest.guard import AddressPolicy, HostTurns, Resolver
 from service.ingest.opml import Subscription
 from service.ingest.page import article_from_page
 from service.ingest.poller import Clock, FeedPoller, PollerThread
 from service.metrics import Metrics
+from service.storage.leases import DatabaseLeases, FallbackLeases, LeaseStore, RedisLeases
 
 __all__ = ["Ingest", "UrlRequest", "follow_feeds"]
 
@@ -49,27 +50,67 @@ class Ingest:
         self.settings = settings
         self.service = service
         # Pages asked for by a client: fetched at once. Feeds and their entries: one request
-        # at a time per host (HostLocks), so a site is never hit by parallel polls.
+        # at a time per host across all replicas, and a pause between two (HostTurns), so a
+        # site is never hit by parallel polls.
         self.fetcher = Fetcher.from_settings(
             settings, resolver=resolver, on_outcome=metrics.count_fetch
         )
         if service.database is None:
             raise ValueError("feeds need the service's database (BriefingService.open)")
         self.feeds = FeedStore(service.database)
-        self.feeds.sync_configured(settings.feed_url_list)
+        # BRIEFING_FEEDS as this process sees it: applied by `briefing serve` only
+        # (start_polling); other commands leave the followed feeds alone.
+        self._configured = settings.feed_url_list
+        self._difference: tuple[list[str], list[str]] = ([], [])
+        database_leases = DatabaseLeases(service.database)
+        host_leases: LeaseStore = (
+            FallbackLeases(RedisLeases(service.redis), database_leases)
+            if service.redis is not None else database_leases
+        )
+        turns = HostTurns(host_leases, interval_s=settings.fetch_host_interval_s,
+                          ttl_s=settings.fetch_timeout_s + 5)
         poll_fetcher = Fetcher.from_settings(
-            settings, resolver=resolver, host_locks=HostLocks(), on_outcome=metrics.count_fetch
+            settings, resolver=resolver, host_turns=turns, on_outcome=metrics.count_fetch
         )
         self.poller = FeedPoller(settings, self.feeds, poll_fetcher, service,
                                  metrics=metrics, clock=clock)
         self._thread: PollerThread | None = None
 
+    def apply_configured_feeds(self) -> tuple[list[str], list[str]]:
+        """``briefing serve`` applies BRIEFING_FEEDS: follows what it lists and unfollows
+        feeds it once listed and lists no more (imported feeds are never touched). With
+        several replicas, the one that started last wins; the others log the difference at
+        their next poll (:meth:`check_configured_feeds`) instead of changing it back."""
+        added, removed = self.feeds.sync_configured(self._configured)
+        if added or removed:
+            log.info("BRIEFING_FEEDS applied: %d feed(s) followed (%s), %d no longer (%s)",
+                     len(added), ", ".join(added) or "-", len(removed),
+                     ", ".join(removed) or "-")
+        return added, removed
+
+    def check_configured_feeds(self) -> tuple[list[str], list[str]]:
+        """How this process's BRIEFING_FEEDS differs from the feeds followed from it
+        (another replica, started later, applied its own): logged once per difference."""
+        difference = self.feeds.configured_difference(self._configured)
+        if difference != self._difference and any(difference):
+            missing, extra = difference
+            log.warning(
+                "BRIEFING_FEEDS here differs from the feeds followed (a replica started "
+                "later applied its own list, and the last one started wins): listed here "
+                "but not followed: %s; followed but not listed here: %s. Give every replica "
+                "the same BRIEFING_FEEDS.", ", ".join(missing) or "-", ", ".join(extra) or "-")
+        self._difference = difference
+        return difference
+
     def start_polling(self) -> None:
-        """Poll in the background (``briefing serve``), unless BRIEFING_FEEDS_POLL_S is 0."""
+        """Apply BRIEFING_FEEDS, then poll in the background (``briefing serve``), unless
+        BRIEFING_FEEDS_POLL_S is 0."""
+        self.apply_configured_feeds()
+        self._difference = self.feeds.configured_difference(self._configured)
         if self.settings.feeds_poll_s <= 0:
             log.info("feed polling is off (BRIEFING_FEEDS_POLL_S=0)")
             return
-        self._thread = PollerThread(self.poller)
+        self._thread = PollerThread(self.poller, before_poll=self.check_configured_feeds)
         self._thread.start()
         log.info("polling %d feed(s) every %gs", len(self.feeds.all()),
                  self.settings.feeds_poll_s)
@@ -78,7 +119,6 @@ class Ingest:
         if self._thread is not None:
             self._thread.close()
             self._thread = None
-        self.feeds.close()
 
     # -- by URL --------------------------------------------------------------------------
 

@@ -5,50 +5,27 @@ share one computation. Across replicas, a Redis lock per cache key does the same
 that takes ``flight:<key>`` computes and writes the cache; the others wait, looking the key up
 in the cache, until the result is there (answered as a cache hit) or the lock is gone.
 
-The lock expires ``lease_s`` after its last renewal (the holder renews it every third of
-that while it works), so a replica killed mid-generation blocks the others for at most
-``lease_s``: then one of them takes the lock and computes. When Redis is unavailable, each
-replica computes on its own (the in-process single flight still holds).
+The lock is a lease (:mod:`service.storage.leases`, in Redis): it expires ``lease_s`` after
+its last renewal (the holder renews it every third of that while it works), so a replica
+killed mid-generation blocks the others for at most ``lease_s``: then one of them takes the
+lock and computes. A waiting caller stops waiting when its request is cancelled or timed out.
+When Redis is unavailable, each replica computes on its own (the in-process single flight
+still holds).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from redis.lock import Lock
-
+from service.storage.leases import Lease, RedisLeases
 from service.storage.redis_link import RedisLink
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 Lookup = Callable[[], dict[str, Any] | None]
-
-
-class _Renewal:
-    """Extends a held lock every third of its lease until stopped."""
-
-    def __init__(self, link: RedisLink, lock: Lock, lease_s: float) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(link, lock, lease_s),
-                                        name="flight-lease", daemon=True)
-
-    def _run(self, link: RedisLink, lock: Lock, lease_s: float) -> None:
-        while not self._stop.wait(lease_s / 3):
-            if link.call("flight_renew", lambda _r: lock.extend(lease_s, replace_ttl=True)) is None:
-                return  # lost (expired and taken) or Redis away: the work goes on regardless
-
-    def __enter__(self) -> _Renewal:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 class ReplicaFlight:
@@ -56,61 +33,60 @@ class ReplicaFlight:
 
     def __init__(self, link: RedisLink, *, lease_s: float = 30.0, poll_s: float = 0.05) -> None:
         self.link = link
+        self.leases = RedisLeases(link)
         self.lease_s = lease_s
         self.poll_s = poll_s
 
     def run(
         self, key: str, compute: Callable[[], dict[str, Any]], lookup: Lookup, *,
-        deadline: float | None = None,
+        deadline: float | None = None, cancelled: Callable[[], bool] | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """(result, found): ``found`` is True when another replica computed it (a cache hit).
 
         ``lookup`` reads the cache; ``deadline`` (monotonic) bounds the wait for another
-        replica, after which this one computes anyway.
+        replica, after which this one computes anyway; ``cancelled()`` true (the caller hung
+        up or timed out) ends the wait at once: ``compute`` then runs, and, cancelled too,
+        stops at its first step.
         """
-        name = self.link.key("flight", key)
+        name = f"flight:{key}"
         while True:
-            lock = self.link.client.lock(name, timeout=self.lease_s, blocking=False,
-                                         thread_local=False, raise_on_release_error=False)
-            taken = self.link.call("flight_lock",
-                                   lambda _r, lock=lock: lock.acquire(blocking=False))
-            if taken is None:  # Redis away: this replica computes on its own
-                return compute(), False
-            if taken:
-                try:
+            lease = Lease.take(self.leases, name, ttl_s=self.lease_s)
+            if lease is None and self.leases.holder(name) is None and not self.link.available:
+                return compute(), False  # Redis away: this replica computes on its own
+            if lease is not None:
+                with lease.kept():
                     # Another replica may have finished between our cache miss and the lock.
                     found = lookup()
                     if found is not None:
                         return found, True
-                    with _Renewal(self.link, lock, self.lease_s):
-                        return compute(), False
-                finally:
-                    self.link.call("flight_release", lambda _r, lock=lock: lock.release())
-            found = self._wait(name, lookup, deadline)
+                    return compute(), False
+            found = self._wait(name, lookup, deadline, cancelled)
             if found is not None:
                 return found, True
-            if deadline is not None and time.monotonic() >= deadline:
-                log.warning("briefing %s: another replica still computes it; computing here "
-                            "too", key[:12])
+            if (cancelled is not None and cancelled()) or (
+                    deadline is not None and time.monotonic() >= deadline):
+                log.warning("briefing %s: another replica still computes it; not waiting "
+                            "any longer", key[:12])
                 return compute(), False
             # The holder let go without a result (it failed, or it died and the lock
             # expired): take the lock and compute here.
 
-    def _wait(self, name: str, lookup: Lookup, deadline: float | None) -> dict[str, Any] | None:
-        """Poll the cache until it has the result, the lock is gone, or the deadline."""
+    def _wait(self, name: str, lookup: Lookup, deadline: float | None,
+              cancelled: Callable[[], bool] | None) -> dict[str, Any] | None:
+        """Poll the cache until it has the result, the lock is gone, the deadline, or the
+        caller is gone."""
         pause = self.poll_s
         while deadline is None or time.monotonic() < deadline:
+            if cancelled is not None and cancelled():
+                return None
             time.sleep(pause)
             pause = min(pause * 1.5, 0.5)
             found = lookup()
             if found is not None:
                 return found
-            held = self.link.call("flight_wait", lambda r: r.exists(name))
-            if not held:  # released, expired, or Redis away
+            if self.leases.holder(name) is None:  # released, expired, or Redis away
                 return lookup()
         return None
 
 
 __all__ = ["ReplicaFlight"]
-
-
