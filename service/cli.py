@@ -24,19 +24,39 @@ def _read_input(name: str) -> str:
     return Path(name).read_text(encoding="utf-8")
 
 
+# uvicorn's exit status when the app does not start (a port in use, a model that must load
+# and does not): kept now that the model loads after the port opens.
+STARTUP_FAILURE = 3
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.api import create_app
 
     settings = get_settings()
+    failures: list[str] = []
+
+    def start_failed(reason: str) -> None:  # logged by the start; the server stops
+        failures.append(reason)
+        server.should_exit = True
+
+    # The port opens at once and the services open in the background (/readyz: starting).
+    app = create_app(settings, open_in_background=True, on_start_failed=start_failed)
     # uvicorn logs through our handler (log_config=None); the API logs one line per request
     # with its id, so uvicorn's access log would only repeat it without the id.
-    uvicorn.run(
-        create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
+    server = uvicorn.Server(uvicorn.Config(
+        app, host=args.host or settings.host, port=args.port or settings.port,
         log_level=args.log_level or settings.log_level, log_config=None, access_log=False,
-    )
-    return 0
+    ))
+    try:
+        server.run()  # a SIGTERM is re-raised once the server has stopped (as uvicorn.run)
+    except KeyboardInterrupt:  # Ctrl+C: re-raised by uvicorn after a graceful stop
+        pass
+    if failures:
+        print(f"briefing: error: the service did not start: {failures[0]}", file=sys.stderr)
+        return STARTUP_FAILURE
+    return 0 if server.started else STARTUP_FAILURE
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:

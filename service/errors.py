@@ -20,6 +20,7 @@
     │   ├── Overloaded                 429 overloaded
     │   └── RateLimited                429 rate_limited
     └── ServiceError                   503 service_unavailable
+        ├── Starting                   503 starting            (the model is loading)
         ├── EngineError                503 engine_error
         ├── ModelUnavailable           503 model_unavailable
         ├── RequestTimeout             503 timeout
@@ -169,6 +170,17 @@ class ServiceError(BriefingError):
 
     status = 503
     code = "service_unavailable"
+
+
+class Starting(ServiceError):
+    """The service is still starting (loading its model, opening storage); nothing was
+    done. Retry after ``retry_after_s``: ``/readyz`` says when it is ready."""
+
+    code = "starting"
+
+    def __init__(self, message: str, *, retry_after_s: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class EngineError(ServiceError):

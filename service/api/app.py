@@ -1,15 +1,17 @@
 """FastAPI app factory: the lifespan that opens the services, the one error handler, metrics,
 and the routers of :mod:`service.api.routes`.
 
-The engine, cache and store are built in the app's lifespan from the settings given to
-:func:`create_app` (tests pass their own), so importing this module loads nothing.
+The engine, cache and store are opened in the app's lifespan (:mod:`service.api.startup`)
+from the settings given to :func:`create_app` (tests pass their own), so importing this
+module loads nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,9 +25,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.api.bodies import describe
 from service.api.deps import require_api_key
 from service.api.routes import OPEN_ROUTERS, V1_ROUTERS
-from service.briefing import BriefingService
+from service.api.startup import Opened, Startup
 from service.config import Settings, get_settings, warn_unknown_variables
-from service.digest.scheduler import DailyRuntime
 from service.errors import (
     BriefingError,
     Overloaded,
@@ -33,62 +34,63 @@ from service.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from service.ingest.runtime import Ingest
 from service.logs import REQUEST_ID_HEADER, request_id_from, request_scope
 from service.metrics import Metrics
-from service.ratelimit import RateLimiter
-from service.storage.retention import RetentionJob
 
 log = logging.getLogger(__name__)
 access = logging.getLogger("service.access")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The ASGI app; the engine loads at startup, bounded by the model load timeout."""
+def create_app(
+    settings: Settings | None = None, *, open_in_background: bool = False,
+    on_start_failed: Callable[[str], None] | None = None,
+) -> FastAPI:
+    """The ASGI app; its lifespan opens the services (the engine loads, bounded by the model
+    load timeout; see :mod:`service.api.startup`).
+
+    ``open_in_background`` (``briefing serve``): the lifespan yields at once, so the port
+    answers while the services open on a thread; ``/readyz`` and the routes answer 503
+    ``starting`` until they are open, and ``on_start_failed`` is told the reason if they
+    cannot be. Otherwise (an app embedded in-process) the startup ends when they are open,
+    and a failure fails it.
+    """
     if settings is None:
         settings = get_settings()
         warn_unknown_variables()
     metrics = Metrics()
 
+    def publish(opened: Opened) -> None:
+        app.state.service = opened.service
+        app.state.daily = opened.daily
+        app.state.rate_limiter = opened.rate_limiter
+        app.state.ingest = opened.ingest
+
+    def unpublish() -> None:
+        app.state.ingest = None
+        app.state.rate_limiter = None
+        app.state.daily = None
+        app.state.service = None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = await run_in_threadpool(BriefingService.open, settings, metrics)
-        app.state.service = service
-        # The daily digest job (and its scheduler when BRIEFING_DAILY_CRON is set).
-        app.state.daily = await run_in_threadpool(
-            DailyRuntime.open, settings, service, metrics=metrics
-        )
-        # Shared with the other replicas through Redis when it is configured.
-        app.state.rate_limiter = (
-            RateLimiter(settings.rate_limit, service.redis) if settings.rate_limit else None
-        )
-        retention = None
-        if settings.retention_days and service.database is not None:
-            retention = RetentionJob(
-                service.database, settings.retention_days,
-                interval_s=settings.retention_interval_s,
-                on_deleted=lambda table, n: metrics.retention_deleted.labels(table).inc(n),
-            )
-            retention.start()
-        # Pages by URL, and the feeds with their poller (BRIEFING_FEEDS_POLL_S; 0: off).
-        app.state.ingest = await run_in_threadpool(Ingest, settings, service, metrics)
-        app.state.ingest.start_polling()
+        startup = Startup(settings, metrics, on_failed=on_start_failed)
+        app.state.startup = startup
+        if open_in_background:
+            threading.Thread(target=startup.run, args=(publish,), name="startup",
+                             daemon=True).start()
+        else:
+            await run_in_threadpool(startup.run, publish)
+            startup.raise_failure()
         try:
             yield
         finally:
-            await run_in_threadpool(app.state.ingest.close)  # after the feed being polled
-            app.state.ingest = None
-            if retention is not None:
-                await run_in_threadpool(retention.stop)
-            app.state.rate_limiter = None
-            await run_in_threadpool(app.state.daily.close)  # a running digest finishes first
-            app.state.daily = None
-            app.state.service = None
-            # The micro-batcher finishes what is queued before the cache and store close.
-            close_engine = getattr(service.engine, "close", None)
-            if close_engine is not None:
-                await run_in_threadpool(close_engine)
-            service.close()
+            if startup.stop():
+                unpublish()
+                await run_in_threadpool(startup.opened.close)
+            elif not await run_in_threadpool(startup.wait, startup.stop_wait_s):
+                # A model load cannot be interrupted; its thread does not keep the process.
+                log.warning("stopping without waiting longer for the start (still %s after "
+                            "%gs)", startup.stage, startup.stop_wait_s)
 
     # /docs (Swagger UI) with its script and styles served by this process, not a CDN: a
     # self-hosted service may have no way out, and its readers' browsers need none. (No
@@ -102,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.startup = Startup(settings, metrics)  # until the lifespan starts one
     app.state.service = None
     app.state.daily = None
     app.state.rate_limiter = None

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from service.api.startup import Startup
 from service.briefing import BriefingService
 from service.config import Settings
 from service.digest.scheduler import DailyRuntime
@@ -23,10 +24,13 @@ def _settings(request: Request) -> Settings:
 
 
 def _started(request: Request, name: str) -> Any:
-    """What the lifespan opened as ``app.state.<name>``; 503 until it has."""
+    """What the start opened as ``app.state.<name>``; until then 503 ``starting`` with
+    Retry-After (or 503 saying the start failed, or that the service is shutting down)."""
+    startup: Startup = request.app.state.startup
+    startup.check()
     opened = getattr(request.app.state, name, None)
-    if opened is None:
-        raise ServiceError("the service is still starting; retry in a few seconds")
+    if opened is None:  # stopping: the lifespan took it back
+        raise ServiceError("the service is shutting down")
     return opened
 
 

@@ -336,11 +336,17 @@ class Health(_Model):
 
 
 class Ready(_Model):
-    status: Literal["ready", "starting"]
+    status: Literal["ready", "starting", "failed", "stopping"]
     engine: str | None = None
     model: str | None = None
     fallback_reason: str | None = None
     prompt_version: str | None = None
+    stage: str | None = Field(
+        None, description="Starting: what it is doing (loading the model, opening storage, "
+        "starting feeds); failed: what it was doing"
+    )
+    elapsed_s: float | None = Field(None, description="Starting: seconds since the start")
+    error: str | None = Field(None, description="Failed: why the service did not start")
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:

@@ -131,7 +131,7 @@ class PageRoute(APIRoute):
                     log.warning("page %s answered %s: %s", request.url.path, exc.status,
                                 exc.message)
                 page = _pages(request).render(request, "error.html", exc.status, error=exc)
-                if hasattr(exc, "retry_after_s"):  # 429 overloaded or rate limited
+                if hasattr(exc, "retry_after_s"):  # 429 overloaded, rate limited; 503 starting
                     page.headers["Retry-After"] = str(exc.retry_after_s)
                 return page
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from service.api.models import Health, Ready
+from service.api.startup import Startup
 from service.briefing import BriefingService
 from service.metrics import CONTENT_TYPE
 
@@ -22,13 +23,17 @@ async def healthz() -> dict[str, str]:
 
 @router.get(
     "/readyz", response_model=Ready, response_model_exclude_unset=True,
-    responses={503: {"model": Ready, "description": "Starting: the engine is loading"}},
+    responses={503: {"model": Ready, "description": "Starting (the stage it is at and the "
+                     "seconds since the start), failed to start (the error), or stopping"}},
 )
 async def readyz(request: Request) -> Any:
-    """Ready to brief: says which engine and model serve, and why if it is a fallback."""
+    """Ready to brief: says which engine and model serve, and why if it is a fallback.
+    Until then 503 with ``starting`` and what the start is doing (loading the model,
+    opening storage, starting feeds), or ``failed`` and why."""
+    startup: Startup = request.app.state.startup
     service: BriefingService | None = request.app.state.service
-    if service is None:
-        return JSONResponse({"status": "starting"}, status_code=503)
+    if startup.status != "ready" or service is None:
+        return JSONResponse(startup.describe(), status_code=503)
     engine = service.engine
     return {
         "status": "ready",
