@@ -106,9 +106,9 @@ class FeedPoller:
         self.lease_ttl_s = max(30.0, settings.fetch_timeout_s * 2)
         # One entry: its page fetched, then briefed.
         self.entry_budget_s = settings.fetch_timeout_s * 2 + settings.request_timeout_s
-        # One poll: at most the poll interval (the next poll carries on), and at least one
-        # entry's worth after fetching the feed.
-        self.poll_budget_s = max(settings.feeds_poll_s,
+        # One poll: at most the poll interval (the next poll carries on), but at least five
+        # minutes (with the poller off, `feeds poll` from cron) and one entry's worth.
+        self.poll_budget_s = max(settings.feeds_poll_s, 300.0,
                                  settings.fetch_timeout_s + self.entry_budget_s)
 
     # -- scheduling ----------------------------------------------------------------------
