@@ -259,3 +259,29 @@ def test_only_serve_applies_briefing_feeds(
     finally:
         older.close()
         newer.close()
+
+
+def test_a_poll_stops_at_its_lease_deadline_and_the_next_poll_goes_on(
+    make_settings: Callable[..., Settings], site: LoopbackSite,
+) -> None:
+    items = []
+    for n in range(6):
+        site.route(f"/slow/{n}", Reply(body=page(
+            f"Slow {n}", f"Slow page {n} reports that the pier repair {n} is done. The works "
+                         f"took {n + 2} weeks and cost less than planned."), stall_s=0.3))
+        items.append({"title": f"Slow {n}", "link": site.url(f"/slow/{n}"), "guid": f"s{n}"})
+    url = site.route("/slow.rss", Reply(body=rss("Slow", items),
+                                        content_type="application/rss+xml"))
+    replica = Replica(make_settings(feeds=url, fetch_allow_hosts="127.0.0.1"))
+    try:
+        replica.ingest.poller.poll_budget_s = 0.8  # the poll's lease bounds its work
+        started = time.monotonic()
+        [first] = replica.ingest.poller.poll(due_only=False)
+        assert time.monotonic() - started < 3  # not 6 × 0.3 s and more
+        assert 1 <= first.ingested < 6
+        assert any("ran out" in note for note in first.notes)
+        replica.ingest.poller.poll_budget_s = 60
+        [second] = replica.ingest.poller.poll(due_only=False)
+        assert first.ingested + second.ingested == 6  # the rest, none twice
+    finally:
+        replica.close()
