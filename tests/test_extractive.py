@@ -7,6 +7,7 @@ job; here each rule of the ranking gets a small article where the right answer i
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import pytest
@@ -177,7 +178,8 @@ def test_the_long_ends_on_a_clause_of_the_next_sentence_not_a_jump_down_the_arti
     long = ExtractiveEngine({"long": dataclasses.replace(DEFAULT_BUDGETS["long"],
                                                          max_words=30)})
     briefing = long.extract(" ".join(article), "long")
-    assert briefing == article[0] + " The mayor said the work would start in the spring."
+    # cut, and saying so: a clause closed with a stop would read as the whole sentence
+    assert briefing == article[0] + " The mayor said the work would start in the spring…"
     assert "Tolls" not in briefing
 
 
@@ -289,10 +291,10 @@ def test_the_lead_stays_however_short_long_or_alone() -> None:
     )
     assert words(long_lead) > 50
     short = extract([long_lead, *rest], "short")
-    # cut at a clause boundary within the budget, and closed with a stop
+    # cut at a clause boundary within the budget, ending in "…": the sentence goes on
     assert short.startswith("Harlow's Victoria Street bridge, which carries")
     first = split_sentences(short)[0]
-    assert words(first) <= 50 and first.endswith(".") and long_lead.startswith(first[:-1])
+    assert words(first) <= 50 and first.endswith("repairs…") and long_lead.startswith(first[:-1])
 
 
 def test_the_short_is_never_padded_from_the_tail() -> None:
@@ -304,7 +306,10 @@ def test_the_short_is_never_padded_from_the_tail() -> None:
     assert short.startswith(STORY[0]) and tail not in short
 
 
-def test_the_short_fills_its_words_with_a_clause_of_the_next_sentence() -> None:
+def test_the_short_takes_whole_sentences_never_a_clause_of_one() -> None:
+    # The second sentence does not fit the short's words: it is not cut to a clause
+    # ("Engineers found the cracks during a routine inspection in March this year."), which
+    # would read as the whole of it; a whole sentence near the lead that fits is taken.
     lead = ("Harlow's Victoria Street bridge will close on Monday for six months of repairs to "
             "cracks in its steel supports, the city council said on Sunday evening.")
     second = ("Engineers found the cracks during a routine inspection in March this year, and "
@@ -312,9 +317,10 @@ def test_the_short_fills_its_words_with_a_clause_of_the_next_sentence() -> None:
               "officials said.")
     assert words(lead) + words(second) > 50
     short = extract([lead, second, *STORY[2:]], "short")
-    assert short == (f"{lead} Engineers found the cracks during a routine inspection in March "
-                     "this year.")
+    assert short == f"{lead} {STORY[2]}"
     assert fit_length(short, max_words=50, max_sentences=2) == short
+    # nothing whole fits beside the lead: the lead alone
+    assert extract([lead, second], "short") == lead
 
 
 def test_without_a_lead_in_the_first_sentences_the_first_usable_one_leads() -> None:
@@ -346,4 +352,28 @@ def test_a_sentence_is_not_cut_inside_a_quotation() -> None:
     cut = trim(quoted, 25)
     assert cut.count('"') % 2 == 0, cut
     assert trim('"We will build it, and soon," the mayor said, to cheers from the crowd.', 12) \
-        == '"We will build it, and soon," the mayor said.'
+        == '"We will build it, and soon," the mayor said…'
+
+
+_word = st.sampled_from("bridge council river repairs Harlow engineers cracks steel mayor".split())
+_clause = st.lists(_word, min_size=2, max_size=9).map(" ".join)
+prose_sentence = st.lists(_clause, min_size=1, max_size=5).map(
+    lambda clauses: (", ".join(clauses) + ".").capitalize()
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(prose_sentence, min_size=1, max_size=8), st.integers(4, 60),
+       st.sampled_from(["short", "long", "reduce"]))
+def test_a_briefing_holds_whole_sentences_and_cut_ones_end_in_an_ellipsis(
+    sentences: list[str], max_words: int, kind: str
+) -> None:
+    # Whatever the budget, each piece of a briefing is one of the article's sentences, or
+    # the start of one ending in "…"; never a clause closed with a stop as if it were whole.
+    engine = ExtractiveEngine({kind: dataclasses.replace(DEFAULT_BUDGETS[kind],
+                                                         max_words=max_words)})
+    briefing = engine.extract("\n\n".join(sentences), kind)
+    for piece in re.split(r"(?<=[.…]) ", briefing):
+        assert piece in sentences or (
+            piece.endswith("…") and any(s.startswith(piece[:-1]) for s in sentences)
+        ), (piece, briefing)
