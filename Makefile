@@ -13,12 +13,32 @@ PORT ?=
 
 .PHONY: install chromium run test lint bench clean
 
+# Installing says which step runs and shows pip's progress: torch's download with pip's own
+# progress bar (in a terminal; a line per file in a log), then a line per package downloaded
+# for the service, not the "Requirement already satisfied" line pip prints for each of ~110
+# packages on every re-install. pip's warnings and errors (stderr) all show; pipefail keeps
+# pip's exit status through the filter.
+SHELL := /bin/bash
+PIP := PYTHONUNBUFFERED=1 $(BIN)/python -m pip install
+PIP_PROGRESS := awk '/^ *Downloading |^Installing collected|^Successfully installed/ { print; fflush() }'
+HAS_TORCH := import importlib.metadata as m; assert m.version('torch').split('+')[0] == '$(TORCH_VERSION)'
+
 $(STAMP): pyproject.toml Makefile
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet torch==$(TORCH_VERSION) $(TORCH_PIP_ARGS)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@set -eo pipefail; started=$$(date +%s); \
+	if [ -x $(BIN)/python ]; then echo "==> [1/4] $(VENV) is there"; \
+	else echo "==> [1/4] creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); fi; \
+	echo "==> [2/4] updating pip"; \
+	$(PIP) --quiet --upgrade pip; \
+	if $(BIN)/python -c "$(HAS_TORCH)" 2>/dev/null; then \
+	  echo "==> [3/4] torch $(TORCH_VERSION) is installed"; \
+	else \
+	  echo "==> [3/4] installing torch $(TORCH_VERSION), the largest download"; \
+	  $(PIP) torch==$(TORCH_VERSION) $(TORCH_PIP_ARGS); \
+	fi; \
+	echo "==> [4/4] installing the service and its dependencies (pip install -e '.[test]')"; \
+	$(PIP) -e '.[test]' | $(PIP_PROGRESS); \
+	touch $(STAMP); \
+	echo "==> installed in $$(( $$(date +%s) - started )) s"
 
 install: $(STAMP)
 
