@@ -103,3 +103,89 @@ def test_serve_applies_the_retention_on_its_schedule(make_client, make_settings)
     store.close()
     metrics = client.get("/metrics").text
     assert 'briefing_retention_deleted_total{table="articles"} 1.0' in metrics
+
+
+def test_a_briefing_a_kept_article_links_to_is_kept(database_url: str) -> None:
+    """A cache hit today links a new article to a briefing written 40 days ago: the
+    briefing stays; one linked only by old articles goes after them, one linked by none
+    goes; aliases go with their briefing; in batches; twice deletes nothing more."""
+    db = Database.connect(database_url)
+    old, today = NOW - timedelta(days=40), NOW - timedelta(hours=1)
+    try:
+        with db.write("test") as conn:
+            for key in ("hit", "stale", "orphan", "orphan-2"):
+                conn.execute(insert(briefings).values(key=key, result="{}", created_at=old))
+                conn.execute(insert(aliases).values(alias=f"raw-{key}", key=key))
+            conn.execute(insert(articles).values(  # the article that made "hit"
+                content_hash="a", text="first", received_at=old, briefing_id="hit"))
+            conn.execute(insert(articles).values(  # the same article again today: a hit
+                content_hash="a", text="again", received_at=today, briefing_id="hit"))
+            conn.execute(insert(articles).values(
+                content_hash="s", text="stale", received_at=old, briefing_id="stale"))
+        counts = purge(db, 30, now=NOW, batch=1)
+        assert counts == {"articles": 2, "briefings": 3, "feed_entries": 0}
+        with db.read("test") as conn:
+            assert list(conn.execute(select(briefings.c.key)).scalars()) == ["hit"]
+            assert list(conn.execute(select(aliases.c.alias)).scalars()) == ["raw-hit"]
+            assert list(conn.execute(select(articles.c.text)).scalars()) == ["again"]
+        assert purge(db, 30, now=NOW) == {"articles": 0, "briefings": 0, "feed_entries": 0}
+        # 31 days on, the article that got it is gone too, and so is the briefing.
+        later = NOW + timedelta(days=31)
+        assert purge(db, 30, now=later) == {"articles": 1, "briefings": 1, "feed_entries": 0}
+        assert _count(db, briefings) == 0 and _count(db, aliases) == 0
+    finally:
+        db.close()
+
+
+def test_the_schema_has_the_indexes_retention_uses(database_url: str) -> None:
+    from sqlalchemy import inspect, text
+
+    db = Database.connect(database_url)
+    try:
+        with db.read("test") as conn:
+            found = {(table, tuple(ix["column_names"])): ix["name"]
+                     for table in ("feed_entries", "articles", "briefings")
+                     for ix in inspect(conn).get_indexes(table)}
+            assert found[("feed_entries", ("seen_at",))] == "ix_feed_entries_seen_at"
+            assert found[("articles", ("briefing_id",))] == "ix_articles_briefing_id"
+            assert found[("articles", ("received_at",))] == "ix_articles_received_at"
+            assert found[("briefings", ("created_at",))] == "ix_briefings_created_at"
+            if db.dialect == "sqlite":  # the planner uses it for the "still linked" check
+                plan = " ".join(str(row[-1]) for row in conn.execute(text(
+                    "EXPLAIN QUERY PLAN SELECT key FROM briefings WHERE created_at < '2' AND "
+                    "NOT EXISTS (SELECT id FROM articles WHERE briefing_id = briefings.key)")))
+                assert "ix_articles_briefing_id" in plan, plan
+    finally:
+        db.close()
+
+
+def test_a_briefing_id_answered_by_a_cache_hit_survives_retention(
+    make_client, database_url: str,  # type: ignore[no-untyped-def]
+) -> None:
+    from sqlalchemy import update
+
+    from tests.conftest import SEED_ARTICLE
+
+    first = make_client(database_url=database_url)
+    hit = first.post("/v1/briefings", json={"text": SEED_ARTICLE}).json()
+    orphan = first.post("/v1/briefings", json={"text": SEED_ARTICLE[: len(SEED_ARTICLE) // 2]}
+                        ).json()
+    assert not hit["cached"] and not orphan["cached"] and hit["id"] != orphan["id"]
+    db = Database.connect(database_url)
+    try:
+        long_ago = datetime.now(UTC) - timedelta(days=40)
+        with db.write("test") as conn:  # both written 40 days ago, with their articles
+            conn.execute(update(briefings).values(created_at=long_ago))
+            conn.execute(update(articles).values(received_at=long_ago))
+        again = first.post("/v1/briefings", json={"text": SEED_ARTICLE}).json()
+        assert again["cached"] is True and again["id"] == hit["id"]  # answered today
+        assert purge(db, 30) == {"articles": 2, "briefings": 1, "feed_entries": 0}
+        assert purge(db, 30) == {"articles": 0, "briefings": 0, "feed_entries": 0}
+    finally:
+        db.close()
+    fresh = make_client(database_url=database_url)  # no copy in any process's memory
+    for client in (first, fresh):
+        kept = client.get(f"/v1/briefings/{hit['id']}")
+        assert kept.status_code == 200 and kept.json()["short"] == hit["short"]
+    gone = fresh.get(f"/v1/briefings/{orphan['id']}")
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"

@@ -25,7 +25,7 @@ from service.config import Settings
 from service.digest.compose import Briefer
 from service.digest.job import DailyJob, make_webhook
 from service.digest.ledger import DeliveryLedger
-from service.digest.runs import DigestRuns
+from service.digest.runs import DAILY, DigestRuns
 from service.digest.window import parse_day
 from service.errors import BriefingError, DeliveryBusy, DigestNotFound
 from service.metrics import Metrics
@@ -145,7 +145,8 @@ def _counting(metrics: Metrics | None) -> dict[str, Any]:
 
 class DailyRuntime:
     """What ``briefing serve`` runs beside the API: the daily job, its ledger, the scheduler,
-    and the runs the API starts (:class:`DigestRuns`)."""
+    and the runs the API starts (:class:`DigestRuns`, their state in the database: a run
+    whose process stopped is taken over after ``BRIEFING_DELIVERY_LEASE_S``)."""
 
     def __init__(self, settings: Settings, job: DailyJob, ledger: DeliveryLedger,
                  scheduler: DailyScheduler | None) -> None:
@@ -153,7 +154,8 @@ class DailyRuntime:
         self.job = job
         self.ledger = ledger
         self.scheduler = scheduler
-        self.runs = DigestRuns(job)
+        self.runs = DigestRuns(job, ledger.database, name=DAILY,
+                               lease_s=settings.delivery_lease_s)
 
     @classmethod
     def open(
@@ -186,7 +188,8 @@ class DailyRuntime:
         self.ledger.close()
 
     def show(self, day_text: str) -> dict[str, Any]:
-        """``GET /v1/digests/{date}``: the stored digest, its delivery state, the latest run."""
+        """``GET /v1/digests/{date}``: the stored digest, its delivery state, the day's latest
+        run (started by any replica)."""
         day = parse_day(day_text)
         digest = self.job.store.load_digest(day.isoformat(), self.settings.timezone)
         run = self.runs.status(day)
@@ -199,7 +202,9 @@ class DailyRuntime:
 
     def start(self, day_text: str, *, send: bool = True, force: bool = False) -> dict[str, Any]:
         """``POST /v1/digests/{date}``: queue a run (build, and deliver when a webhook is
-        configured) and answer at once with what ``show`` answers."""
+        configured) and answer at once with what ``show`` answers; a day whose run is queued
+        or running in any replica gets that run (409 ``digest_run_in_progress`` for ``force``
+        while an unforced run runs)."""
         day = parse_day(day_text)
         self.runs.start(day, send=send, force=force)
         return self.show(day_text)

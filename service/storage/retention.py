@@ -1,9 +1,14 @@
 """Retention: article text and cached briefings older than ``BRIEFING_RETENTION_DAYS`` go,
 and so do the keys of feed entries that no feed has listed for as long.
 
-Storage would otherwise grow without bound. A feed entry's ``seen_at`` is when a poll last
-found it in its feed (:meth:`service.feed_store.FeedStore.still_listed`), so an entry a feed
-still carries is never forgotten and taken for a new one.
+Storage would otherwise grow without bound. Retention never breaks an answer it gave: a
+briefing goes only when it is older than the cutoff *and* no article still kept links to it
+(``articles.briefing_id``, indexed), so an id answered stays readable as long as the article
+that got it. A cache hit links today's article to a briefing written long ago and answers that
+briefing's id: the briefing stays ``BRIEFING_RETENTION_DAYS`` more. Aliases go with their
+briefing. A feed entry's ``seen_at`` (indexed) is when a poll last found it in its feed
+(:meth:`service.feed_store.FeedStore.still_listed`), so an entry a feed still carries is never
+forgotten and taken for a new one.
 
 Digests and the delivery ledger stay: a digest already holds what its day's articles said,
 and the ledger is what keeps a day from being posted twice. Deletes run in batches of
@@ -32,8 +37,9 @@ log = logging.getLogger(__name__)
 def purge(
     database: Database, days: int, *, now: datetime | None = None, batch: int = 2000,
 ) -> dict[str, int]:
-    """Delete articles received, briefings created, and feed entries last listed more than
-    ``days`` ago; the counts per table."""
+    """Delete articles received and feed entries last listed more than ``days`` ago, then
+    briefings created more than ``days`` ago that no remaining article links to (with their
+    aliases); the counts per table."""
     cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
     counts = {
         "articles": _delete_in_batches(
@@ -43,15 +49,26 @@ def purge(
             database, "feed entries", feed_entries.c.key, feed_entries.c.seen_at < cutoff,
             batch),
     }
+    # After the old articles: a briefing goes only when no article left links to it. A cache
+    # hit links today's article to a briefing written long ago, and answers its id.
+    unlinked = ~(select(articles.c.id).where(articles.c.briefing_id == briefings.c.key)
+                 .correlate(briefings).exists())
     while True:
         with database.write("could not delete old briefings") as conn:
             keys = list(conn.execute(
-                select(briefings.c.key).where(briefings.c.created_at < cutoff).limit(batch)
+                select(briefings.c.key).where(briefings.c.created_at < cutoff, unlinked)
+                .limit(batch)
             ).scalars())
+            gone: list[str] = []
             if keys:
-                conn.execute(delete(aliases).where(aliases.c.key.in_(keys)))
-                conn.execute(delete(briefings).where(briefings.c.key.in_(keys)))
-        counts["briefings"] += len(keys)
+                # Asked again as it deletes: an article linked since the select keeps it.
+                gone = list(conn.execute(
+                    delete(briefings).where(briefings.c.key.in_(keys), unlinked)
+                    .returning(briefings.c.key)
+                ).scalars())
+            if gone:
+                conn.execute(delete(aliases).where(aliases.c.key.in_(gone)))
+        counts["briefings"] += len(gone)
         if len(keys) < batch:
             break
     return counts

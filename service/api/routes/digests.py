@@ -25,12 +25,15 @@ async def get_digest(day: str, daily: DailyDep) -> dict[str, Any]:
 
 @router.post(
     "/{day}", status_code=202, response_model=DigestState, response_model_exclude_unset=True,
-    responses=error_responses(401, 429, 503),
+    responses=error_responses(401, 409, 429, 503),
 )
 async def create_digest(
     day: str, daily: DailyDep, deliver: bool = True, force: bool = False
 ) -> dict[str, Any]:
     """Start building a local date's digest and delivering it to Slack once (deliver=false:
     build and store only; force: re-send, or send a day that is not over yet). Answers at
-    once with the run's status; GET the same path to follow it."""
+    once with the run's status; GET the same path to follow it, from any replica. A day whose
+    run is queued or running gets that run (a queued one takes on deliver and force); force
+    while an unforced run is running answers 409 `digest_run_in_progress`: retry when it
+    ends."""
     return await run_in_threadpool(daily.start, day, send=deliver, force=force)
