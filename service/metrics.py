@@ -173,7 +173,7 @@ class Metrics:
             "Rows deleted by retention (BRIEFING_RETENTION_DAYS), by table",
             ["table"], registry=self.registry,
         )
-        for table in ("articles", "briefings", "feed_entries"):
+        for table in ("articles", "briefings", "feed_entries", "entry_listings", "leases"):
             self.retention_deleted.labels(table)
 
     def count_fetch(self, outcome: str) -> None:

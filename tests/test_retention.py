@@ -54,7 +54,8 @@ def test_purge_deletes_only_what_is_older_than_the_retention(database_url: str) 
     try:
         _fill(db)
         counts = purge(db, 30, now=NOW, batch=2)  # batches smaller than the work
-        assert counts == {"articles": 5, "briefings": 1, "feed_entries": 2}
+        assert counts == {"articles": 5, "briefings": 1, "feed_entries": 2,
+        "entry_listings": 0, "leases": 0}
         with db.read("test") as conn:
             assert list(conn.execute(select(articles.c.text)).scalars()) == ["recent"]
             assert list(conn.execute(select(briefings.c.key)).scalars()) == ["new"]
@@ -63,7 +64,8 @@ def test_purge_deletes_only_what_is_older_than_the_retention(database_url: str) 
                 "url:https://a.example/3"]
         assert _count(db, digests) == 1 and _count(db, deliveries) == 1
         assert purge(db, 30, now=NOW) == {"articles": 0, "briefings": 0,
-                                          "feed_entries": 0}  # idempotent
+                                          "feed_entries": 0,
+        "entry_listings": 0, "leases": 0}  # idempotent
     finally:
         db.close()
 
@@ -82,7 +84,8 @@ def test_the_job_runs_at_start_and_reports_what_it_deleted(database_url: str) ->
     finally:
         job.stop()
         db.close()
-    assert seen == {"articles": 5, "briefings": 1, "feed_entries": 2}
+    assert seen == {"articles": 5, "briefings": 1, "feed_entries": 2,
+        "entry_listings": 0, "leases": 0}
 
 
 def test_serve_applies_the_retention_on_its_schedule(make_client, make_settings) -> None:
@@ -123,15 +126,18 @@ def test_a_briefing_a_kept_article_links_to_is_kept(database_url: str) -> None:
             conn.execute(insert(articles).values(
                 content_hash="s", text="stale", received_at=old, briefing_id="stale"))
         counts = purge(db, 30, now=NOW, batch=1)
-        assert counts == {"articles": 2, "briefings": 3, "feed_entries": 0}
+        assert counts == {"articles": 2, "briefings": 3, "feed_entries": 0,
+        "entry_listings": 0, "leases": 0}
         with db.read("test") as conn:
             assert list(conn.execute(select(briefings.c.key)).scalars()) == ["hit"]
             assert list(conn.execute(select(aliases.c.alias)).scalars()) == ["raw-hit"]
             assert list(conn.execute(select(articles.c.text)).scalars()) == ["again"]
-        assert purge(db, 30, now=NOW) == {"articles": 0, "briefings": 0, "feed_entries": 0}
+        assert purge(db, 30, now=NOW) == {"articles": 0, "briefings": 0, "feed_entries": 0,
+        "entry_listings": 0, "leases": 0}
         # 31 days on, the article that got it is gone too, and so is the briefing.
         later = NOW + timedelta(days=31)
-        assert purge(db, 30, now=later) == {"articles": 1, "briefings": 1, "feed_entries": 0}
+        assert purge(db, 30, now=later) == {"articles": 1, "briefings": 1, "feed_entries": 0,
+        "entry_listings": 0, "leases": 0}
         assert _count(db, briefings) == 0 and _count(db, aliases) == 0
     finally:
         db.close()
@@ -179,8 +185,10 @@ def test_a_briefing_id_answered_by_a_cache_hit_survives_retention(
             conn.execute(update(articles).values(received_at=long_ago))
         again = first.post("/v1/briefings", json={"text": SEED_ARTICLE}).json()
         assert again["cached"] is True and again["id"] == hit["id"]  # answered today
-        assert purge(db, 30) == {"articles": 2, "briefings": 1, "feed_entries": 0}
-        assert purge(db, 30) == {"articles": 0, "briefings": 0, "feed_entries": 0}
+        assert purge(db, 30) == {"articles": 2, "briefings": 1, "feed_entries": 0,
+        "entry_listings": 0, "leases": 0}
+        assert purge(db, 30) == {"articles": 0, "briefings": 0, "feed_entries": 0,
+        "entry_listings": 0, "leases": 0}
     finally:
         db.close()
     fresh = make_client(database_url=database_url)  # no copy in any process's memory
@@ -189,3 +197,38 @@ def test_a_briefing_id_answered_by_a_cache_hit_survives_retention(
         assert kept.status_code == 200 and kept.json()["short"] == hit["short"]
     gone = fresh.get(f"/v1/briefings/{orphan['id']}")
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
+
+
+def test_listings_go_with_their_entry_and_dead_leases_a_day_after_expiry(
+    database_url: str,
+) -> None:
+    from service.storage.schema import entry_listings, leases
+
+    db = Database.connect(database_url)
+    try:
+        with db.write("test") as conn:
+            conn.execute(insert(feed_entries).values(
+                key="url:https://a.example/kept", feed_url="https://a.example/f",
+                seen_at=NOW - timedelta(days=1)))
+            conn.execute(insert(feed_entries).values(
+                key="url:https://a.example/old", feed_url="https://a.example/f",
+                seen_at=NOW - timedelta(days=40)))
+            for key in ("url:https://a.example/kept", "url:https://a.example/old"):
+                conn.execute(insert(entry_listings).values(
+                    key=key, feed_url="https://b.example/f", listed_at=NOW - timedelta(days=40)))
+            now_s = NOW.timestamp()
+            conn.execute(insert(leases).values(name="feed:dead", owner="gone",
+                                               expires_at=now_s - 2 * 86400))
+            conn.execute(insert(leases).values(name="feed:live", owner="here",
+                                               expires_at=now_s + 30))
+            conn.execute(insert(leases).values(name="host:pause", owner=None,
+                                               expires_at=now_s - 60))
+        counts = purge(db, 30, now=NOW)
+        assert (counts["feed_entries"], counts["entry_listings"], counts["leases"]) == (1, 1, 1)
+        with db.read("test") as conn:
+            assert list(conn.execute(select(entry_listings.c.key)).scalars()) == [
+                "url:https://a.example/kept"]
+            assert sorted(conn.execute(select(leases.c.name)).scalars()) == [
+                "feed:live", "host:pause"]
+    finally:
+        db.close()

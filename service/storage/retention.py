@@ -29,7 +29,18 @@ from sqlalchemy import ColumnElement, delete, select
 
 from service.errors import StorageError
 from service.storage.database import Database
-from service.storage.schema import aliases, articles, briefings, feed_entries
+from service.storage.schema import (
+    aliases,
+    articles,
+    briefings,
+    entry_listings,
+    feed_entries,
+    leases,
+)
+
+# A lease row left behind by a process that died (released ones are deleted, or left with a
+# short pause): gone a day after it expired.
+STALE_LEASE = timedelta(days=1)
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +60,14 @@ def purge(
             database, "feed entries", feed_entries.c.key, feed_entries.c.seen_at < cutoff,
             batch),
     }
+    # Other feeds' listings of an entry live as long as the entry's key.
+    orphan = ~select(feed_entries.c.key).where(
+        feed_entries.c.key == entry_listings.c.key).correlate(entry_listings).exists()
+    counts["entry_listings"] = _delete_in_batches(
+        database, "feed entry listings", entry_listings.c.key, orphan, batch)
+    expired = (now or datetime.now(UTC)) - STALE_LEASE
+    counts["leases"] = _delete_in_batches(
+        database, "leases", leases.c.name, leases.c.expires_at < expired.timestamp(), batch)
     # After the old articles: a briefing goes only when no article left links to it. A cache
     # hit links today's article to a briefing written long ago, and answers its id.
     unlinked = ~(select(articles.c.id).where(articles.c.briefing_id == briefings.c.key)
