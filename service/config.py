@@ -220,7 +220,14 @@ class Settings(BaseSettings):
         0.20, gt=0, le=1, description="Articles this similar (MinHash Jaccard) are one story"
     )
     digest_overview: bool = Field(False, description="Open the digest with one long overview")
-    digest_post_empty: bool = Field(True, description="Post a digest for a day without articles")
+    digest_post_empty: bool = Field(
+        False, description="Post a digest for a day without stories (off: the run skips "
+        "posting and says so)"
+    )
+    public_url: str | None = Field(
+        None, description="The service's public base URL (http or https), e.g. "
+        "https://briefings.example.com: Slack digests link to their page there",
+    )
     slack_webhook_url: SecretStr | None = Field(
         None, description="Slack incoming webhook for the digest (a secret; never logged)"
     )
@@ -308,6 +315,28 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("BRIEFING_TIMEZONE must be an IANA name such as Europe/Oslo") from exc
         return value.strip()
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_base_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError as exc:
+            raise ValueError(f"BRIEFING_PUBLIC_URL is not a URL: {exc}") from exc
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ValueError("BRIEFING_PUBLIC_URL must be an http(s) URL with a host, e.g. "
+                             "https://briefings.example.com")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("BRIEFING_PUBLIC_URL must not hold credentials")
+        if parts.query or parts.fragment or any(ch.isspace() for ch in value):
+            raise ValueError("BRIEFING_PUBLIC_URL is a base URL: no query, fragment or spaces")
+        return value.rstrip("/")
 
     @field_validator("daily_cron")
     @classmethod

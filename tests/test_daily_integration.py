@@ -138,7 +138,8 @@ def test_api_digest_story_once_with_two_sources_retries_and_exactly_once(
         assert len(sections) == 2  # the story once
         assert sections[0].startswith(
             "*<https://fjordtimes.example/ferries|Storm halts Havnes ferries>*\n")
-        assert sections[0].endswith("\n_2 sources_") and "sources" not in sections[1]
+        assert sections[0].endswith("\n_2 sources: Coastal Post, Fjord Times_")
+        assert sections[1].endswith("\n_City News_")
         assert payload["text"].startswith(f"Daily briefing — {today:%a} {today}: Storm halts")
 
         # 5. a re-run is a no-op that says so; GET shows the digest and its delivery
@@ -321,7 +322,8 @@ def test_preview_prints_the_messages_and_posts_nothing(
     assert_within_limits(message)
     assert message["text"].startswith(f"Daily briefing — {day:%a} {day}: Storm halts")
     sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
-    assert len(sections) == 2 and sections[0].endswith("\n_2 sources_")
+    # two articles of the story, neither names its publisher: one unnamed source, no line
+    assert len(sections) == 2 and not any("source" in section for section in sections)
     assert rec.requests == [] and SECRET not in out
 
 
@@ -360,3 +362,149 @@ def test_post_answers_202_at_once_and_the_run_goes_on_in_the_background(
     assert state["run"]["delivery"] == {"status": "not_configured"}  # no webhook set
     assert state["digest"]["articles"] == 1
     assert client.post("/v1/digests/2999-01-01").json()["error"]["code"] == "invalid_date"
+
+
+# --- the first hour (issue 27) ------------------------------------------------------------------
+
+
+def _catch_up_ended(caplog: pytest.LogCaptureFixture) -> None:
+    """Wait until the scheduler's catch-up job at start has run (APScheduler logs it)."""
+    deadline = time.monotonic() + 20  # a hang guard, not a speed check
+    while not any(r.name.startswith("apscheduler") and "daily digest catch-up" in r.getMessage()
+                  and "executed successfully" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, caplog.text
+        time.sleep(0.05)
+
+
+def test_the_first_start_posts_nothing_for_a_day_before_the_first_article(
+    make_settings: Callable[..., Settings], slack: tuple[str, SlackRecorder],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    url, rec = slack
+    # empty days would be posted: what keeps the catch-up quiet is the service's first day
+    settings = slack_settings(make_settings, url, daily_cron="0 7 * * *",
+                              digest_post_empty=True)
+    fire = last_fire(CronTrigger.from_crontab("0 7 * * *", timezone=OSLO), datetime.now(UTC))
+    assert fire is not None
+    missed = fire.astimezone(OSLO).date() - timedelta(days=1)
+
+    # 1. a new installation: no article at all, the 07:00 run "missed"
+    with TestClient(create_app(settings)) as client:
+        _catch_up_ended(caplog)
+        assert rec.requests == []
+        assert f"no catch-up for {missed}: no article has been stored yet" in caplog.text
+        assert client.app.state.daily.scheduler.missed_day() is None
+
+    # 2. its first article arrives (today): the missed day is still before the service's first
+    caplog.clear()
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/v1/briefings", json={"text": LIBRARY}).status_code == 200
+    with TestClient(create_app(settings)) as client:
+        _catch_up_ended(caplog)
+        assert rec.requests == []
+        today = datetime.now(OSLO).date()
+        assert (f"no catch-up for {missed}: the first article was stored on {today}"
+                in caplog.text)
+        assert client.app.state.daily.job.first_day() == today
+
+
+def test_an_empty_day_is_not_posted_and_the_run_says_why(
+    make_settings: Callable[..., Settings], slack: tuple[str, SlackRecorder],
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, rec = slack
+    settings = slack_settings(make_settings, url)  # BRIEFING_DIGEST_POST_EMPTY left as is
+    with TestClient(create_app(settings)) as client:
+        state = run_digest(client, "/v1/digests/2020-12-06")
+        assert state["run"]["status"] == "done", state
+        why = ("no stories on Sun 6 Dec: an empty digest is not posted "
+               "(BRIEFING_DIGEST_POST_EMPTY=true posts it)")
+        assert state["run"]["delivery"] == {"status": "skipped", "detail": why}
+        assert state["delivery"]["status"] == "skipped" and state["delivery"]["detail"] == why
+        assert state["digest"]["stories"] == [] and state["digest"]["complete"]
+    assert rec.requests == []
+
+    # `briefing daily` for the next (empty) day says the same and posts nothing
+    from service.cli import main
+    from service.config import get_settings
+
+    for name, value in {"DATA_DIR": str(settings.data_dir), "ENGINE": "extractive",
+                        "TIMEZONE": "Europe/Oslo", "DAILY_CRON": "", "SLACK_WEBHOOK_URL": url,
+                        "SLACK_ALLOWED_HOSTS": "127.0.0.1"}.items():
+        monkeypatch.setenv(f"BRIEFING_{name}", value)
+    get_settings.cache_clear()
+    try:
+        assert main(["daily", "--date", "2020-12-07"]) == 0
+    finally:
+        get_settings.cache_clear()
+    out = capsys.readouterr().out
+    assert "delivery: skipped (no stories on Mon 7 Dec: an empty digest is not posted" in out
+    assert rec.requests == []
+
+
+def test_an_empty_day_posted_on_request_names_the_day(
+    make_settings: Callable[..., Settings], slack: tuple[str, SlackRecorder],
+) -> None:
+    url, rec = slack
+    settings = slack_settings(make_settings, url, digest_post_empty=True)
+    with TestClient(create_app(settings)) as client:
+        state = run_digest(client, "/v1/digests/2020-12-06")
+        assert state["run"]["delivery"]["status"] == "delivered", state
+    (payload,) = rec.posted
+    assert_within_limits(payload)
+    assert payload["blocks"][-1]["text"]["text"] == "_No stories on Sun 6 Dec._"
+    assert "today" not in json.dumps(payload, ensure_ascii=False)
+
+
+def test_a_forced_digest_before_the_day_ends_says_so_counts_and_links_to_its_page(
+    make_settings: Callable[..., Settings], slack: tuple[str, SlackRecorder],
+) -> None:
+    url, rec = slack
+    settings = slack_settings(make_settings, url, digest_max_stories=1,
+                              public_url="https://briefings.example.com/")
+    with TestClient(create_app(settings)) as client:
+        for body in ({"text": LIBRARY, "title": "Council approves library budget",
+                      "source": "City News"},
+                     {"text": BATTERY, "url": "https://www.business.example/voltara"}):
+            assert client.post("/v1/briefings", json=body).status_code == 200
+        today = datetime.now(OSLO).date()
+        state = run_digest(client, f"/v1/digests/{today}", force="true")
+        assert state["run"]["delivery"]["status"] == "delivered", state
+    digest = state["digest"]
+    assert not digest["complete"] and digest["stories_total"] == 2
+    built = datetime.fromisoformat(digest["built_at"]).astimezone(OSLO)
+    (payload,) = rec.posted
+    assert_within_limits(payload)
+    assert payload["blocks"][1] == {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+        f"The day so far, until {built:%H:%M %Z} · 1 of 2 stories shown · "
+        f"<https://briefings.example.com/digests/{today}|View on the web>")}]}
+    # the story shown: the latest; untitled, so a short headline over its whole briefing
+    (story,) = [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section"]
+    (shown,) = digest["stories"]
+    assert shown["title"] == "Voltara will open a battery cell factory outside Moss…"
+    assert story == (f"*<https://www.business.example/voltara|{shown['title']}>*\n"
+                     f"{shown['briefing']}\n_business.example_")
+
+
+def test_the_digest_page_names_each_storys_sources(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client()
+    for body in ({"text": FERRY_A, "title": "Storm halts Havnes ferries", "source": "Fjord Times"},
+                 {"text": FERRY_B},  # no source, no URL: a publisher without a name
+                 {"text": LIBRARY, "title": "Council approves library budget"},
+                 {"text": BATTERY, "title": "Battery factory for Moss",
+                  "url": "https://www.business.example/voltara"}):
+        assert client.post("/v1/briefings", json=body).status_code == 200
+    page = client.get("/digests")  # today's, built now
+    assert page.status_code == 200
+    text = " ".join(page.text.split())
+    cards = text.split('<article class="card">')[1:]
+    titles = ["Storm halts Havnes ferries", "Battery factory for Moss",
+              "Council approves library budget"]
+    assert len(cards) == 3 and all(t in card for t, card in zip(titles, cards, strict=True))
+    sources = [card.split('<span class="sources">')[1].split("</p>")[0] for card in cards]
+    assert sources == ["2 sources</span>: Fjord Times and one unnamed",
+                       "1 source</span>: business.example",
+                       "1 source</span>, unnamed"]

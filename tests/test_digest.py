@@ -15,7 +15,7 @@ import pytest
 from service.briefing import BriefingService
 from service.config import Settings
 from service.digest.build import build_digest
-from service.digest.compose import Briefer
+from service.digest.compose import HEADLINE_MAX_WORDS, Briefer, headline
 from service.digest.fingerprint import (
     FINGERPRINT_VERSION,
     Fingerprint,
@@ -32,7 +32,6 @@ from service.digest.stories import (
 )
 from service.digest.window import day_window, parse_day, yesterday
 from service.errors import EngineError, InvalidDate
-from service.preprocess import split_sentences
 from service.store import Article, ArticleStore
 from tests.digest_support import BATTERY, FERRY_A, FERRY_B, LIBRARY, MATCH
 from tests.storage_support import OwnStore, write_pre_migration_file
@@ -299,10 +298,12 @@ def test_cap_overview_and_slack_rendering(service: BriefingService) -> None:
     (payload,) = plan_messages(message_input(digest))
     header = payload["blocks"][0]["text"]["text"]
     assert header == "Daily briefing — Fri 2026-11-27"
-    assert "_2 sources_" in payload["blocks"][3]["text"]["text"]
+    assert payload["blocks"][1]["elements"][0]["text"] == "2 of 4 stories shown"
+    assert payload["blocks"][2]["text"]["text"] == digest["overview"]
+    assert payload["blocks"][4]["text"]["text"].endswith("\n_2 sources: Outlet 8, Outlet 9_")
 
 
-def test_a_story_without_a_title_leads_with_its_first_sentence_once(
+def test_a_story_without_a_title_gets_a_short_headline_and_keeps_its_briefing(
     service: BriefingService,
 ) -> None:
     add(service.store, MATCH, 10)  # no title
@@ -310,15 +311,65 @@ def test_a_story_without_a_title_leads_with_its_first_sentence_once(
     digest = digest_of(service)
     untitled, titled = digest["stories"]
     assert untitled["title_from"] == "text" and titled["title_from"] == "article"
+    # a few words from the briefing's first clause, cut with "…" (not its whole first sentence)
+    assert untitled["briefing"].startswith("Havnes IL beat Skarvik BK 3-1 in the cup semi-final "
+                                           "on Sunday, with two goals")
+    assert untitled["title"] == "Havnes IL beat Skarvik BK 3-1 in the cup semi-final…"
     (payload,) = plan_messages(message_input(digest))
     sections = [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section"]
-    first = split_sentences(untitled["briefing"])[0]
-    head, _, body = sections[0].partition("\n")
-    # the whole first sentence, bold and as a headline, in place of a cut title
-    assert first.endswith(".") and head == f"*{first.removesuffix('.')}*"
-    assert first not in body and body == " ".join(split_sentences(untitled["briefing"])[1:])
-    assert sections[1].startswith("*Council approves library budget*\n")
-    assert titled["briefing"] in sections[1]
+    # the short title in bold, the whole briefing under it
+    assert sections[0] == f"*{untitled['title']}*\n{untitled['briefing']}"
+    assert sections[1] == f"*Council approves library budget*\n{titled['briefing']}"
+
+
+@pytest.mark.parametrize(("text", "title"), [
+    ("Voltara will open a battery factory outside Moss, the company said on Monday.",
+     "Voltara will open a battery factory outside Moss"),
+    ("On Tuesday, Storm Ingrid forced Nordfjord Ferries to halt crossings. Waves rose.",
+     "On Tuesday, Storm Ingrid forced Nordfjord Ferries to halt crossings"),
+    ("Voltara will open a battery cell factory outside Moss that is expected to employ 1,200.",
+     "Voltara will open a battery cell factory outside Moss…"),
+    ('"We will not sail until the wind drops below gale force," the manager said.',
+     "We will not sail until the wind drops below gale…"),
+    ("Rates held.", "Rates held"),
+    ("x" * 200, "x" * 79 + "…"),
+])
+def test_headline(text: str, title: str) -> None:
+    assert headline(text) == title
+    assert len(headline(text).split()) <= HEADLINE_MAX_WORDS and len(headline(text)) <= 80
+
+
+def test_sources_are_publishers_and_articles_without_one_are_one_unnamed_source(
+    service: BriefingService,
+) -> None:
+    # the library story: a given source and a page's site name, two named publishers
+    add(service.store, LIBRARY, 8, source="City News")
+    add(service.store, LIBRARY, 9, site_name="Town Post", url="https://townpost.example/lib")
+    # the match: a given source and, for the other, the URL's registered domain
+    add(service.store, MATCH, 9, source="Havnes Avis")
+    add(service.store, MATCH, 10, url="https://www.skarvikpost.example/sport/cup")
+    # the factory: one named publisher and one article that names none
+    add(service.store, BATTERY, 11, source="Fjord Times")
+    add(service.store, BATTERY, 12)
+    # the ferries: two outlets' texts, neither with a source or a URL: one unnamed source
+    add(service.store, FERRY_A, 13)
+    add(service.store, FERRY_B, 14)
+    digest = digest_of(service)
+    shown = [(s["articles"], s["sources"], s["source_names"]) for s in digest["stories"]]
+    # more sources first; then more named ones (unnamed ones never lead); then the latest
+    assert shown == [
+        (2, 2, ["Havnes Avis", "skarvikpost.example"]),
+        (2, 2, ["City News", "Town Post"]),
+        (2, 2, ["Fjord Times"]),
+        (2, 1, []),
+    ]
+    (payload,) = plan_messages(message_input(digest))
+    tails = [b["text"]["text"].rsplit("\n", 1)[-1] for b in payload["blocks"]
+             if b["type"] == "section"]
+    assert tails[:3] == ["_2 sources: Havnes Avis, skarvikpost.example_",
+                         "_2 sources: City News, Town Post_",
+                         "_2 sources: Fjord Times and one unnamed_"]
+    assert "source" not in tails[3]  # one source without a name: nothing to name
 
 
 def test_similar_pairs_are_exactly_the_matrix_pairs_without_the_matrix() -> None:

@@ -11,17 +11,20 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 
 import service.briefing
+from service.config import Settings
 from service.digest.window import day_window
 from service.engines import EngineChoice, GenerationRequest
 from service.engines.extractive import ExtractiveEngine
+from service.store import Article
 from tests.digest_support import FERRY_A, SECRET, fake_slack, run_digest
+from tests.storage_support import OwnStore
 from tests.test_briefing import story
 
 ARTICLE = ("Officials in Lisbon announced a new budget plan on Monday. The council approved "
@@ -184,8 +187,12 @@ def test_digest_deliveries_and_slack_messages_are_counted(
 
 
 def test_a_digest_run_by_the_scheduler_is_counted(
-    make_client: Callable[..., TestClient],
+    make_client: Callable[..., TestClient], make_settings: Callable[..., Settings],
 ) -> None:
+    # An article of yesterday's: the scheduler digests no day before the first article.
+    store = OwnStore(make_settings())
+    store.add(Article(FERRY_A), received_at=datetime.now(UTC) - timedelta(days=1))
+    store.close()
     with fake_slack() as (url, rec):
         # The cron fired at midnight (UTC): the catch-up at start delivers yesterday's digest.
         client = make_client(

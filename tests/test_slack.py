@@ -17,7 +17,9 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from service.config import Settings
 from service.digest.slack_messages import (
     HEADER_TEXT_MAX,
     MAX_BLOCKS,
@@ -25,6 +27,7 @@ from service.digest.slack_messages import (
     DigestMessageInput,
     DigestStory,
     escape_mrkdwn,
+    message_input,
     plan_messages,
     truncate,
 )
@@ -53,8 +56,15 @@ def assert_within_limits(payloads: list[dict[str, Any]]) -> None:
         assert blocks[0]["type"] == "header"
         header = blocks[0]["text"]
         assert header["type"] == "plain_text" and 0 < len(header["text"]) <= HEADER_TEXT_MAX
-        for block in blocks[1:]:
-            assert block["type"] in ("section", "divider")
+        for n, block in enumerate(blocks[1:], start=1):
+            assert block["type"] in ("section", "divider", "context")
+            if block["type"] == "context":  # the note line: right under the first header
+                assert n == 1 and payload is payloads[0]
+                (element,) = block["elements"]
+                text = element["text"]
+                assert element["type"] == "mrkdwn"
+                assert 0 < len(text) <= SECTION_TEXT_MAX
+                assert not ENTITY.search(text), "bare or broken & in mrkdwn"
             if block["type"] == "section":
                 text = block["text"]["text"]
                 assert block["text"]["type"] == "mrkdwn"
@@ -215,18 +225,125 @@ def test_truncate_never_splits_an_entity() -> None:
             briefing=st.text(alphabet=st.sampled_from("ab &<>\n😀é"), max_size=5000),
             sources=st.integers(1, 50),
             url=st.none() | st.text(max_size=40).map(lambda s: "https://e.com/" + s),
+            source_names=st.lists(st.text(max_size=80), max_size=60).map(tuple),
         ),
         max_size=70,
     ),
+    notes=st.lists(st.text(max_size=500), max_size=4).map(tuple),
+    link=st.none() | st.text(max_size=1200).map(lambda s: "https://e.com/" + s),
 )
-def test_property_limits_hold(heading: str, overview: str | None, stories: list) -> None:
-    digest = DigestMessageInput(heading, stories, overview)
+def test_property_limits_hold(
+    heading: str, overview: str | None, stories: list, notes: tuple[str, ...], link: str | None,
+) -> None:
+    digest = DigestMessageInput(heading, stories, overview, notes, link)
     payloads = plan_messages(digest)
     assert_within_limits(payloads)
     assert payloads == plan_messages(digest)
     if len(payloads) > 1:
         for n, p in enumerate(payloads, start=1):
             assert p["blocks"][0]["text"]["text"].endswith(f"({n}/{len(payloads)})")
+
+
+def test_each_story_names_its_sources() -> None:
+    digest = DigestMessageInput(HEADING, [
+        DigestStory("Ferries stop", "Storm.", 2, source_names=("Coastal Post", "Fjord Times")),
+        DigestStory("Library", "Budget.", 2, source_names=("City News & Co",)),
+        DigestStory("Factory", "Jobs.", 1, source_names=("business.example",)),
+        DigestStory("Match", "Cup.", 1),  # one source without a name: nothing to say
+        DigestStory("Old digest", "Built before names.", 3),
+    ])
+    (payload,) = plan_messages(digest)
+    assert_within_limits([payload])
+    tails = [b["text"]["text"].split("\n")[-1] for b in payload["blocks"]
+             if b["type"] == "section"]
+    assert tails == ["_2 sources: Coastal Post, Fjord Times_",
+                     "_2 sources: City News &amp; Co and one unnamed_",
+                     "_business.example_", "Cup.", "_3 sources_"]
+    many = DigestStory("Big", "Story.", 60, source_names=tuple(f"Outlet {i}" for i in range(60)))
+    (payload,) = plan_messages(DigestMessageInput(HEADING, [many]))
+    assert_within_limits([payload])
+    tail = payload["blocks"][1]["text"]["text"].split("\n")[-1]
+    assert tail.startswith("_60 sources: Outlet 0, Outlet 1") and tail.endswith("…_")
+    assert len(tail) <= 302
+
+
+def _built(day: str, *, stories: list[dict[str, Any]] | None = None, total: int | None = None,
+           complete: bool = True, built_at: str = "2026-12-07T06:00:00+00:00",
+           timezone: str = "Europe/Oslo") -> dict[str, Any]:
+    """A digest as service.digest.build stores it (the fields message_input reads)."""
+    stories = stories or []
+    return {"date": day, "timezone": timezone, "complete": complete, "built_at": built_at,
+            "articles": len(stories), "stories_total": len(stories) if total is None else total,
+            "stories": stories, "overview": None}
+
+
+def _story(n: int) -> dict[str, Any]:
+    return {"title": f"Story {n}", "title_from": "article", "briefing": f"Briefing {n}.",
+            "sources": 1, "source_names": ["Fjord Times"], "url": None}
+
+
+def test_an_empty_past_day_is_named_never_today() -> None:
+    (payload,) = plan_messages(message_input(_built("2026-12-06")))
+    assert_within_limits([payload])
+    assert payload["blocks"][0]["text"]["text"] == "Daily briefing — Sun 2026-12-06"
+    assert payload["blocks"][-1]["text"]["text"] == "_No stories on Sun 6 Dec._"
+    assert payload["text"] == "Daily briefing — Sun 2026-12-06: no stories on Sun 6 Dec"
+    assert "today" not in json.dumps(payload)
+    # the day not over yet (a forced run): the day so far, until when it was built
+    (payload,) = plan_messages(message_input(_built(
+        "2026-12-07", complete=False, built_at="2026-12-07T13:32:10+00:00")))
+    assert_within_limits([payload])
+    assert payload["blocks"][1]["elements"][0]["text"] == "The day so far, until 14:32 CET"
+    assert payload["blocks"][-1]["text"]["text"] == "_No stories so far today._"
+
+
+def test_the_note_line_says_what_the_message_covers_and_links_to_the_web_page() -> None:
+    stories = [_story(n) for n in range(10)]
+    partial = _built("2026-07-01", stories=stories, total=17, complete=False,
+                     built_at="2026-07-01T09:05:00+00:00")
+    (payload,) = plan_messages(message_input(partial,
+                                             public_url="https://briefings.example.com"))
+    assert_within_limits([payload])
+    context = payload["blocks"][1]
+    assert context == {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+        "The day so far, until 11:05 CEST · 10 of 17 stories shown · "
+        "<https://briefings.example.com/digests/2026-07-01|View on the web>")}]}
+    assert payload["blocks"][2]["text"]["text"] == "*Story 0*\nBriefing 0.\n_Fjord Times_"
+    # a whole day, every story shown, no public URL: no line at all
+    (payload,) = plan_messages(message_input(_built("2026-07-01", stories=stories)))
+    assert [b["type"] for b in payload["blocks"][:3]] == ["header", "section", "divider"]
+    # a public URL only: the link; it sits in the first of several messages only
+    many = _built("2026-07-01", stories=[_story(n) for n in range(60)])
+    payloads = plan_messages(message_input(many, public_url="https://b.example/brief/"))
+    assert len(payloads) == 3
+    assert_within_limits(payloads)
+    assert payloads[0]["blocks"][1]["elements"][0]["text"] == (
+        "<https://b.example/brief/digests/2026-07-01|View on the web>")
+    assert all(p["blocks"][1]["type"] == "section" for p in payloads[1:])
+    titles = [b["text"]["text"].split("*")[1] for p in payloads for b in p["blocks"]
+              if b["type"] == "section"]
+    assert titles == [f"Story {n}" for n in range(60)]  # the line took no story's place
+
+
+@pytest.mark.parametrize(("value", "kept"), [
+    ("https://briefings.example.com/", "https://briefings.example.com"),
+    (" http://intranet.example:8080/briefing ", "http://intranet.example:8080/briefing"),
+    ("", None),
+])
+def test_the_public_url_setting(value: str, kept: str | None) -> None:
+    assert Settings(public_url=value).public_url == kept
+    assert Settings().public_url is None
+    assert Settings().digest_post_empty is False  # an empty day is not posted by default
+
+
+@pytest.mark.parametrize("value", [
+    "ftp://briefings.example.com", "javascript:alert(1)", "briefings.example.com",
+    "https://", "https://user:pw@briefings.example.com", "https://b.example/?a=1",
+    "https://b.example/#top", "https://b.example:port/",
+])
+def test_the_public_url_setting_refuses(value: str) -> None:
+    with pytest.raises(ValidationError, match="BRIEFING_PUBLIC_URL"):
+        Settings(public_url=value)
 
 
 # --- URL handling ---------------------------------------------------------------------------

@@ -250,13 +250,17 @@ class Story(_Model):
 
     title: str
     title_from: Literal["article", "text"] | None = Field(
-        None, description="`article`: the article's own title; `text`: its first sentence"
+        None, description="`article`: the article's own title; `text`: the article has none, "
+        "a few words from its briefing stand in"
     )
     briefing: str = Field(description="The short briefing of the story's lead article")
     briefing_from: Literal["cache", "generated", "lead"]
     briefing_id: str | None = Field(None, description="The briefing's id, when one was used")
-    sources: int = Field(description="Distinct sources (the `source` field, else the host)")
-    source_names: list[str]
+    sources: int = Field(description="Distinct publishers (the `source`, else the site name, "
+                         "else the URL's registered domain); articles with none of these count "
+                         "as one unnamed source together")
+    source_names: list[str] = Field(description="The named publishers (one unnamed source "
+                                    "more when `sources` is larger)")
     articles: int
     article_ids: list[int]
     url: str | None
@@ -286,7 +290,7 @@ class Digest(_Model):
 
 DeliveryState = Literal[
     "not_configured", "not_requested", "day_not_over", "delivered", "already_delivered",
-    "not_delivered", "pending", "sending", "failed",
+    "skipped", "not_delivered", "pending", "sending", "failed",
 ]
 
 

@@ -6,10 +6,10 @@
   2. articles — every article *received* in the window (the store keeps them all)
   3. cluster — identical texts, and texts whose MinHash similarity reaches the threshold
      (single linkage), are one story (:mod:`service.digest.stories`)
-  4. rank and cap — more sources first, then more articles, then the most recent; at most
-     ``digest_max_stories`` (:mod:`service.digest.ranking`)
-  5. compose — per story a title, a short briefing and the source count; optionally one
-     long overview of all stories (:mod:`service.digest.compose`)
+  4. rank and cap — more sources first, then more named ones, then more articles, then the
+     most recent; at most ``digest_max_stories`` (:mod:`service.digest.ranking`)
+  5. compose — per story a short briefing, a title and its sources (how many, and the named
+     ones); optionally one long overview of all stories (:mod:`service.digest.compose`)
 The result is a JSON-ready dict, stored by (day, time zone).
 """
 

@@ -1,28 +1,36 @@
 """Stage 5 of the digest: each story's title and short briefing, and an optional overview.
 
-Per story a title (the article's own when given, else its first sentence) and a short
-briefing: the cached one when the article has it, else generated through the request path
-(:meth:`BriefingService.brief_stored`), else the lead sentences.
+Per story a short briefing (the cached one when the article has it, else generated through
+the request path, :meth:`BriefingService.brief_stored`, else the lead sentences), a title
+(the article's own when given, else a headline of a few words from the briefing's first
+clause: :func:`headline`), and its sources (:func:`service.digest.stories.publishers`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 from service.config import Settings
-from service.digest.stories import source_key
+from service.digest.stories import publishers
 from service.errors import BriefingError, NotFound, Overloaded, StorageError
 from service.lengths import fit_length
-from service.preprocess import preprocess
+from service.preprocess import preprocess, split_sentences
 from service.storage import Database
 from service.store import Article, StoredArticle
 
 log = logging.getLogger(__name__)
 
-TITLE_FALLBACK_CHARS = 90
+HEADLINE_MIN_WORDS = 4  # a clause shorter than this ("On Tuesday,") runs on to the next
+HEADLINE_MAX_WORDS = 10  # a headline is a few words; a longer clause is cut, ending with "…"
+HEADLINE_MAX_CHARS = 80
+_CLAUSE_END = re.compile(r"[,;:](?=\s)|\s[—–-]\s|\s\(")
+_QUOTES = {'"': '"', "“": "”", "‘": "’", "«": "»", "'": "'"}  # opening: closing
+_LINKING = frozenset("a an and as at by for from in into of on or that the to which who with"
+                     .split())
 
 
 class Briefer:
@@ -145,36 +153,52 @@ def lead(text: str, settings: Settings) -> str:
                       max_sentences=settings.short_max_sentences)
 
 
-def fallback_title(text: str) -> str:
-    """The first sentence, cut at a word boundary: a title for an article sent without one."""
-    sentences = preprocess(text).sentences
+def headline(text: str) -> str:
+    """A title of a few words for a story whose article has none: the first clause of the
+    first sentence of ``text`` (its briefing), at most ``HEADLINE_MAX_WORDS`` words and
+    ``HEADLINE_MAX_CHARS`` characters, ending with "…" where it had to be cut."""
+    sentences = split_sentences(text)
     first = " ".join((sentences[0] if sentences else text).split())
-    if len(first) <= TITLE_FALLBACK_CHARS:
-        return first.removesuffix(".")
-    cut = first[:TITLE_FALLBACK_CHARS].rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:-–—") + "…"
+    end = len(first)
+    for match in _CLAUSE_END.finditer(first):
+        if len(first[: match.start()].split()) >= HEADLINE_MIN_WORDS:
+            end = match.start()
+            break
+    words = first[:end].rstrip(" ,;:-–—").removesuffix(".").split()
+    cut = len(words) > HEADLINE_MAX_WORDS
+    words = words[:HEADLINE_MAX_WORDS]
+    while len(words) > 1 and len(" ".join(words)) > HEADLINE_MAX_CHARS - 1:
+        words, cut = words[:-1], True
+    while cut and len(words) > HEADLINE_MIN_WORDS and words[-1].casefold() in _LINKING:
+        words.pop()  # "… outside Moss that…" reads better as "… outside Moss…"
+    title = " ".join(words)
+    if len(title) > HEADLINE_MAX_CHARS - 1:  # one long word
+        title, cut = title[: HEADLINE_MAX_CHARS - 1], True
+    closing = _QUOTES.get(title[:1])
+    if closing and closing not in title[1:]:
+        title = title[1:]  # the quote closes in the part left out
+    return title.rstrip(" ,;:-–—") + "…" if cut else title
 
 
 def compose_story(
     group: list[StoredArticle], briefer: Briefer, settings: Settings
 ) -> dict[str, Any]:
-    """One ranked story as the digest shows it: title, briefing, sources, articles."""
+    """One ranked story as the digest shows it: title, briefing, sources (how many, and the
+    names of the named ones: articles without a publisher are one unnamed source), articles."""
     titled = [a for a in group if a.article.title and a.article.title.strip()]
     lead_article = titled[0] if titled else group[0]
-    title = (" ".join(lead_article.article.title.split()) if lead_article.article.title
-             else fallback_title(lead_article.article.text))
     briefing, how, briefing_id = briefer.short(lead_article, settings)
-    sources = sorted({source_key(a) for a in group})
-    names = sorted({a.article.source.strip() for a in group
-                    if a.article.source and a.article.source.strip()})
+    title = (" ".join(lead_article.article.title.split()) if titled
+             else headline(briefing) or headline(lead_article.article.text))
+    sources, names = publishers(group)
     url = lead_article.article.url or next((a.article.url for a in group if a.article.url), None)
     return {
         "title": title,
-        "title_from": "article" if lead_article.article.title else "text",
+        "title_from": "article" if titled else "text",
         "briefing": briefing,
         "briefing_from": how,
         "briefing_id": briefing_id,
-        "sources": len(sources),
+        "sources": sources,
         "source_names": names,
         "articles": len(group),
         "article_ids": [a.id for a in group],

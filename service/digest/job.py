@@ -2,6 +2,9 @@
 
 :class:`DailyJob` is what the scheduler, ``briefing daily`` and ``POST /v1/digests/{date}``
 run: :func:`service.digest.build.build_digest`, then :func:`service.digest.ledger.deliver`.
+
+A digest without stories is not posted unless ``BRIEFING_DIGEST_POST_EMPTY`` is on: the run
+answers ``skipped`` with the reason, and the ledger is not touched (nothing was sent).
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from service.config import Settings
 from service.digest.build import build_digest
 from service.digest.compose import Briefer
 from service.digest.ledger import DeliveryKey, DeliveryLedger, deliver
-from service.digest.slack_messages import message_input, plan_messages
+from service.digest.slack_messages import day_words, message_input, plan_messages
 from service.digest.slack_webhook import (
     SlackWebhook,
     WebhookURLNotAllowed,
@@ -24,6 +29,7 @@ from service.digest.slack_webhook import (
 )
 from service.digest.window import day_window
 from service.errors import DeliveryBusy, DeliveryFailed, InvalidDate, WebhookNotAllowed
+from service.storage.schema import articles
 from service.store import ArticleStore
 
 
@@ -86,17 +92,40 @@ class DailyJob:
     def messages(self, digest: dict[str, Any]) -> list[dict[str, Any]]:
         """The Slack messages (webhook payloads) that deliver ``digest``; none for an empty
         day when ``BRIEFING_DIGEST_POST_EMPTY`` is off."""
-        if not digest["stories"] and not self.settings.digest_post_empty:
+        if self._skips(digest):
             return []
-        return plan_messages(message_input(digest))
+        return plan_messages(message_input(digest, public_url=self.settings.public_url))
+
+    def _skips(self, digest: dict[str, Any] | None) -> bool:
+        """A digest that is not posted: no stories, and ``BRIEFING_DIGEST_POST_EMPTY`` off."""
+        return (digest is not None and not digest["stories"]
+                and not self.settings.digest_post_empty)
+
+    def _skipped(self, digest: dict[str, Any]) -> dict[str, Any]:
+        day = date.fromisoformat(digest["date"])
+        when = f"on {day_words(day)}" if digest.get("complete") else "so far today"
+        return {"status": "skipped",
+                "detail": f"no stories {when}: an empty digest is not posted "
+                          "(BRIEFING_DIGEST_POST_EMPTY=true posts it)"}
+
+    def first_day(self) -> date | None:
+        """The local day the service stored its first article (None: none yet). The
+        scheduler digests no day before it (see :mod:`service.digest.scheduler`)."""
+        with self.store.database.read("could not read the articles") as conn:
+            first = conn.execute(select(articles.c.received_at)
+                                 .order_by(articles.c.received_at).limit(1)).scalar()
+        return first.astimezone(self.settings.zone).date() if first is not None else None
 
     def is_done(self, day: date) -> bool:
-        """Delivered (with a webhook), or built after the day ended (without one)."""
+        """Delivered (with a webhook), or built after the day ended (without one, or with
+        no stories while empty digests are not posted)."""
         key = self._key(day)
+        stored = self.store.load_digest(day.isoformat(), self.settings.timezone)
+        if stored and stored.get("complete") and self._skips(stored):
+            return True
         if key is not None:
             row = self.ledger.get(key)
             return row is not None and row.status == "delivered"
-        stored = self.store.load_digest(day.isoformat(), self.settings.timezone)
         return bool(stored and stored.get("complete"))
 
     def status(self, day: date) -> dict[str, Any]:
@@ -108,6 +137,10 @@ class DailyJob:
         url = self.settings.slack_webhook_url
         shown = redact_url(url.get_secret_value()) if url else None
         if row is None:
+            stored = self.store.load_digest(day.isoformat(), self.settings.timezone)
+            if stored and stored.get("complete") and self._skips(stored):
+                return {**self._skipped(stored), "webhook": shown,
+                        "webhook_id": key.webhook_id}
             return {"status": "not_delivered", "webhook": shown, "webhook_id": key.webhook_id}
         return {"status": row.status, "messages": len(row.payloads or []), "sent": row.sent,
                 "delivered_at": row.delivered_at, "last_error": row.last_error,
@@ -118,7 +151,9 @@ class DailyJob:
 
         Without a webhook (or with ``send=False``) the digest is built and stored only.
         A day that has not ended yet is built but not delivered unless ``force``. A delivered
-        day is not rebuilt: the stored digest is returned and nothing is posted.
+        day is not rebuilt: the stored digest is returned and nothing is posted. A digest
+        without stories is built and not posted (``skipped``, with the reason) unless
+        ``BRIEFING_DIGEST_POST_EMPTY`` is on.
         """
         try:
             result = self._run(day, send=send, force=force)
@@ -170,6 +205,15 @@ class DailyJob:
                               "; the digest is delivered "
                               "after that (force delivers now)",
                 }}
+            if not self.settings.digest_post_empty and not self.store.summaries(
+                    start, end, limit=1):
+                # An empty day is not posted: said before the ledger is touched, unless an
+                # earlier run planned messages for it (they are sent as planned).
+                row = self.ledger.get(key)
+                if force or row is None or (row.payloads is None
+                                            and row.status != "delivered"):
+                    digest = self.build(day)
+                    return {"digest": digest, "delivery": self._skipped(digest)}
             built: dict[str, dict[str, Any]] = {}
 
             def plan() -> list[dict[str, Any]]:

@@ -10,6 +10,13 @@ webhook), it runs now. Only the latest missed day is caught up, not every day of
 outage: a channel flooded with a week of old digests helps nobody; older days can be sent
 with ``briefing daily --date``. Concurrent runs (catch-up, cron, CLI, other replicas) are
 safe: the delivery ledger lets one of them post.
+
+The service's first day: neither the catch-up nor the cron digests a day before the local day
+the service stored its first article (the earliest ``received_at`` among the articles: the
+service cannot have heard of anything before it). So the first start of a new installation
+posts nothing for the day before it was installed, and an installation without articles
+posts nothing at all. ``briefing daily`` and ``POST /v1/digests/{date}``, asked for a day,
+build it whatever it is (an empty one is posted only with ``BRIEFING_DIGEST_POST_EMPTY``).
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ class Job(Protocol):
     def run(self, day: date) -> Any: ...
 
     def is_done(self, day: date) -> bool: ...
+
+    def first_day(self) -> date | None: ...
 
 
 def last_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
@@ -75,12 +84,25 @@ class DailyScheduler:
         return fire.astimezone(self.zone).date() - timedelta(days=1)
 
     def missed_day(self) -> date | None:
-        """The day of the latest run that should have happened, when it is not done."""
+        """The day of the latest run that should have happened, when it is not done and not
+        before the service's first day."""
         fire = last_fire(self.trigger, self._clock().astimezone(self.zone))
         if fire is None:
             return None
         day = self.due_day(fire)
-        return None if self.job.is_done(day) else day
+        if self._before_first_day(day) or self.job.is_done(day):
+            return None
+        return day
+
+    def _before_first_day(self, day: date) -> str | None:
+        """Why ``day`` is not digested by the scheduler (before the first article stored),
+        or None."""
+        first = self.job.first_day()
+        if first is None:
+            return "no article has been stored yet"
+        if day < first:
+            return f"the first article was stored on {first}"
+        return None
 
     def start(self, *, catch_up: bool = True) -> None:
         self._scheduler.add_job(self._scheduled, self.trigger, id="daily-digest",
@@ -104,11 +126,17 @@ class DailyScheduler:
 
     def _catch_up(self) -> None:
         try:
-            day = self.missed_day()
+            fire = last_fire(self.trigger, self._clock().astimezone(self.zone))
+            day = self.due_day(fire) if fire is not None else None
+            early = self._before_first_day(day) if day is not None else None
+            done = day is None or early is not None or self.job.is_done(day)
         except BriefingError as exc:
             log.error("daily digest catch-up: %s", exc.message)
             return
-        if day is None:
+        if early:
+            log.info("daily digest: no catch-up for %s: %s", day, early)
+            return
+        if done or day is None:
             log.info("daily digest: no missed run to catch up")
             return
         log.info("daily digest: the run for %s was missed; catching up now", day)
@@ -116,6 +144,10 @@ class DailyScheduler:
 
     def _run(self, day: date, why: str) -> None:
         try:
+            early = self._before_first_day(day)
+            if early:
+                log.info("daily digest %s for %s: skipped: %s", why, day, early)
+                return
             result = self.job.run(day)
         except DeliveryBusy as exc:  # another process is posting it
             log.info("daily digest %s for %s: %s", why, day, exc.message)

@@ -5,18 +5,19 @@ unescaped ``&``/``<``/``>``, and rate-limits bursts. So the planner (:func:`plan
 pure: it turns a digest into payloads within every limit, deterministically, so a delivery
 that failed half-way can resume at a message index and send exactly the same messages.
 :func:`message_input` is the digest (as built by :mod:`service.digest.build`) as the
-planner's input. Posting them is :mod:`service.digest.slack_webhook`'s job.
+planner's input: the stories with their sources named, and a line under the header that says
+what the message covers (the day so far, "N of M stories shown") and links to the digest's
+page on the web. Posting them is :mod:`service.digest.slack_webhook`'s job.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
-
-from service.preprocess import split_sentences
+from zoneinfo import ZoneInfo
 
 # --- Slack limits (Block Kit reference) -----------------------------------------------------
 MAX_BLOCKS = 50  # blocks per message
@@ -28,6 +29,10 @@ MAX_MESSAGE_CHARS = 12_000
 FALLBACK_TEXT_MAX = 300  # top-level `text`: what notifications show; keep it short
 TITLE_MAX = 250  # a story title inside its section
 LINK_URL_MAX = 1000  # longer story URLs are not linked rather than eating the section budget
+SOURCES_MAX = 300  # the sources line under a story
+NOTE_MAX = 300  # each part of the line under the header
+WEB_LINK_LABEL = "View on the web"
+NO_STORIES = "No stories today."
 
 ELLIPSIS = "…"
 DEFAULT_HEADING = "Briefing"
@@ -41,12 +46,14 @@ _TRAILING_JUNK = " \t\n,;:-–—"
 
 @dataclass(frozen=True)
 class DigestStory:
-    """One story of the digest: a title, its short briefing, how many sources it merges."""
+    """One story of the digest: a title, its short briefing, how many sources it merges and
+    the names of the named ones (the rest, at most one in a digest built now, has no name)."""
 
     title: str
     briefing: str
     sources: int = 1
     url: str | None = None
+    source_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.sources < 1:
@@ -55,11 +62,19 @@ class DigestStory:
 
 @dataclass(frozen=True)
 class DigestMessageInput:
-    """The whole digest: a heading such as "Daily briefing — 2026-11-27" and its stories."""
+    """The whole digest: a heading such as "Daily briefing — 2026-11-27" and its stories.
+
+    ``notes`` (plain text, such as "10 of 17 stories shown") and ``link`` (the digest's page,
+    http(s) only) make one line under the first message's header; ``empty_text`` is what a
+    digest without stories says.
+    """
 
     heading: str
     stories: list[DigestStory] = field(default_factory=list)
     overview: str | None = None
+    notes: tuple[str, ...] = ()
+    link: str | None = None
+    empty_text: str = NO_STORIES
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -142,12 +157,26 @@ def _link_target(url: str | None) -> str | None:
     return safe
 
 
+def sources_line(sources: int, names: tuple[str, ...] | list[str]) -> str:
+    """Who reported a story, as plain text: "Fjord Times", "2 sources: Coastal Post, Fjord
+    Times", "2 sources: Fjord Times and one unnamed"; "" for one source without a name."""
+    named = [n for n in (_one_line(n) for n in names) if n]
+    unnamed = max(0, sources - len(named))
+    if not named:
+        return f"{sources} sources" if sources > 1 else ""
+    listed = ", ".join(named)
+    if unnamed:
+        listed += " and one unnamed" if unnamed == 1 else f" and {unnamed} unnamed"
+    return listed if sources == 1 else f"{sources} sources: {listed}"
+
+
 def _story_text(story: DigestStory) -> str:
-    """Render one story as section mrkdwn: bold (linked) title, briefing, "N sources"."""
+    """Render one story as section mrkdwn: bold (linked) title, briefing, its sources."""
     title = truncate(_one_line(story.title) or "Untitled", TITLE_MAX)
     target = _link_target(story.url)
     head = f"*<{target}|{title}>*" if target else f"*{title}*"
-    tail = f"\n_{story.sources} sources_" if story.sources > 1 else ""
+    sources = sources_line(story.sources, story.source_names)
+    tail = f"\n_{truncate(sources, SOURCES_MAX)}_" if sources else ""
     room = SECTION_TEXT_MAX - _units(head) - _units(tail) - 1  # 1 for the newline
     body = truncate(_clean(story.briefing), room)
     return head + (f"\n{body}" if body else "") + tail
@@ -155,6 +184,19 @@ def _story_text(story: DigestStory) -> str:
 
 def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _note_text(digest: DigestMessageInput) -> str:
+    """The line under the first header (mrkdwn): the notes, then the link to the web page."""
+    parts = [truncate(_one_line(note), NOTE_MAX) for note in digest.notes if _one_line(note)]
+    target = _link_target(digest.link)
+    if target:
+        parts.append(f"<{target}|{WEB_LINK_LABEL}>")
+    return " · ".join(parts)
 
 
 _DIVIDER: dict[str, Any] = {"type": "divider"}
@@ -166,8 +208,9 @@ def _pack(
     """Greedily group story texts into messages within the block and character budgets.
 
     Every message starts with a header (counted at its maximum length, so packing does not
-    depend on the "(i/n)" suffix); the first message may also carry the overview (section +
-    divider). Stories are separated by dividers. A message always takes at least one story.
+    depend on the "(i/n)" suffix); the first message may also carry the note line (a context
+    block) and the overview (section + divider). Stories are separated by dividers. A message
+    always takes at least one story.
     """
     groups: list[list[str]] = [[]]
     blocks, chars = 1 + first_overhead[0], HEADER_TEXT_MAX + first_overhead[1]
@@ -192,9 +235,10 @@ def plan_messages(
     """Turn a digest into the webhook payloads to post, in order.
 
     Each payload has a header block, the stories as sections separated by dividers, and a
-    short top-level ``text`` fallback for notifications. When the digest needs several
-    messages, each header and fallback is numbered "(i/n)". The same digest always gives the
-    same payloads. A digest without stories gives one message that says so.
+    short top-level ``text`` fallback for notifications; the first one has the note line
+    under its header when there is one. When the digest needs several messages, each header
+    and fallback is numbered "(i/n)". The same digest always gives the same payloads. A
+    digest without stories gives one message that says so (``empty_text``).
     """
     if not 4 <= max_blocks <= MAX_BLOCKS:
         raise ValueError(f"max_blocks must be between 4 and {MAX_BLOCKS}")
@@ -203,9 +247,10 @@ def plan_messages(
 
     heading = _one_line(digest.heading) or DEFAULT_HEADING
     overview = truncate(_clean(digest.overview), SECTION_TEXT_MAX) if digest.overview else ""
+    note = _note_text(digest)
     stories = list(digest.stories)
     texts = [_story_text(story) for story in stories]
-    overhead = (2, _units(overview)) if overview else (0, 0)
+    overhead = ((2 if overview else 0) + (1 if note else 0), _units(overview) + _units(note))
     groups = _pack(texts, first_overhead=overhead, max_blocks=max_blocks, max_chars=max_chars)
 
     total = len(groups)
@@ -217,14 +262,17 @@ def plan_messages(
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}}
         ]
+        if number == 1 and note:
+            blocks.append(_context(note))
         if number == 1 and overview:
             blocks += [_section(overview), _DIVIDER]
         for i, text in enumerate(group):
             if i:
                 blocks.append(_DIVIDER)
             blocks.append(_section(text))
+        empty = _one_line(digest.empty_text) or NO_STORIES
         if not stories:
-            blocks.append(_section("_No stories today._"))
+            blocks.append(_section(f"_{truncate(empty, NOTE_MAX)}_"))
         elif blocks[-1] is _DIVIDER:
             blocks.pop()
 
@@ -234,7 +282,7 @@ def plan_messages(
         ]
         story_index += len(group)
         prefix = escape_mrkdwn(header)
-        detail = "; ".join(titles) if titles else "no stories today"
+        detail = "; ".join(titles) if titles else empty[:1].lower() + empty[1:].rstrip(".")
         fallback = prefix + ": " + truncate(detail, FALLBACK_TEXT_MAX - _units(prefix) - 2)
         payloads.append(
             {
@@ -255,23 +303,46 @@ def heading(digest: dict[str, Any]) -> str:
     return f"Daily briefing — {day:%a} {day.isoformat()}"
 
 
+def day_words(day: date) -> str:
+    """A day as a message names it: "Sun 6 Dec"."""
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def _until(digest: dict[str, Any]) -> str:
+    """When a digest built before its day ended was built, local: "14:32 CET"."""
+    built = datetime.fromisoformat(digest["built_at"]).astimezone(ZoneInfo(digest["timezone"]))
+    return f"{built:%H:%M %Z}".strip()
+
+
 def _presented(story: dict[str, Any]) -> DigestStory:
-    """A story as Slack shows it. Without a title of its own, the briefing's first sentence
-    is the (bold) title and the rest the text: the stand-in title is usually that sentence
-    cut short, and it would otherwise be read twice."""
-    title, briefing = story["title"], story["briefing"]
-    if story.get("title_from") == "text":
-        sentences = split_sentences(briefing)
-        if sentences:
-            # a headline has no full stop (the notification text joins titles with "; ")
-            title, briefing = sentences[0].removesuffix("."), " ".join(sentences[1:])
-    return DigestStory(title, briefing, story["sources"], story["url"])
+    """A story as Slack shows it: its title (for an article without one, a few words from
+    the briefing: :func:`service.digest.compose.headline`), the whole briefing under it, and
+    its sources by name."""
+    return DigestStory(story["title"], story["briefing"], story["sources"], story["url"],
+                       tuple(story.get("source_names") or ()))
 
 
-def message_input(digest: dict[str, Any]) -> DigestMessageInput:
-    """The digest as the Slack planner's input."""
+def message_input(digest: dict[str, Any], *, public_url: str | None = None) -> DigestMessageInput:
+    """The digest as the Slack planner's input. A digest built before its day ended says it
+    covers the day so far; a capped one, how many of its stories it shows; with
+    ``public_url`` (``BRIEFING_PUBLIC_URL``) it links to its page, ``/digests/YYYY-MM-DD``.
+    A digest without stories names its day ("No stories on Sun 6 Dec."), or says "so far
+    today" while the day is not over."""
+    day = date.fromisoformat(digest["date"])
+    complete = digest.get("complete", True)
+    notes: list[str] = []
+    if not complete:
+        notes.append(f"The day so far, until {_until(digest)}")
+    shown, total = len(digest["stories"]), digest.get("stories_total", 0)
+    if total > shown:
+        notes.append(f"{shown} of {total} stories shown")
+    link = f"{public_url.rstrip('/')}/digests/{day.isoformat()}" if public_url else None
     return DigestMessageInput(
         heading=heading(digest),
         stories=[_presented(s) for s in digest["stories"]],
         overview=digest.get("overview"),
+        notes=tuple(notes),
+        link=link,
+        empty_text=(f"No stories on {day_words(day)}." if complete
+                    else "No stories so far today."),
     )

@@ -59,17 +59,59 @@ def cluster(articles: Sequence[StoredArticle], threshold: float) -> list[list[St
     return list(groups.values())
 
 
-def source_key(stored: StoredArticle) -> str:
-    """Who published it: the given source, else the URL's registered domain, else the text
-    itself."""
-    article = stored.article
-    if article.source and article.source.strip():
-        return "source:" + " ".join(article.source.split()).casefold()
-    if article.url:
+UNNAMED = "unnamed"  # the one source key of every article that names no publisher
+
+
+def _name(text: str | None) -> str | None:
+    """A publisher's name as given, whitespace collapsed; None when blank."""
+    name = " ".join((text or "").split())
+    return name or None
+
+
+def _domain(stored: StoredArticle) -> str | None:
+    """The registered domain of the article's URL (else its canonical URL's)."""
+    for url in (stored.article.url, stored.article.canonical_url):
+        if not url:
+            continue
         try:
-            host = urlsplit(article.url.strip()).hostname or ""
+            host = urlsplit(url.strip()).hostname or ""
         except ValueError:
             host = ""
         if host:
-            return "site:" + registered_domain(host)
-    return "text:" + stored.content_hash
+            return registered_domain(host)
+    return None
+
+
+def source_name(stored: StoredArticle) -> str | None:
+    """Who published it, as a reader knows them: the given source, else the page's site name,
+    else the URL's registered domain; None when the article says none of these."""
+    article = stored.article
+    return _name(article.source) or _name(article.site_name) or _domain(stored)
+
+
+def source_key(stored: StoredArticle) -> str:
+    """Who published it, as a key: the source or site name (case-insensitive; the same name
+    is the same publisher either way), else the URL's registered domain, else
+    :data:`UNNAMED`: every article without a publisher is one unnamed source together."""
+    article = stored.article
+    name = _name(article.source) or _name(article.site_name)
+    if name:
+        return "name:" + name.casefold()
+    domain = _domain(stored)
+    return "site:" + domain if domain else UNNAMED
+
+
+def publishers(group: Sequence[StoredArticle]) -> tuple[int, list[str]]:
+    """A story's distinct sources: (how many, the names of the named ones). Articles without
+    a publisher count as one source together, which has no name; each named publisher is
+    shown as its first article names it, sorted case-insensitively."""
+    names: dict[str, str] = {}
+    unnamed = False
+    for stored in group:
+        key = source_key(stored)
+        if key == UNNAMED:
+            unnamed = True
+        else:
+            names.setdefault(key, source_name(stored) or key)
+    shown = sorted(names.values(), key=lambda n: (n.casefold(), n))
+    return len(shown) + int(unnamed), shown
