@@ -3,8 +3,10 @@
 ``BriefingService.brief`` runs the stages in order:
   0. repeat — the same raw text with the same settings answers from the cache at once,
      without preprocessing (the article is still stored)
-  1. preprocess — normalize, dedup, segment; refuses empty text, and text that is not prose
-     (digits, code, tables, encoded data: ``preprocess/prose.py``) before it costs anything
+  1. preprocess — normalize, dedup, segment; refuses empty text, text that is not prose
+     (digits, code, tables, encoded data: ``preprocess/prose.py``) and, when the caller asks
+     for a minimum (requests do; feeds and digests do not), text too short to brief
+     (``preprocess/minimum.py``), before it costs anything
   2. cache — a content-addressed lookup (a read: no work yet)
   3. store — the accepted article is committed before any work starts, linked to the
      cached briefing in the same write when 2. found one, which then answers at once
@@ -43,12 +45,14 @@ from service.errors import (
     NotFound,
     NotProse,
     StorageError,
+    TooShort,
 )
 from service.lengths import fit_length
 from service.metrics import Metrics
 from service.preprocess import PREPROCESS_VERSION, Document, chunk_sentences, preprocess
 from service.preprocess import split_sentences as segment
 from service.preprocess.language import Language, detect_language, stop_words
+from service.preprocess.minimum import count_words
 from service.preprocess.prose import MIN_PROSE_SHARE, ProseVerdict
 from service.preprocess.prose import assess as assess_prose
 from service.preprocess.pysbd_runner import use_fast_path
@@ -162,7 +166,7 @@ class BriefingService:
     def brief(
         self, article: Article, lengths: Sequence[str] = LENGTHS, *,
         deadline: float | None = None, on_stored: Callable[[int], None] | None = None,
-        cancellation: Cancellation | None = None,
+        cancellation: Cancellation | None = None, min_words: int = 0, store: bool = True,
     ) -> dict[str, Any]:
         """Briefings of one article (see the module docstring for the stages).
 
@@ -171,15 +175,21 @@ class BriefingService:
         without one makes one. Queued prompts leave the batcher at once, and no step starts
         after it fired. ``on_stored`` gets the article's id as soon as it is stored (feeds
         mark the entry seen then, so an entry is stored once even when its briefing fails).
+        ``min_words``: a cleaned text with fewer words is refused (``TooShort``).
+        ``store=False``: the article is not stored (nor listed, nor in a digest); its
+        briefing is still cached.
         """
 
-        def store(main_text: str | None, briefing_id: str | None) -> int:
+        def stored(main_text: str | None, briefing_id: str | None) -> int | None:
+            if not store:
+                return None
             article_id = self.store.add(article, main_text=main_text, briefing_id=briefing_id)
             if on_stored is not None:
                 on_stored(article_id)
             return article_id
 
-        return self._brief(article, lengths, cancellation or Cancellation(deadline), store)
+        return self._brief(article, lengths, cancellation or Cancellation(deadline), stored,
+                           min_words=min_words)
 
     def brief_stored(
         self, article: Article, article_id: int | None, lengths: Sequence[str] = LENGTHS, *,
@@ -199,7 +209,7 @@ class BriefingService:
 
     def _brief(
         self, article: Article, lengths: Sequence[str], cancellation: Cancellation,
-        stored: Callable[[str | None, str | None], int | None],
+        stored: Callable[[str | None, str | None], int | None], *, min_words: int = 0,
     ) -> dict[str, Any]:
         """``stored(main_text, briefing_id)`` stores the article (or knows it stored) and
         links it to ``briefing_id`` when that is known already (a cache hit: one write)."""
@@ -226,6 +236,13 @@ class BriefingService:
             raise NotProse(
                 f"the text does not read as prose: most of it is {verdict.description}. "
                 "Send an article: sentences of ordinary words, in any language"
+            )
+        words = count_words(doc.text) if min_words else 0
+        if words < min_words:
+            raise TooShort(
+                f"the text is too short to brief: {words} word(s) after cleaning, and a "
+                f"briefing needs at least {min_words}. Send the whole article, not only its "
+                "headline"
             )
         notes = _prose_warnings(verdict)
         # 2. cache, and 3. store before any work (a page's main text, extracted once here,

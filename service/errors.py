@@ -7,11 +7,14 @@
     │   ├── Unauthorized               401 unauthorized
     │   ├── NotFound                   404 not_found
     │   │   └── DigestNotFound         404 digest_not_found
+    │   ├── MethodNotAllowed           405 method_not_allowed  (with the methods allowed)
     │   ├── PayloadTooLarge            413 payload_too_large
     │   ├── UnsupportedMediaType       415 unsupported_media_type
+    │   │   └── WrongContentType       415 wrong_content_type  (JSON sent as text/plain)
     │   ├── ValidationFailed           422 invalid_request
     │   │   ├── EmptyText              422 empty_text
     │   │   ├── NotProse               422 not_prose
+    │   │   ├── TooShort               422 too_short
     │   │   ├── InvalidDate            422 invalid_date
     │   │   ├── UrlNotAllowed          422 url_not_allowed     (fetching: the address guard)
     │   │   └── InvalidFeed            422 invalid_feed        (not a feed, or unreadable)
@@ -82,6 +85,18 @@ class NotFound(ClientError):
     code = "not_found"
 
 
+class MethodNotAllowed(ClientError):
+    """The route exists, the method does not; ``allow`` lists the methods it takes (the
+    answer's ``Allow`` header)."""
+
+    status = 405
+    code = "method_not_allowed"
+
+    def __init__(self, message: str, *, allow: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.allow = allow
+
+
 class PayloadTooLarge(ClientError):
     status = 413
     code = "payload_too_large"
@@ -90,6 +105,13 @@ class PayloadTooLarge(ClientError):
 class UnsupportedMediaType(ClientError):
     status = 415
     code = "unsupported_media_type"
+
+
+class WrongContentType(UnsupportedMediaType):
+    """The body is one the service reads, under the wrong ``Content-Type`` (a JSON request
+    sent as ``text/plain``): refused rather than briefed as what it says it is."""
+
+    code = "wrong_content_type"
 
 
 class ValidationFailed(ClientError):
@@ -105,6 +127,13 @@ class NotProse(ValidationFailed):
     """The text has no sentences of ordinary words (digits, code, a table, encoded data)."""
 
     code = "not_prose"
+
+
+class TooShort(ValidationFailed):
+    """The cleaned text has fewer words than a briefing needs
+    (:data:`service.preprocess.minimum.MIN_WORDS`)."""
+
+    code = "too_short"
 
 
 class InvalidDate(ValidationFailed):

@@ -27,6 +27,10 @@ from service.prompts import GenerationSettings, Prompt, load_prompts
 PROMPTS = load_prompts()
 SHORT = Prompt("short", "{text}", GenerationSettings(max_new_tokens=8))
 LONG = Prompt("long", "{text}", GenerationSettings(max_new_tokens=32))
+# Short articles, long enough to brief (service.preprocess.minimum.MIN_WORDS).
+RAIN = "Rain fell in Oslo on Monday morning, and two roads near the harbour were closed."
+LIBRARY = "The council in Leeds approved a new library on Tuesday after a long debate."
+SNOW = "Snow closed roads in Graz on Wednesday, and the trams stopped for three hours."
 
 
 class EchoEngine:
@@ -316,7 +320,7 @@ def test_the_api_answers_429_when_the_generation_queue_is_full(
             raise Overloaded("the generation queue is full", retry_after_s=2)
 
         monkeypatch.setattr(batcher, "generate", full)
-        response = client.post("/v1/briefings", json={"text": "Rain fell in Oslo today."})
+        response = client.post("/v1/briefings", json={"text": RAIN})
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "overloaded"
     assert response.headers["Retry-After"] == "2"
@@ -342,14 +346,14 @@ def test_the_api_counts_batches_and_a_full_generation_queue_in_metrics(
             # The first briefing's prompt is being generated, the second's waits in the queue
             # (the queue takes one prompt), so the third briefing's prompt is refused.
             first = pool.submit(client.post, "/v1/briefings",
-                                json={"text": "Rain fell in Oslo on Monday morning."})
+                                json={"text": RAIN})
             assert entered.acquire(timeout=10)
             second = pool.submit(client.post, "/v1/briefings",
-                                 json={"text": "The council in Leeds approved a new library."})
+                                 json={"text": LIBRARY})
             deadline = time.monotonic() + 10
             while not batcher._waiting and time.monotonic() < deadline:
                 time.sleep(0.01)
-            third = client.post("/v1/briefings", json={"text": "Snow closed roads in Graz."})
+            third = client.post("/v1/briefings", json={"text": SNOW})
             during = client.get("/metrics").text.splitlines()
             gate.set()
             assert first.result().status_code == 200 and second.result().status_code == 200

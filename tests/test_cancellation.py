@@ -139,7 +139,8 @@ def test_a_timed_out_request_leaves_nothing_queued_and_the_next_is_served(
     # The queue held more prompts than its limit allows for a newcomer; a leftover would
     # answer 429 here.
     ok = client.post("/v1/briefings",
-                     json={"text": "Rain fell in Oslo on Monday. Roads were closed."})
+                     json={"text": "Rain fell in Oslo on Monday. Two roads near the harbour were "
+                           "closed for hours."})
     assert ok.status_code == 200, ok.text
     assert ok.json()["short"]
     later = [t for batch in slow.ran[runs_before:] for t in batch]

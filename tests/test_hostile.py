@@ -15,6 +15,8 @@ from service.config import Settings
 
 TEXT = {"Content-Type": "text/plain"}
 JSON = {"Content-Type": "application/json"}
+# Long enough to brief (service.preprocess.minimum.MIN_WORDS).
+RATES = "The central bank raised its main interest rate on Tuesday, the third rise this year."
 
 
 @pytest.fixture(scope="module")
@@ -36,16 +38,17 @@ def _coded(response) -> int:
 @pytest.mark.parametrize(
     ("body", "status"),
     [
-        (b"The mayor spoke.\x00\x07\x1b Then she left.", 200),
-        ("\u202eThe council met on Monday.\u202c It agreed.".encode(), 200),
+        (b"The mayor spoke to the council.\x00\x07\x1b Then she left the hall early.", 200),
+        ("\u202eThe council met on Monday.\u202c It agreed to build a new library.".encode(),
+         200),
         ("😀🎉🔥".encode(), 422),  # not_prose: no words
-        ("\ufeffThe bank raised rates on Tuesday.".encode(), 200),
-        ("The bank raised rates on Tuesday.".encode("utf-16-le"), 200),  # no BOM, no charset
-        ("The bank raised rates on Tuesday.".encode("utf-16-be"), 200),
-        ("The bank raised rates on Tuesday.".encode("utf-16"), 200),
+        (f"\ufeff{RATES}".encode(), 200),
+        (RATES.encode("utf-16-le"), 200),  # no BOM, no charset
+        (RATES.encode("utf-16-be"), 200),
+        (RATES.encode("utf-16"), 200),
         (b"\xff\xfe\x00\xd8", 400),  # a BOM then a lone surrogate
         (b"\x80\x81\xfe", 400),
-        (b"<html><script>alert(1)</script><p>The bank raised rates.</p></html>", 200),
+        (f"<html><script>alert(1)</script><p>{RATES}</p></html>".encode(), 200),
         (("line\n" * 100_000).encode(), 422),  # not_prose: one word over and over
         ("\n\n\n\t \xa0".encode(), 422),
     ],
@@ -59,13 +62,14 @@ def test_odd_text_bodies(client: TestClient, body: bytes, status: int) -> None:
     [
         (b"[" * 100_000 + b"]" * 100_000, 400),  # nesting deeper than the parser allows
         (b'{"text": ' + b"[" * 500 + b"]" * 500 + b"}", 422),
-        (b'{"text": "first. story.", "text": "The second one wins."}', 200),
+        # The second wins (the first alone would be too short to brief).
+        (b'{"text": "first. story.", "text": "' + RATES.encode() + b'"}', 200),
         (b'"just a string"', 422),
         (b"null", 422),
         (b'{"text": 12}', 422),
         (b'{"text": "ok.", "title": "' + b"t" * 5000 + b'"}', 422),
         (b'{"text": "ok.", "lengths": "short"}', 422),
-        (b"\xef\xbb\xbf" + b'{"text": "A BOM before JSON."}', 200),
+        (b"\xef\xbb\xbf" + b'{"text": "' + RATES.encode() + b'"}', 200),  # a BOM before JSON
     ],
 )
 def test_odd_json_bodies(client: TestClient, body: bytes, status: int) -> None:

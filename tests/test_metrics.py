@@ -70,7 +70,8 @@ def test_inflight_gauge_and_admission_429_are_counted(
         first = pool.submit(client.post, "/v1/briefings", json={"text": ARTICLE})
         assert engine.entered.acquire(timeout=5)
         during = samples(client)
-        refused = client.post("/v1/briefings", json={"text": "Rain fell in Oslo on Monday."})
+        refused = client.post("/v1/briefings", json={
+            "text": "Rain fell in Oslo on Monday, and two roads near the harbour were closed."})
         after_refusal = samples(client)
         engine.gate.set()
         assert first.result().status_code == 200

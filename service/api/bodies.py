@@ -2,19 +2,23 @@
 
 Reading is bounded (413 past ``BRIEFING_MAX_BODY_BYTES``, or ``BRIEFING_MAX_HTML_BODY_BYTES``
 for a page: real pages run to megabytes of markup around a few kilobytes of article),
-decoding honours charsets, BOMs and a page's ``<meta charset>``,
-and each refusal is an error of :mod:`service.errors` whose message says what to change.
+decoding honours charsets, BOMs and a page's ``<meta charset>`` (:func:`decode_article`,
+which ``briefing summarize`` and ``briefing preprocess`` use for files too), a page keeps
+its title, site name, canonical URL and date (:func:`service.ingest.page.article_from_html`)
+whichever way it comes, and each refusal is an error of :mod:`service.errors` whose message
+says what to change (in words: no pydantic class names).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from service.config import Settings
 from service.errors import (
@@ -23,9 +27,11 @@ from service.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
+    WrongContentType,
 )
+from service.ingest.page import article_from_html
 from service.ingest.runtime import UrlRequest
-from service.preprocess.html import as_html_document, decode_html
+from service.preprocess.html import decode_html, looks_like_html
 from service.store import Article
 
 
@@ -42,10 +48,29 @@ class BriefingRequest(BaseModel):
         description="The article's URL; fetched (behind the address guard) when there is "
         "no `text`",
     )
-    published_at: str | None = Field(None, max_length=100)
+    published_at: str | None = Field(
+        None, max_length=100,
+        description="When it was published: ISO 8601, a date (`2024-05-01`) or a time "
+        "(`2024-05-01T09:30:00Z`, `2024-05-01T11:30:00+02:00`)",
+    )
     lengths: list[Literal["short", "long"]] | None = Field(
         None, description="Which briefings to write; default both"
     )
+
+    @field_validator("published_at")
+    @classmethod
+    def _iso_8601(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"{value[:40]!r} is not an ISO 8601 date or time: send e.g. 2024-05-01, "
+                "2024-05-01T09:30:00Z or 2024-05-01T11:30:00+02:00"
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _text_or_url(self) -> BriefingRequest:
@@ -98,7 +123,25 @@ async def read_body(request: Request, limit: BodyLimit) -> bytes:
     return bytes(body)
 
 
-def _decode_text(body: bytes, charset: str | None) -> str:
+# How a client names a charset; the CLI names its --charset option instead.
+NAME_CHARSET = "name the charset in the Content-Type header"
+
+
+def decode_article(
+    body: bytes, charset: str | None, *, page: bool, what: str = "the body",
+    name_charset: str = NAME_CHARSET,
+) -> str:
+    """The text of an article's bytes: a page (``page``) as a browser decodes it (BOM,
+    ``charset``, its ``<meta charset>``, UTF-8, else windows-1252), a text by its BOM, its
+    ``charset``, UTF-16 without BOM, else UTF-8. Bytes not valid in the charset that applies
+    are refused (``InvalidEncoding``; ``what`` and ``name_charset`` word the message)."""
+    if page:
+        return _decode_html(body, charset, what)
+    return _decode_text(body, charset, what, name_charset)
+
+
+def _decode_text(body: bytes, charset: str | None, what: str = "the body",
+                 name_charset: str = NAME_CHARSET) -> str:
     """Text from a text/plain body: BOMs honoured, invalid bytes refused with a clear 400."""
     if body.startswith((b"\xff\xfe", b"\xfe\xff")):
         charset = "utf-16"
@@ -111,19 +154,18 @@ def _decode_text(body: bytes, charset: str | None) -> str:
         return body.decode(charset or "utf-8")
     except (UnicodeDecodeError, LookupError) as exc:
         raise InvalidEncoding(
-            f"the body is not valid {charset or 'utf-8'} text: send UTF-8, or name the "
-            "charset in the Content-Type header"
+            f"{what} is not valid {charset or 'utf-8'} text: send UTF-8, or {name_charset}"
         ) from exc
 
 
-def _decode_html(body: bytes, charset: str | None) -> str:
+def _decode_html(body: bytes, charset: str | None, what: str = "the body") -> str:
     """Text from a text/html body: a declared charset must fit (else a clear 400); without
     one, the page's ``<meta charset>``, UTF-8 or windows-1252 (see ``decode_html``)."""
     try:
         return decode_html(body, charset)
     except (UnicodeDecodeError, LookupError) as exc:
         raise InvalidEncoding(
-            f"the body is not valid {charset} text: send the page's bytes with the charset "
+            f"{what} is not valid {charset} text: send the page's bytes with the charset "
             "they are in, or no charset (the page's <meta charset> is then used)"
         ) from exc
 
@@ -155,15 +197,46 @@ async def parse_article(
     page = media_type in _TEXT_TYPES and media_type != "text/plain"
     body = await read_body(request, limits["html" if page else "text"])
     if media_type == "text/plain":
-        return Article(text=_decode_text(body, charset)), None
+        text = _decode_text(body, charset)
+        _refuse_json_as_text(text)
+        return article_from_text(text), None
     if page:
-        # A page: preprocessing extracts its main text (service.preprocess.html).
-        return Article(text=as_html_document(_decode_html(body, charset))), None
+        # A page: preprocessing extracts its main text (service.preprocess.html); the page
+        # keeps its title, site name, canonical URL and date.
+        return article_from_html(_decode_html(body, charset)), None
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:
         raise InvalidJSON(f"the body is not valid JSON: {exc}") from exc
     return article_request(data)
+
+
+def _refuse_json_as_text(text: str) -> None:
+    """A text/plain body that is this API's JSON request (an object with ``text`` or
+    ``url``) was meant as JSON: briefing it would store and list the JSON as an article."""
+    stripped = text.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return
+    try:
+        data = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return
+    if isinstance(data, dict) and ("text" in data or "url" in data):
+        raise WrongContentType(
+            "the body is a JSON request (an object with `text` or `url`) sent as "
+            "Content-Type: text/plain: send it with `Content-Type: application/json` "
+            "(curl: -H 'Content-Type: application/json'), or send the article's own text "
+            "as the text/plain body"
+        )
+
+
+def article_from_text(text: str, **given: str | None) -> Article:
+    """The article a text makes: a text that is a page (HTML) keeps the page's title, site
+    name, canonical URL and date, as a page sent as text/html does; ``given`` (title,
+    source, url, published_at: what the caller says) wins over what the page says."""
+    if looks_like_html(text):
+        return article_from_html(text, **given)
+    return Article(text=text, **given)
 
 
 def article_request(data: Any) -> tuple[Article | UrlRequest, list[str] | None]:
@@ -178,17 +251,65 @@ def article_request(data: Any) -> tuple[Article | UrlRequest, list[str] | None]:
         assert parsed.url is not None
         return UrlRequest(url=parsed.url.strip(), title=parsed.title, source=parsed.source,
                           published_at=parsed.published_at), lengths
-    article = Article(
-        text=parsed.text, title=parsed.title, source=parsed.source, url=parsed.url,
+    article = article_from_text(
+        parsed.text, title=parsed.title, source=parsed.source, url=parsed.url,
         published_at=parsed.published_at,
     )
     return article, lengths
 
 
 def describe(exc: ValidationError | RequestValidationError) -> str:
-    """One line per problem, naming the field: what a client needs to fix the request."""
-    parts = []
-    for error in exc.errors()[:5]:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {error.get('msg', 'invalid')}")
-    return "; ".join(parts)
+    """One clause per problem, naming the field, in words (no pydantic class names): what a
+    client needs to fix the request."""
+    return "; ".join(_problem(error) for error in exc.errors()[:5])
+
+
+_PARAMETERS = {"query": "query parameter", "path": "path parameter", "header": "header",
+               "cookie": "cookie"}
+
+
+def _problem(error: Any) -> str:
+    loc = [p for p in error.get("loc", ()) if p != "body"]
+    kind = _PARAMETERS.get(str(loc.pop(0))) if loc and str(loc[0]) in _PARAMETERS else None
+    name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    where = f"{kind} `{name}`" if kind else f"`{name}`" if name else ""
+    kind_of, ctx = error.get("type", ""), error.get("ctx") or {}
+    if not where:
+        if kind_of in ("model_type", "model_attributes_type", "dict_type"):
+            return ('the JSON body must be an object, e.g. {"text": "the article"} or '
+                    '{"url": "https://…"}')
+        if kind_of == "value_error" and ctx.get("error") is not None:
+            return str(ctx["error"])
+        where = "the body"
+    if kind_of == "missing":
+        return f"{where} is required"
+    if kind_of == "value_error" and ctx.get("error") is not None:
+        return f"{where}: {ctx['error']}"
+    phrase = _PHRASES.get(kind_of)
+    if phrase is not None:
+        try:
+            return f"{where} {phrase.format(**ctx)}"
+        except (KeyError, IndexError):
+            pass  # pydantic said less than usual: its own message below
+    message = str(error.get("msg", "is not valid"))
+    return f"{where}: {message[:1].lower()}{message[1:]}"
+
+
+_PHRASES = {
+    "string_type": "must be a string",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "literal_error": "must be {expected}",
+    "string_too_long": "is too long: at most {max_length} characters",
+    "string_too_short": "is too short: at least {min_length} characters",
+    "too_long": "is too long: at most {max_length} items",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "float_parsing": "must be a number",
+    "bool_parsing": "must be true or false",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "greater_than": "must be more than {gt}",
+    "less_than": "must be less than {lt}",
+}

@@ -364,11 +364,13 @@ _WHY = {
     400: "The body is not valid JSON or text in its charset",
     401: "API keys are set and the bearer key is missing or wrong",
     404: "Not found",
+    405: "The route takes another method (the Allow header lists them)",
     413: "The body is over BRIEFING_MAX_BODY_BYTES, or a fetched page over "
          "BRIEFING_FETCH_MAX_BYTES (too_large)",
-    415: "Unsupported Content-Type, or a fetched URL that is not a page (unsupported_content)",
-    422: "A field, the text or the date is wrong, or the URL is not allowed (the message "
-         "names it)",
+    415: "Unsupported Content-Type, a JSON request sent as text/plain (wrong_content_type), "
+         "or a fetched URL that is not a page (unsupported_content)",
+    422: "A field, the text or the date is wrong, the text is too short to brief "
+         "(too_short), or the URL is not allowed (the message names it)",
     429: "Too many briefings in progress (overloaded), or this key is over "
          "BRIEFING_RATE_LIMIT (rate_limited); retry after Retry-After seconds",
     500: "A bug; the request was logged",

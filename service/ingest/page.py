@@ -1,4 +1,4 @@
-"""A fetched page as an article: its text for the HTML path, and its own metadata.
+"""A page as an article: its text for the HTML path, and its own metadata.
 
 The page's main text is taken by the HTML path's extraction
 (:func:`service.preprocess.html.extract_text`, as for an HTML body sent to ``POST
@@ -7,6 +7,11 @@ markup, and the digest's fingerprints compare what the articles say, not their s
 templates (two pages of one site share most of their markup). The metadata (title,
 canonical URL, site name, published date) comes from trafilatura's metadata extraction
 (``<title>``, Open Graph, JSON-LD, ``rel=canonical``, htmldate for the date).
+
+A page that arrives as its HTML rather than by URL (a ``text/html`` body, JSON or form text
+that is a page, ``briefing summarize page.html``) keeps the same metadata
+(:func:`article_from_html`); its markup goes to preprocessing, which extracts the main text
+and reports what it kept.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from service.ingest.fetch import Fetched
 from service.preprocess.html import as_html_document, extract_text, looks_like_html
 from service.store import Article
 
-__all__ = ["PageMeta", "article_from_page", "article_text", "page_metadata"]
+__all__ = ["PageMeta", "article_from_html", "article_from_page", "article_text",
+           "page_metadata"]
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +43,9 @@ class PageMeta:
                 "site_name": self.site_name, "published_at": self.published_at}
 
 
-def page_metadata(html: str, url: str) -> PageMeta:
-    """What the page says about itself; fields it does not say are None."""
+def page_metadata(html: str, url: str | None) -> PageMeta:
+    """What the page says about itself; fields it does not say are None. ``url``: where
+    it was read from (None: sent as it is), against which a relative canonical resolves."""
     import trafilatura
 
     try:
@@ -47,7 +54,8 @@ def page_metadata(html: str, url: str) -> PageMeta:
             date_config={"extensive_search": False, "original_date": True},
         )
     except Exception:  # noqa: BLE001 - hostile markup must not cost the article
-        log.warning("no metadata could be read from %s", url, exc_info=True)
+        log.warning("no metadata could be read from %s", url or "a page sent as HTML",
+                    exc_info=True)
         return PageMeta()
     canonical = _http_url(found.url, url) if found.url and found.url != url else None
     return PageMeta(
@@ -78,9 +86,27 @@ def article_from_page(
     return article, meta
 
 
-def _http_url(candidate: str, base: str) -> str | None:
+def article_from_html(
+    html: str, *, url: str | None = None, title: str | None = None,
+    source: str | None = None, published_at: str | None = None,
+) -> Article:
+    """The article a page sent as its HTML makes: the page itself as the text (preprocessing
+    extracts its main text), with its ``<title>`` (or og:title), site name, canonical URL
+    and date as :func:`article_from_page` reads them from a fetched page; what the caller
+    gives wins over what the page says."""
+    meta = page_metadata(html, url)
+    return Article(
+        text=as_html_document(html), title=title or meta.title,
+        source=source or meta.site_name, url=url,
+        published_at=published_at or meta.published_at,
+        canonical_url=meta.canonical_url, site_name=meta.site_name,
+    )
+
+
+def _http_url(candidate: str, base: str | None) -> str | None:
     try:
-        joined = httpx.URL(base).join(candidate.strip())
+        joined = httpx.URL(base).join(candidate.strip()) if base else httpx.URL(
+            candidate.strip())
     except (httpx.InvalidURL, ValueError):
         return None
     return str(joined) if joined.scheme in ("http", "https") else None

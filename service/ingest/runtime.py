@@ -125,6 +125,7 @@ class Ingest:
     def brief_url(
         self, request: UrlRequest, lengths: Sequence[str] = LENGTHS, *,
         deadline: float | None = None, cancellation: Cancellation | None = None,
+        min_words: int = 0, store: bool = True,
     ) -> dict[str, Any]:
         """Fetch the page behind the address guard, brief it, and say what the page is.
 
@@ -132,7 +133,7 @@ class Ingest:
         (after redirects) and the page's title, canonical URL, site name and date. The
         fetch is bounded by BRIEFING_FETCH_TIMEOUT_S; ``cancellation`` (or ``deadline``)
         ends the briefing's work as :meth:`BriefingService.brief` does, after the fetched
-        page is stored.
+        page is stored; ``min_words`` and ``store`` are passed on to it.
         """
         fetched = self.fetcher.fetch(request.url, kind="page")
         article, meta = article_from_page(
@@ -140,7 +141,8 @@ class Ingest:
             published_at=request.published_at,
         )
         result = self.service.brief(article, lengths, deadline=deadline,
-                                    cancellation=cancellation)
+                                    cancellation=cancellation, min_words=min_words,
+                                    store=store)
         return {**result, "article": {
             "url": request.url, "fetched_url": fetched.url, "title": article.title,
             "canonical_url": article.canonical_url, "site_name": meta.site_name,

@@ -179,7 +179,8 @@ async def brief(request: Request, service: ServiceDep, ingest: IngestDep) -> Res
     except BriefingError as exc:
         return pages.render(request, "index.html", exc.status, active="brief", form=form,
                             result=None, error=exc)
-    shown = (result.get("article") or {}).get("title") or data["title"]
+    # A fetched page's title, else the given one, else a pasted page's own (article_request).
+    shown = (result.get("article") or {}).get("title") or article.title
     return pages.render(request, "index.html", active="brief", form=form, result=result,
                         title=shown)
 

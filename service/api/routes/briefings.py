@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.api.bodies import BODY_DOC, body_limits, parse_article
@@ -15,7 +16,9 @@ from service.api.models import Briefing, error_responses
 from service.briefing import LENGTHS, BriefingService
 from service.cancellation import Cancellation, client_left, serve_within
 from service.config import Settings
+from service.errors import MethodNotAllowed
 from service.ingest.runtime import Ingest, UrlRequest
+from service.preprocess.minimum import MIN_WORDS
 from service.store import Article
 
 router = APIRouter(prefix="/v1/briefings", tags=["briefings"])
@@ -26,11 +29,12 @@ async def brief_within_timeout(
     receive: Callable[[], Awaitable[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """``service.brief`` off the event loop, answered 503 ``timeout`` after ``timeout`` s
-    (the API's route and the page's form both brief through here). ``receive`` (the ASGI
-    request's) lets the work end as soon as the client goes away."""
+    (the API's route and the page's form both brief through here); a text shorter than
+    ``MIN_WORDS`` words is refused (422 ``too_short``). ``receive`` (the ASGI request's)
+    lets the work end as soon as the client goes away."""
     return await _within(
         lambda cancellation: service.brief(
-            article, lengths or LENGTHS, cancellation=cancellation
+            article, lengths or LENGTHS, cancellation=cancellation, min_words=MIN_WORDS
         ),
         timeout, receive,
     )
@@ -45,7 +49,7 @@ async def brief_url_within_timeout(
     work ends as soon as the client goes away (the page stays stored)."""
     return await _within(
         lambda cancellation: ingest.brief_url(
-            request, lengths or LENGTHS, cancellation=cancellation
+            request, lengths or LENGTHS, cancellation=cancellation, min_words=MIN_WORDS
         ),
         settings.fetch_timeout_s + settings.request_timeout_s, receive,
     )
@@ -80,6 +84,20 @@ async def create_briefing(
     return await brief_within_timeout(
         service, article, lengths, settings.request_timeout_s, request.receive
     )
+
+
+@router.get("", include_in_schema=False)
+async def list_briefings() -> JSONResponse:
+    """There is no list of briefings: a GET here (a browser, a curl without --data) is told
+    to POST, in the API's error body, with the Allow header a 405 carries."""
+    error = MethodNotAllowed(
+        "/v1/briefings takes POST, not GET: POST an article here to brief it (JSON "
+        '{"text": ...} or {"url": ...}, text/plain or text/html); GET /v1/briefings/{id} '
+        "reads a briefing written earlier, and GET /v1/articles lists the articles",
+        allow=("POST",),
+    )
+    return JSONResponse(error.to_body(), status_code=error.status,
+                        headers={"Allow": ", ".join(error.allow)})
 
 
 @router.get(
