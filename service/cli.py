@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import logging
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,12 +32,48 @@ def _read_input(name: str) -> str:
 STARTUP_FAILURE = 3
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything starts (as uvicorn binds it), so that a
+    port in use stops ``serve`` before it migrates, schedules or polls anything."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+_BIND_ERRORS = {
+    errno.EADDRINUSE: "the port is in use (another `briefing serve`, or another program): "
+                      "stop it, or pick another port with --port or BRIEFING_PORT",
+    errno.EACCES: "permission denied (ports below 1024 need privileges): pick another port "
+                  "with --port or BRIEFING_PORT",
+    errno.EADDRNOTAVAIL: "this machine has no such address: pick one of its addresses with "
+                         "--host or BRIEFING_HOST (127.0.0.1, or 0.0.0.0 for all)",
+}
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.api import create_app
 
     settings = get_settings()
+    host, port = args.host or settings.host, args.port or settings.port
+    try:
+        sock = _listen(host, port)
+    except (OSError, OverflowError) as exc:
+        why = _BIND_ERRORS.get(getattr(exc, "errno", None) or 0, str(exc))
+        print(f"briefing: error: cannot listen on {host}:{port}: {why}. Nothing was started.",
+              file=sys.stderr)
+        return STARTUP_FAILURE
+    shown = f"[{host}]" if ":" in host else host
+    logging.getLogger("service.cli").info("listening on http://%s:%d (Ctrl+C to stop)",
+                                          shown, port)
     failures: list[str] = []
 
     def start_failed(reason: str) -> None:  # logged by the start; the server stops
@@ -46,14 +85,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # uvicorn logs through our handler (log_config=None); the API logs one line per request
     # with its id, so uvicorn's access log would only repeat it without the id.
     server = uvicorn.Server(uvicorn.Config(
-        app, host=args.host or settings.host, port=args.port or settings.port,
+        app, host=host, port=port,
         log_level=args.log_level or settings.log_level, log_config=None, access_log=False,
     ))
     try:
-        server.run()  # a SIGTERM is re-raised once the server has stopped (as uvicorn.run)
+        # On the socket bound above; a SIGTERM is re-raised once the server has stopped.
+        server.run(sockets=[sock])
     except KeyboardInterrupt:  # Ctrl+C: re-raised by uvicorn after a graceful stop
         pass
-    if failures:
+    finally:
+        sock.close()
+    if failures:  # one paragraph (service.api.startup), logged above too
         print(f"briefing: error: the service did not start: {failures[0]}", file=sys.stderr)
         return STARTUP_FAILURE
     return 0 if server.started else STARTUP_FAILURE

@@ -138,11 +138,16 @@ class Startup:
             log.info("the start stopped while %s; closing what it opened", self.stage)
             self._close_opened()
         except Exception as exc:
-            # A BriefingError says what to do; anything else is a bug, logged with its trace.
+            # A BriefingError says what to do; anything else is a bug, whose traceback is
+            # logged at --log-level debug. One paragraph, however many lines a library's
+            # error has (a tokenizer's runs to six).
             if isinstance(exc, BriefingError):
                 message, trace = exc.message, None
             else:
                 message, trace = f"{type(exc).__name__}: {exc}", exc
+            message = " ".join(message.split())
+            if trace is not None and not log.isEnabledFor(logging.DEBUG):
+                message, trace = f"{message} (--log-level debug logs the traceback)", None
             log.error("the service did not start (while %s): %s", self.stage, message,
                       exc_info=trace)
             self._close_opened()
