@@ -21,10 +21,21 @@ from service.errors import BriefingError
 from service.logs import configure_logging
 
 
-def _read_input(name: str) -> str:
-    if name == "-":
-        return sys.stdin.read()
-    return Path(name).read_text(encoding="utf-8")
+def _read_input(name: str, charset: str | None = None, html: bool | None = None) -> str:
+    """The text of a file (``-``: stdin), decoded as the API decodes a body
+    (:func:`service.api.bodies.decode_article`): a page by its BOM, ``charset``, its
+    ``<meta charset>``, UTF-8, else windows-1252; a text by its BOM, ``charset``, UTF-16
+    without BOM, else UTF-8 (other bytes: an error naming --charset). ``html``: whether it
+    is a page (None: decided from its first bytes)."""
+    from service.api.bodies import decode_article
+    from service.preprocess.html import looks_like_html
+
+    body = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    page = looks_like_html(body[:4096].decode("latin-1")) if html is None else html
+    return decode_article(
+        body, charset, page=page, what="standard input" if name == "-" else name,
+        name_charset="name its charset with --charset (e.g. --charset windows-1252)",
+    )
 
 
 # uvicorn's exit status when the app does not start (a port in use, a model that must load
@@ -102,34 +113,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:
+    from service.api.bodies import article_from_text
     from service.briefing import BriefingService
     from service.ingest.runtime import Ingest, UrlRequest
     from service.metrics import Metrics
-    from service.store import Article
+    from service.preprocess.minimum import MIN_WORDS
 
     settings = get_settings()
+    # The request path's rules (a minimum of words); stored only with --store.
+    options = {"min_words": MIN_WORDS, "store": args.store}
+    url = args.file.startswith(("http://", "https://"))
+    article = None if url else article_from_text(_read_input(args.file, args.charset))
     metrics = Metrics()
     service = BriefingService.open(settings, metrics)
     try:
-        if args.file.startswith(("http://", "https://")):
+        if article is None:
             ingest = Ingest(settings, service, metrics)
             try:
-                result = ingest.brief_url(UrlRequest(args.file))
+                result = ingest.brief_url(UrlRequest(args.file), **options)
             finally:
                 ingest.close()
         else:
-            result = service.brief(Article(text=_read_input(args.file)))
+            result = service.brief(article, **options)
     finally:
         service.close()
+    # A fallback to the extractive engine is logged once, when the engine is chosen.
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
-    else:
-        page = result.get("article")
-        if page:
-            print(f"{page['title'] or '(untitled)'} — {page['source'] or page['fetched_url']}\n")
-        print(f"SHORT: {result['short']}\n\nLONG: {result['long']}")
-        if result.get("fallback_reason"):
-            print(f"\n(extractive engine: {result['fallback_reason']})", file=sys.stderr)
+        return 0
+    page = result.get("article")
+    if page:
+        print(f"{page['title'] or '(untitled)'} — {page['source'] or page['fetched_url']}\n")
+    elif article is not None and (article.title or article.source):  # a page's own
+        print(f"{article.title or '(untitled)'} — {article.source or '(no site name)'}\n")
+    print(f"SHORT: {result['short']}\n\nLONG: {result['long']}")
     return 0
 
 
@@ -216,9 +233,16 @@ def cmd_feeds_poll(args: argparse.Namespace) -> int:
             line += f", {result.ingested} new"
         if result.error:
             line += f" ({result.error})"
+        if result.reason:
+            line += f" ({result.reason})"
         print(line)
     if not results:
         print(NO_FEEDS)
+    failed = sum(result.status == "error" for result in results)
+    if failed:
+        print(f"briefing: error: {failed} of {len(results)} feed(s) failed (see above; "
+              "`briefing feeds list` shows each feed's last error)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -227,7 +251,7 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     from service.preprocess.pysbd_runner import use_fast_path
 
     use_fast_path(get_settings().sentence_fast_path)
-    doc = preprocess(_read_input(args.file), html=args.html)
+    doc = preprocess(_read_input(args.file, args.charset, args.html), html=args.html)
     if args.json:
         removed = [{"reason": r.reason, "text": r.text} for r in doc.removed]
         print(json.dumps({"text": doc.text, "stats": doc.stats.as_dict(), "removed": removed},
@@ -314,6 +338,11 @@ def cmd_db_current(args: argparse.Namespace) -> int:
     return 0
 
 
+CHARSET_HELP = ("the file's charset when it is not UTF-8 and does not say (e.g. "
+                "windows-1252); default: as the API reads a body (a BOM, a page's <meta "
+                "charset>, UTF-8, for a page else windows-1252)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="briefing", description=__doc__,
@@ -337,12 +366,19 @@ def build_parser() -> argparse.ArgumentParser:
         "file", help="article text file, - for stdin, or an http(s) URL to fetch the page"
     )
     summarize.add_argument("--json", action="store_true", help="print the full result")
+    summarize.add_argument(
+        "--store", action="store_true",
+        help="store the article as POST /v1/briefings does (listed by /v1/articles, in the "
+        "day's digest); by default nothing is stored but the briefing in the cache",
+    )
+    summarize.add_argument("--charset", help=CHARSET_HELP)
     summarize.set_defaults(func=cmd_summarize)
 
     pre = sub.add_parser("preprocess", help="print the cleaned text the model sees")
     pre.add_argument("file", help="article text file, or - for stdin")
     pre.add_argument("--json", action="store_true",
                      help="print the text, the stats and what was removed, and why")
+    pre.add_argument("--charset", help=CHARSET_HELP)
     kind = pre.add_mutually_exclusive_group()
     kind.add_argument("--html", dest="html", action="store_true", default=None,
                       help="the input is an HTML page (default: decide from the input)")
@@ -379,7 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", help="OPML file (a feed reader's export)")
     imp.set_defaults(func=cmd_feeds_import)
     poll = feeds_sub.add_parser(
-        "poll", help="poll every feed once (except those backing off after errors) and exit"
+        "poll", help="poll every feed once (except those backing off after errors) and exit; "
+        "the exit status is 1 when any feed failed"
     )
     poll.set_defaults(func=cmd_feeds_poll)
     listing = feeds_sub.add_parser("list", help="the feeds followed and their state")

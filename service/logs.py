@@ -91,6 +91,11 @@ def configure_logging(level: str = "info", fmt: str = "text") -> None:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+    # trafilatura logs each page or fragment it cannot parse at ERROR ("parsed tree length:
+    # 0"), though the service then reads it another way (service.preprocess.html) and says
+    # itself what failed: noise in a poll that succeeded. Kept for --log-level debug.
+    quiet = root.getEffectiveLevel() > logging.DEBUG
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL if quiet else logging.NOTSET)
 
 
 __all__ = [

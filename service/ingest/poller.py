@@ -85,6 +85,7 @@ class PollResult:
     ingested: int = 0
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    reason: str | None = None  # skipped: why (polled elsewhere, backing off, not due)
 
 
 class FeedPoller:
@@ -152,7 +153,7 @@ class FeedPoller:
         lease = self.store.claim(url, now, ttl_s=self.lease_ttl_s, max_s=self.poll_budget_s,
                                  due_only=due_only)
         if lease is None:
-            return PollResult(url, "skipped")
+            return PollResult(url, "skipped", reason=self._skip_reason(url, now, due_only))
         with lease.kept():
             state = self.store.get(url)
             assert state is not None
@@ -171,6 +172,22 @@ class FeedPoller:
                  f" ({record.error_message})" if record.error_message else "",
                  record.ingested)
         return result
+
+    def _skip_reason(self, url: str, now: datetime, due_only: bool) -> str:
+        """Why the feed could not be claimed (see FeedStore.claim), in words."""
+        state = self.store.get(url)
+        if state is None:
+            return "no longer followed"
+        if state.gone:
+            return "gone (answered 410 Gone): not polled again"
+        due = state.next_poll_at is None or state.next_poll_at <= now
+        if due or (not due_only and state.failures == 0):
+            return "claimed by another poller (another process or replica is polling it)"
+        assert state.next_poll_at is not None
+        until = state.next_poll_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        if state.failures:
+            return f"backing off after {state.failures} failed poll(s) in a row, until {until}"
+        return f"not due until {until}"
 
     def _poll(self, state: FeedState, now: datetime, result: PollResult,
               lease: Lease) -> PollRecord:
