@@ -3,14 +3,21 @@ presentation helpers. The browser tests (tests/test_browser.py) drive the same p
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
 from service.web.present import (
+    articles_in,
     day_nav,
     delivery_words,
+    error_words,
+    human_time,
     mark_flags,
     removed_summary,
     safe_link,
@@ -73,8 +80,11 @@ def test_errors_are_pages_with_the_apis_message_and_status(
     empty = client.post("/briefings", data={"text": "  ", "title": "x"})
     api = client.post("/v1/briefings", json={"text": "  "})
     assert empty.status_code == api.status_code == 422
-    message = api.json()["error"]["message"].replace("'", "&#39;")
-    assert message in empty.text and 'value="x"' in empty.text  # the form keeps its input
+    # Words for a person, not the API's ("send the article's text in `text` (JSON)…")
+    assert "Paste an article&#39;s text, or give its URL." in empty.text
+    assert "empty_text" in empty.text and 'value="x"' in empty.text  # the form keeps its input
+    for api_words in ("(JSON)", "text/plain", "request body"):
+        assert api_words in api.json()["error"]["message"] and api_words not in empty.text
     long_title = client.post("/briefings", data={"text": ARTICLE, "title": "t" * 1001})
     assert long_title.status_code == 422 and "title" in long_title.text
     json_body = client.post("/briefings", json={"text": ARTICLE})
@@ -129,7 +139,8 @@ def test_articles_and_digest_pages_read_the_days_store(
         f"/digests/{today}"
     )
     past = client.get("/digests/2020-01-01")
-    assert past.status_code == 404 and "no digest for 2020-01-01" in past.text
+    assert past.status_code == 404 and "No digest was built for this day." in past.text
+    assert "/v1/" not in past.text.split('id="result"')[1]  # no API call to make by hand
     empty_day = client.get("/articles?date=2020-01-01")
     assert empty_day.status_code == 200 and "No articles arrived" in empty_day.text
 
@@ -161,8 +172,11 @@ def test_removed_summary_delivery_words_links_and_days() -> None:
     assert removed_summary({"duplicates_removed": 0}) == []
     assert "no Slack webhook" in delivery_words({"status": "not_configured"})
     assert delivery_words({"status": "delivered", "delivered_at": "T"}) == (
-        "Delivered to Slack at T."
+        "Delivered to Slack on T."
     )
+    assert delivery_words({"status": "delivered",
+                           "delivered_at": "2026-12-08T00:05:09.123456+00:00"},
+                          ZoneInfo("Europe/Oslo")) == "Delivered to Slack on 8 Dec 2026, 01:05."
     assert delivery_words({"status": "brand_new"}) == "Delivery: brand new."
     assert safe_link("https://example.org/a?b=1") == "https://example.org/a?b=1"
     for bad in ("javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,x", "//x.org",
@@ -199,7 +213,12 @@ def test_a_past_days_digest_built_by_the_api_shows_on_its_page(
         time.sleep(0.05)
         assert page.status_code == 200 and ("queued" in page.text or "being built" in page.text)
     assert page.status_code == 200 and "No stories" in page.text
-    assert "Built at" in page.text
+    # built after the day: the date and time as people write them, the ISO value for machines
+    built = re.search(r'Built on <time datetime="([^"]+)">([^<]+)</time>', page.text)
+    assert built is not None, page.text
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}", built[2])
+    shown = re.sub(r"<[^>]*>", "", page.text.split("<main")[1])  # the words, not attributes
+    assert built[1] not in shown and not re.search(r"\d{2}:\d{2}:\d{2}", shown)
 
 
 def test_an_article_without_a_title_is_listed_untitled_with_its_briefing(
@@ -210,3 +229,155 @@ def test_an_article_without_a_title_is_listed_untitled_with_its_briefing(
     listed = client.get("/articles")
     assert "Untitled article" in listed.text and result.json()["short"][:40] in listed.text
     assert 'href="https://norte.example/a"' in listed.text and "norte.example" in listed.text
+
+
+def test_times_are_shown_as_people_write_them_in_the_service_zone() -> None:
+    oslo = ZoneInfo("Europe/Oslo")
+    assert human_time("2026-12-07T08:14:33.918273+00:00", oslo) == "7 Dec 2026, 09:14"
+    assert human_time("2026-12-07T08:14:33Z", oslo) == "7 Dec 2026, 09:14"
+    assert human_time("2026-07-01T22:30:00", oslo) == "2 Jul 2026, 00:30"  # stored as UTC
+    assert human_time("2026-11-30", oslo) == "30 Nov 2026"  # a date alone stays a date
+    assert human_time("Mon, 30 Nov 2026 some feed text", oslo) == "Mon, 30 Nov 2026 some feed text"
+    assert human_time(None, oslo) == human_time("", oslo) == ""
+
+
+def test_errors_in_plain_words_with_the_apis_details_where_they_help() -> None:
+    from service.errors import EmptyText, EngineError, FetchFailed, InvalidJSON
+
+    empty = error_words(EmptyText("send the article's text in `text` (JSON) or as the body"))
+    assert (empty.what, empty.todo, empty.detail) == (
+        "There is no article to brief.", "Paste an article's text, or give its URL.", "")
+    fetched = error_words(FetchFailed("https://x.example/a answered HTTP 500"))
+    assert fetched.todo == "Paste the article's text instead." and "HTTP 500" in fetched.detail
+    broken = error_words(EngineError("CUDA out of memory"))
+    assert broken.operator and "Try again" in broken.todo
+    other = error_words(InvalidJSON("the body is not JSON: expecting value at line 1"))
+    assert other.what == "The body is not JSON: expecting value at line 1"  # its own words
+
+
+def prose(topic: str, sentences: int) -> str:
+    """Sentences of our own about ``topic``, twelve words or more each, a paragraph per two."""
+    lines = [f"The {topic} council said on day {n} that the {topic} plan would cost {n} "
+             f"million, and that work would start within {n + 2} weeks." for n in range(sentences)]
+    return "\n\n".join(" ".join(lines[i : i + 2]) for i in range(0, len(lines), 2))
+
+
+def test_a_paste_of_several_articles_is_told_apart_from_one_with_subheadings() -> None:
+    topics = ["harbour", "tramway", "library", "stadium"]
+    several = "\n\n".join(f"The {t} plan wins the vote after a long debate\n\n{prose(t, 16)}"
+                           for t in topics)
+    assert articles_in(several) == 4
+    # one article: its title and subheadings head shorter sections
+    subheaded = (f"The harbour plan wins the vote after a long debate\n\n{prose('harbour', 6)}"
+                 f"\n\nWhat the harbour plan will cost the town\n\n{prose('harbour', 6)}"
+                 f"\n\nWhen the work on the harbour starts\n\n{prose('harbour', 6)}")
+    assert articles_in(subheaded) == 1
+    assert articles_in(prose("harbour", 60)) == 1  # long, but no headlines: one article
+    assert articles_in("") == 1
+
+
+def test_the_form_says_when_only_the_first_of_several_articles_was_briefed(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client()
+    topics = ["harbour", "tramway", "library"]
+    several = "\n\n".join(f"The {t} plan wins the vote after a long debate\n\n{prose(t, 16)}"
+                           for t in topics)
+    page = client.post("/briefings", data={"text": several})
+    assert page.status_code == 200
+    assert "seems to hold several articles (3 headlines)" in page.text
+    assert "Only the first was briefed" in page.text
+    one = client.post("/briefings", data={"text": ARTICLE})
+    assert one.status_code == 200 and "several articles" not in one.text
+
+
+def test_without_a_model_the_form_says_so_once_and_briefings_show_no_model_figures(
+    make_client: Callable[..., TestClient], tmp_path: Path,
+) -> None:
+    client = make_client(engine="auto", model=str(tmp_path / "no-such-model"))
+    assert client.get("/readyz").json()["fallback_reason"]
+    form = client.get("/")
+    note = re.findall(r'<p class="hint model-note">(.*?)</p>', form.text, re.S)
+    assert len(note) == 1 and '<a href="/readyz">/readyz</a>' in note[0]
+    page = client.post("/briefings", data={"text": ARTICLE})
+    assert page.status_code == 200
+    result = page.text.split('id="result"')[1]
+    for operator_words in ("model pull", "BRIEFING_MODEL", "fallback", "stands in"):
+        assert operator_words not in result, operator_words
+    assert "as no model is loaded" in result
+    for model_figure in ("Model input", "tokens in", "Prompt version", "What the model read"):
+        assert model_figure not in result, model_figure
+    assert "What was read" in result
+
+
+def test_a_model_briefing_shows_what_the_model_read(seq2seq_client: TestClient) -> None:
+    page = seq2seq_client.post("/briefings", data={"text": ARTICLE})
+    assert page.status_code == 200
+    assert "Model input" in page.text and "tokens in 1 chunk" in page.text
+    assert "model-note" not in seq2seq_client.get("/").text
+
+
+# What a browser sends for a form with no fields.
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def test_a_future_day_has_not_come_offers_nothing_to_build_and_leads_back_to_today(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client()
+    today = date.fromisoformat(
+        client.get("/articles").text.split('name="date" type="date" value="')[1][:10])
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    digest = client.get(f"/digests/{tomorrow}")
+    assert digest.status_code == 404
+    assert "This day has not come yet" in digest.text
+    assert 'method="post"' not in digest.text and "POST" not in digest.text
+    assert f'<a class="day-link" href="/digests/{today}">Today</a>' in digest.text
+    assert client.get(f"/digests/{today}").text.count('href="/digests/' + str(today)) == 1
+    articles = client.get(f"/articles?date={tomorrow}")
+    assert articles.status_code == 200 and "This day has not come yet" in articles.text
+    assert f'href="/articles?date={today}"' in articles.text
+    refused = client.post(f"/digests/{tomorrow}", headers=FORM)
+    assert refused.status_code == 422 and "has not begun" in refused.text
+
+
+def test_a_past_day_without_a_digest_offers_a_button_that_builds_it(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client()
+    page = client.get("/digests/2020-01-02")
+    assert page.status_code == 404
+    assert '<form class="build" method="post" action="/digests/2020-01-02"' in page.text
+    built = client.post("/digests/2020-01-02", headers=FORM, follow_redirects=False)
+    assert built.status_code == 303 and built.headers["location"] == "/digests/2020-01-02"
+    for _ in range(600):
+        shown = client.get("/digests/2020-01-02")
+        if "No stories" in shown.text:
+            break
+        time.sleep(0.05)
+    assert shown.status_code == 200 and "No stories" in shown.text
+    assert 'class="build"' not in shown.text
+    delivery = client.get("/v1/digests/2020-01-02").json()["delivery"]
+    assert delivery["status"] != "delivered"  # built, not sent
+    keyed = make_client(api_keys="k1")
+    assert keyed.post("/digests/2020-01-03", headers=FORM).status_code == 401
+    assert keyed.post("/digests/2020-01-03", headers={**FORM, "Authorization": "Bearer k1"},
+                      follow_redirects=False).status_code == 303
+    assert client.post("/digests/2020-01-04", json={}).status_code == 415  # only the form
+
+
+def test_an_unknown_path_is_a_page_for_a_browser_and_json_for_an_api_client(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client()
+    browser = client.get("/no/such/page", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert browser.status_code == 404
+    assert browser.headers["content-type"].startswith("text/html")
+    assert "Page not found" in browser.text and '<a href="/">Brief an article</a>' in browser.text
+    assert browser.headers["content-security-policy"].startswith("default-src 'none'")
+    for accept in ("*/*", "application/json"):
+        api = client.get("/no/such/page", headers={"Accept": accept})
+        assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+    assert client.get("/v1/nothing").json()["error"]["code"] == "not_found"
+    wrong_method = client.delete("/", headers={"Accept": "text/html"})
+    assert wrong_method.status_code == 405 and wrong_method.json()["error"]

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.bodies import article_request, body_limits, read_body
 from service.api.deps import DailyDep, IngestDep, ServiceDep, require_api_key
@@ -32,13 +33,18 @@ from service.digest.window import parse_day
 from service.errors import (
     BriefingError,
     DigestNotFound,
+    InvalidDate,
+    NotFound,
     Unauthorized,
     UnsupportedMediaType,
 )
 from service.ingest.runtime import UrlRequest
 from service.web.present import (
+    articles_in,
     day_nav,
     delivery_words,
+    error_words,
+    human_time,
     local_time,
     mark_flags,
     removed_summary,
@@ -72,8 +78,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        mark_flags=mark_flags, removed_summary=removed_summary,
-        delivery_words=delivery_words, run_words=run_words, safe_link=safe_link,
+        mark_flags=mark_flags, removed_summary=removed_summary, error_words=error_words,
+        run_words=run_words, safe_link=safe_link,
         article_day_href=lambda day: f"/articles?date={day.isoformat()}",
         digest_day_href=lambda day: f"/digests/{day.isoformat()}",
     )
@@ -95,10 +101,13 @@ class Pages:
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         context.setdefault("needs_key", False)
         context.setdefault("active", "")
+        zone = self.settings.zone
         context.update(
             auth_required=self.auth_required, today=self.today(),
             timezone=self.settings.timezone,
-            local_time=lambda moment: local_time(moment, self.settings.zone),
+            local_time=lambda moment: local_time(moment, zone),
+            human_time=lambda moment: human_time(moment, zone),
+            delivery_words=lambda delivery: delivery_words(delivery, zone),
         )
         headers = dict(PAGE_HEADERS)
         if status == 401:
@@ -146,7 +155,15 @@ KEY = [Depends(require_api_key)]
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request) -> Response:
     """The briefing form."""
-    return _pages(request).render(request, "index.html", active="brief", form={}, result=None)
+    return _pages(request).render(request, "index.html", active="brief", form={}, result=None,
+                                  no_model=_no_model(request))
+
+
+def _no_model(request: Request) -> bool:
+    """The service serves with the extractive engine in place of the model (the form page
+    says so once, with a link to /readyz, rather than every briefing at length)."""
+    service: BriefingService | None = getattr(request.app.state, "service", None)
+    return bool(service is not None and service.choice.fallback_reason)
 
 
 @router.post("/briefings", response_class=HTMLResponse, dependencies=KEY)
@@ -182,7 +199,7 @@ async def brief(request: Request, service: ServiceDep, ingest: IngestDep) -> Res
     # A fetched page's title, else the given one, else a pasted page's own (article_request).
     shown = (result.get("article") or {}).get("title") or article.title
     return pages.render(request, "index.html", active="brief", form=form, result=result,
-                        title=shown)
+                        title=shown, several=articles_in(form["text"]))
 
 
 @router.get("/briefings/{briefing_id}", response_class=HTMLResponse, dependencies=KEY)
@@ -210,7 +227,7 @@ async def articles(request: Request, service: ServiceDep, date: str | None = Non
     """A day's articles (default: today in BRIEFING_TIMEZONE), each opening its briefing."""
     pages = _pages(request)
     day = parse_day(date) if date else pages.today()
-    listed = await run_in_threadpool(_day_articles, service, day)
+    listed = [] if day > pages.today() else await run_in_threadpool(_day_articles, service, day)
     return pages.render(request, "articles.html", active="articles",
                         nav=day_nav(day, pages.today()), articles=listed)
 
@@ -228,6 +245,9 @@ async def digest(request: Request, day: str, daily: DailyDep) -> Response:
     pages = _pages(request)
     shown = parse_day(day)
     nav = day_nav(shown, pages.today())
+    if shown > pages.today():  # nothing to show or build yet; the page says so
+        return pages.render(request, "digest.html", 404, active="digest", nav=nav,
+                            digest=None, delivery=None, run=None, missing=None)
     if shown == pages.today():  # the digest so far: built (and stored) now, never sent
         await run_in_threadpool(daily.job.build, shown)
     try:
@@ -240,11 +260,40 @@ async def digest(request: Request, day: str, daily: DailyDep) -> Response:
                         run=found.get("run"), missing=None)
 
 
+@router.post("/digests/{day}", response_class=HTMLResponse, dependencies=KEY)
+async def build_digest(request: Request, day: str, daily: DailyDep) -> Response:
+    """The button of a past day without a digest: start the API's run for it, built and
+    stored, not sent to Slack (``POST /v1/digests/{day}?deliver=false``); then its page."""
+    pages = _pages(request)
+    shown = parse_day(day)
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != FORM_TYPE:
+        raise UnsupportedMediaType(f"the form is sent as {FORM_TYPE}, not {media_type!r}")
+    if shown > pages.today():
+        raise InvalidDate(f"{shown} has not begun yet ({pages.settings.timezone})")
+    await run_in_threadpool(daily.start, shown.isoformat(), send=False)
+    return RedirectResponse(f"/digests/{shown.isoformat()}", status_code=303)
+
+
 def install_pages(app: FastAPI, settings: Settings) -> None:
     """Mount the pages and their static files on ``app``; security headers on every answer."""
     app.state.pages = Pages(settings)
     app.include_router(router)
     app.mount("/static", StaticFiles(packages=[("service.web", "static")]), name="static")
+    api_http_error = app.exception_handlers[StarletteHTTPException]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        """An unknown path asked by a browser: a page that says so, with the way home; an API
+        client (no text/html in Accept) gets the API's JSON error as before."""
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 404 and "text/html" in request.headers.get("accept", ""):
+            missing = NotFound(f"there is no page at {request.url.path[:200]}")
+            return app.state.pages.render(request, "error.html", 404, error=missing,
+                                          heading="Page not found")
+        response: Response = await api_http_error(request, exc)
+        return response
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:

@@ -142,8 +142,44 @@
     }
   }
 
+  // A form that changes something (a digest's build button), sent with the key; the page
+  // it leads to replaces this one's <main>. Without keys such forms post as they are.
+  async function submitWithKey(event, form) {
+    event.preventDefault();
+    if (!storedKey()) {
+      showKeyPanel("Enter an API key first: this service needs one for this.");
+      return;
+    }
+    let response;
+    try {
+      response = await fetch(form.action, {
+        method: "POST",
+        headers: headers(),
+        body: new URLSearchParams(new FormData(form)),
+        credentials: "same-origin",
+      });
+    } catch (error) {
+      form.replaceWith(errorBox(`Could not reach the service: ${error.message}`, ""));
+      return;
+    }
+    const html = await response.text();
+    if (response.status === 401) {
+      keyRefused(new DOMParser().parseFromString(html, "text/html"));
+      return;
+    }
+    if (!swapMain(html)) form.replaceWith(errorBox(...messageOf(response, html)));
+    else $("main").focus();
+  }
+
   function start() {
     if (authRequired) {
+      // Delegated: such a form may arrive in a <main> loaded with the key.
+      document.addEventListener("submit", (event) => {
+        const form = event.target;
+        if (form instanceof HTMLFormElement && form.matches("form[data-with-key]")) {
+          submitWithKey(event, form);
+        }
+      });
       showKeyPanel("");
       $("key-form").addEventListener("submit", (event) => {
         event.preventDefault();
