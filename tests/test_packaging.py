@@ -75,20 +75,23 @@ def test_a_wheel_install_has_the_prompts_and_the_version(tmp_path: Path) -> None
         archive.extractall(installed)
     kinds = ("short", "long", "reduce")
     assert {f"service/prompts/templates/{kind}.toml" for kind in kinds} <= set(names)
+    assert {f"service/prompts/templates/llm/{kind}.toml" for kind in kinds} <= set(names)
     # -S: no site-packages (so no editable checkout either); the wheel's files only.
     probe = (
         "import service, service.prompts as p; from service.prompts import load_prompts;"
-        "print(service.__file__); print(service.__version__); print(load_prompts().version)"
+        "print(service.__file__); print(service.__version__); print(load_prompts().version);"
+        "print(load_prompts(family='llm').version)"
     )
     done = subprocess.run([sys.executable, "-S", "-c", probe], capture_output=True, text=True,
                           cwd=tmp_path, env={"PYTHONPATH": str(installed)})
     assert done.returncode == 0, done.stderr
-    where, version, prompt_version = done.stdout.split()
+    where, version, prompt_version, llm_prompt_version = done.stdout.split()
     assert Path(where).is_relative_to(installed)
     assert version == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     from service.prompts import load_prompts
 
     assert prompt_version == load_prompts().version
+    assert llm_prompt_version == load_prompts(family="llm").version
 
 
 def test_the_conversion_stage_copies_every_module_the_conversion_imports(

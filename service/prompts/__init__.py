@@ -7,11 +7,18 @@ they ship inside the package (package data, found through :mod:`importlib.resour
 installed wheel has them; ``BRIEFING_PROMPTS_DIR`` points elsewhere. The content of the files
 is the version: ``prompt_version`` is a hash over all of them, and it is part of
 every cache key, so editing a prompt can never serve a stale briefing.
+
+An engine with prompts of its own keeps them in a subdirectory named after it
+(``load_prompts(family="llm")`` reads ``prompts/llm/``): chat prompts, a ``system`` and a
+``user`` template per kind, with the slots ``{text}``, ``{title}`` and ``{language}``, and
+``max_tokens`` and ``temperature`` as their generation settings. Their version hashes that
+family's files only, so the seq2seq prompts and their version stay as they are.
 """
 
 from __future__ import annotations
 
 import hashlib
+import string
 import tomllib
 from dataclasses import asdict, dataclass
 from importlib.resources import files
@@ -22,6 +29,12 @@ from typing import Any
 # The templates shipped with the package (a directory in a wheel or a checkout).
 DEFAULT_PROMPTS: Traversable = files(__name__) / "templates"
 KINDS = ("short", "long", "reduce")
+# The slots a chat prompt may hold; ``{text}`` is required in its user template. A line whose
+# optional slots are all empty is left out ("Title: {title}" for an article without one).
+# ``{language}`` without a language asked for reads "the language of the article".
+CHAT_SLOTS = ("text", "title", "language")
+OPTIONAL_SLOTS = frozenset({"title"})
+DEFAULT_LANGUAGE = "the language of the article"
 
 
 @dataclass(frozen=True)
@@ -40,14 +53,26 @@ class GenerationSettings:
 
 @dataclass(frozen=True)
 class Prompt:
-    """One template (with a ``{text}`` slot) and the generation settings tuned for it."""
+    """One template (with a ``{text}`` slot) and the generation settings tuned for it.
+
+    A chat prompt (the llm engine's) has a ``system`` template too, and ``template`` is its
+    user message; ``temperature`` is sent with it (None: the server's default).
+    """
 
     kind: str
     template: str
     generation: GenerationSettings
+    system: str | None = None
+    temperature: float | None = None
 
     def render(self, text: str) -> str:
         return self.template.format(text=text)
+
+    def render_chat(self, text: str, *, title: str = "", language: str = "") -> tuple[str, str]:
+        """(system message, user message) with the slots filled; see ``OPTIONAL_SLOTS``."""
+        values = {"text": text, "title": title.strip(),
+                  "language": language.strip() or DEFAULT_LANGUAGE}
+        return (_fill(self.system or "", values), _fill(self.template, values))
 
 
 @dataclass(frozen=True)
@@ -61,18 +86,73 @@ class PromptSet:
         return self.prompts[kind]
 
 
-def load_prompts(directory: Path | Traversable | None = None) -> PromptSet:
-    """Read ``short``, ``long`` and ``reduce`` prompts; fail loudly on a broken file."""
+def load_prompts(
+    directory: Path | Traversable | None = None, *, family: str | None = None
+) -> PromptSet:
+    """Read ``short``, ``long`` and ``reduce`` prompts; fail loudly on a broken file.
+
+    ``family``: an engine's own prompts, in that subdirectory (``"llm"``: chat prompts).
+    """
     directory = directory or DEFAULT_PROMPTS
+    if family is not None:
+        directory = directory / family
     digest = hashlib.sha256()
+    if family is not None:  # the seq2seq version stays what it was (no prefix there)
+        digest.update(family.encode() + b"\0")
     prompts: dict[str, Prompt] = {}
     for kind in KINDS:
         path = directory / f"{kind}.toml"
         raw = path.read_bytes()
         digest.update(kind.encode() + b"\0" + raw + b"\0")
         data = tomllib.loads(raw.decode("utf-8"))
+        if family == "llm":
+            prompts[kind] = _chat_prompt(kind, data, path)
+            continue
         template = data["template"]
         if "{text}" not in template:
             raise ValueError(f"{path}: template has no {{text}} slot")
         prompts[kind] = Prompt(kind, template, GenerationSettings(**data["generation"]))
     return PromptSet(prompts=prompts, version=digest.hexdigest()[:16])
+
+
+def _chat_prompt(kind: str, data: dict[str, Any], path: object) -> Prompt:
+    """A chat prompt from its TOML: ``system``, ``user`` and ``[generation]`` max_tokens and
+    temperature."""
+    try:
+        system, user = str(data["system"]), str(data["user"])
+        generation = dict(data["generation"])
+        max_tokens = int(generation.pop("max_tokens"))
+    except KeyError as exc:
+        raise ValueError(f"{path}: a chat prompt needs system, user and [generation] "
+                         f"max_tokens; {exc} is missing") from exc
+    temperature = generation.pop("temperature", None)
+    if generation:
+        raise ValueError(f"{path}: unknown generation settings {sorted(generation)} "
+                         "(max_tokens and temperature are sent)")
+    for name, template in (("system", system), ("user", user)):
+        try:
+            slots = {field for _, field, _, _ in string.Formatter().parse(template) if field}
+        except ValueError as exc:
+            raise ValueError(f"{path}: {name} template: {exc} (write {{{{ for a brace)") from exc
+        unknown = slots - set(CHAT_SLOTS)
+        if unknown:
+            raise ValueError(f"{path}: {name} template has unknown slots {sorted(unknown)}; "
+                             f"it may use {', '.join('{' + s + '}' for s in CHAT_SLOTS)}")
+    if "{text}" not in user:
+        raise ValueError(f"{path}: the user template has no {{text}} slot")
+    return Prompt(kind, user, GenerationSettings(max_new_tokens=max_tokens), system=system,
+                  temperature=None if temperature is None else float(temperature))
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    """``template`` with its slots filled; a line whose optional slots are all empty (and
+    that holds no ``{text}``) is left out."""
+    lines: list[str] = []
+    for line in template.split("\n"):
+        slots = {field for _, field, _, _ in string.Formatter().parse(line) if field}
+        if slots and slots <= OPTIONAL_SLOTS and not any(values[s] for s in slots):
+            if lines and not lines[-1].strip():
+                lines.pop()  # and the blank line before it: no double gap where it was
+            continue
+        lines.append(line.format_map(values))
+    return "\n".join(lines).strip()
