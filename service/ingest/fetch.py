@@ -18,14 +18,11 @@ site's status and its Retry-After.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import ssl
-import time
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Literal
 
 import certifi
@@ -42,6 +39,7 @@ from service.errors import (
 )
 from service.ingest.guard import AddressPolicy, Deadline, GuardedBackend, HostTurns, Resolver
 from service.preprocess.html import decode_html
+from service.retry_after import retry_after
 
 __all__ = ["MAX_REDIRECTS", "Fetched", "Fetcher", "FetchKind"]
 
@@ -325,20 +323,3 @@ def _content_type(header: str | None) -> tuple[str, str | None]:
         if name.strip().lower() == "charset":
             charset = value.strip().strip("\"'") or None
     return media.strip().lower(), charset
-
-
-def retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    current = datetime.fromtimestamp(now if now is not None else time.time(), UTC)
-    return max((moment - current).total_seconds(), 0.0)
