@@ -17,13 +17,16 @@
      would not fit the budget, each of as many parts as fit is first cut to its salient
      sentences (extract, then abstract). What was read, selected and left out is reported
   5. generate — short and long briefings from the condensed text, in one batch, or the long
-     one first and the short one from it (``BRIEFING_SHORT_SOURCE``)
+     one first and the short one from it (``BRIEFING_SHORT_SOURCE``). When the llm engine's
+     server fails (4. or 5.), the extractive engine answers this request from 4. on, and
+     says why (``fallback_reason``; ``BRIEFING_LLM_FALLBACK``)
   6. shape and check — length rules, repeated sentences, unsupported facts
   7. cache — the result is stored under its key and returned
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -36,12 +39,14 @@ from service.cache import DatabaseCache, cache_key
 from service.cancellation import Cancellation
 from service.checks import SourceFacts, find_unsupported
 from service.config import Settings
-from service.engines import EngineChoice, GenerationRequest, select_engine
+from service.engines import EngineChoice, GenerationRequest, prompt_family, select_engine
 from service.engines.extractive import select_within
+from service.engines.llm import LlmEngine
 from service.errors import (
     BriefingError,
     EmptyText,
     EngineError,
+    EngineUnavailable,
     NotFound,
     NotProse,
     StorageError,
@@ -129,11 +134,12 @@ class BriefingService:
         """Load prompts and the engine, open the database (migrated), Redis when configured,
         the cache and the store: everything a request needs."""
         use_fast_path(settings.sentence_fast_path)
-        prompts = load_prompts(settings.prompts_dir)
+        prompts = load_prompts(settings.prompts_dir, family=prompt_family(settings))
         metrics = metrics or Metrics()
         choice = select_engine(
             settings, prompts, on_batch=metrics.batch_size.observe,
             on_cancelled=lambda where, n: metrics.cancelled_prompts.labels(where).inc(n),
+            metrics=metrics,
         )
         engine = choice.engine
         if isinstance(engine, BatchedEngine):
@@ -290,15 +296,20 @@ class BriefingService:
         )
 
     def _compute(
-        self, key: str, alias: str, doc: Document, lengths: Sequence[str],
+        self, key: str, alias: str | None, doc: Document, lengths: Sequence[str],
         cancellation: Cancellation, notes: Sequence[str] = (),
     ) -> dict[str, Any]:
         """The briefings of ``doc``; ``notes``: warnings about the input, for the answer."""
         budget = PassBudget(self.settings.max_model_passes)
-        # 4. condense
-        condensed = self._condense(doc, cancellation, budget, self._final_passes(lengths))
-        # 5. generate
-        outputs = self._write(condensed.text, lengths, cancellation, budget)
+        try:
+            # 4. condense
+            condensed = self._condense(doc, cancellation, budget, self._final_passes(lengths))
+            # 5. generate
+            outputs = self._write(condensed.text, lengths, cancellation, budget)
+        except EngineUnavailable as exc:  # the llm engine's server failed
+            if self.choice.fallback is None:
+                raise
+            return self._fall_back(exc, doc, lengths, cancellation, notes)
         # 6. shape and check
         result = self._result(key, doc, condensed, outputs, budget, notes)
         if condensed.truncated:
@@ -306,10 +317,26 @@ class BriefingService:
         self.metrics.reduce_rounds.observe(condensed.rounds)
         # 7. cache — a failed write costs a future hit, not this answer
         try:
-            self.cache.put(key, result, aliases=(alias,))
+            self.cache.put(key, result, aliases=(alias,) if alias else ())
         except StorageError as exc:
             log.warning("briefing %s not cached: %s", key[:12], exc.message)
         return result
+
+    def _fall_back(
+        self, error: EngineUnavailable, doc: Document, lengths: Sequence[str],
+        cancellation: Cancellation, notes: Sequence[str],
+    ) -> dict[str, Any]:
+        """This request's briefings by the fallback engine, saying why (``fallback_reason``).
+        Cached under that engine's key only: the next request asks the server again."""
+        assert self.choice.fallback is not None
+        log.warning("answering with the %s engine: %s", self.choice.fallback.name,
+                    error.message)
+        self.metrics.llm_fallbacks.labels(error.reason).inc()
+        twin = copy.copy(self)  # same cache, store and metrics; another engine
+        twin.choice = EngineChoice(self.choice.fallback, fallback_reason=error.message)
+        twin.engine = twin.choice.engine
+        return twin._compute(twin._key(doc.text, lengths), None, doc, lengths, cancellation,
+                             notes)
 
     def get(self, briefing_id: str) -> dict[str, Any]:
         """A stored result by id; NotFound when unknown."""
@@ -501,7 +528,7 @@ class BriefingService:
     def _short_from_long(self, lengths: Sequence[str]) -> bool:
         source = self.settings.short_source
         if source == "auto":
-            source = "article" if self.engine.name == "extractive" else "long"
+            source = "article" if self.engine.name in ("extractive", "llm") else "long"
         return source == "long" and "long" in lengths and "short" in lengths
 
     def _write(
@@ -530,7 +557,7 @@ class BriefingService:
         budget.spend(len(requests))
         started = time.perf_counter()
         try:
-            if isinstance(self.engine, BatchedEngine):  # it holds queued work to take back
+            if isinstance(self.engine, BatchedEngine | LlmEngine):  # they take the deadline
                 outputs = self.engine.generate(requests, cancellation)
             else:
                 outputs = self.engine.generate(requests)
@@ -590,7 +617,8 @@ class BriefingService:
             "id": key,
             **shaped,
             "engine": self.engine.name,
-            "model": self.engine.model_id,
+            # the llm engine: the model its server says it ran
+            "model": getattr(self.engine, "served_model", self.engine.model_id),
             "prompt_version": self.prompts.version,
             "input": {
                 **doc.stats.as_dict(),

@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-EngineChoice = Literal["auto", "seq2seq", "extractive"]
+EngineChoice = Literal["auto", "seq2seq", "extractive", "llm"]
 ENV_PREFIX = "BRIEFING_"
 # Secrets that may come from a file instead (Docker and Kubernetes secrets): FIELD_file.
-SECRET_FILES = {"api_keys": "api_keys_file", "slack_webhook_url": "slack_webhook_url_file"}
+SECRET_FILES = {"api_keys": "api_keys_file", "slack_webhook_url": "slack_webhook_url_file",
+                "llm_api_key": "llm_api_key_file"}
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ class Settings(BaseSettings):
 
     # Engine and model
     engine: EngineChoice = Field(
-        "auto", description="seq2seq, extractive, or auto (seq2seq, else extractive)"
+        "auto", description="seq2seq, extractive, auto (seq2seq, else extractive), or llm (an "
+        "OpenAI-compatible server: BRIEFING_LLM_*)"
     )
     model: str = Field("google/flan-t5-base", description="Hub id or local model directory")
     model_revision: str | None = Field(None, description="Hub revision (branch, tag or commit)")
@@ -97,6 +99,37 @@ class Settings(BaseSettings):
     )
     batch_max_queue: int = Field(
         256, ge=1, description="Prompts waiting for a batch; more get 429 overloaded"
+    )
+
+    # LLM server (BRIEFING_ENGINE=llm): an OpenAI-compatible chat-completions API
+    llm_base_url: str | None = Field(
+        None, description="The server's API base, e.g. http://127.0.0.1:11434/v1 (Ollama), "
+        "http://127.0.0.1:8080/v1 (llama-server), http://127.0.0.1:8000/v1 (vLLM)"
+    )
+    llm_model: str | None = Field(
+        None, description="The model the server is asked for (its name there, e.g. "
+        "llama3.2:3b)"
+    )
+    llm_api_key: SecretStr | None = Field(
+        None, description="Bearer key for the server, when it wants one (a secret; never logged)"
+    )
+    llm_api_key_file: Path | None = Field(
+        None, description="A file holding BRIEFING_LLM_API_KEY"
+    )
+    llm_timeout_s: float = Field(
+        60.0, gt=0, description="Most seconds one call to the server may take (connecting: at "
+        "most 5 of them); retries stay within the request's BRIEFING_REQUEST_TIMEOUT_S"
+    )
+    llm_concurrency: int = Field(
+        4, ge=1, description="Calls to the server in flight at once (its connection pool too)"
+    )
+    llm_context_tokens: int = Field(
+        8192, ge=512, description="The model's context as the server runs it (prompt, article "
+        "and answer); the article gets what the prompt and the answer leave"
+    )
+    llm_fallback: bool = Field(
+        True, description="When the server fails, answer with the extractive engine and say "
+        "why (fallback_reason); false: 503 engine_unavailable"
     )
 
     # Storage
@@ -177,7 +210,7 @@ class Settings(BaseSettings):
         "auto",
         description="What the short briefing is written from: the long briefing (faster, and "
         "it can only say what the long one says; bench/latency.py) or the article; auto: the "
-        "long one for seq2seq, the article for the extractive engine",
+        "long one for seq2seq, the article for the extractive and llm engines",
     )
 
     sentence_fast_path: bool = Field(
@@ -287,6 +320,29 @@ class Settings(BaseSettings):
             raise ValueError("BRIEFING_MODEL must name a hub id or a local directory")
         return value.strip()
 
+    @field_validator("llm_base_url")
+    @classmethod
+    def _llm_base_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError as exc:
+            raise ValueError(f"BRIEFING_LLM_BASE_URL is not a URL: {exc}") from exc
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ValueError("BRIEFING_LLM_BASE_URL must be an http(s) URL with a host, e.g. "
+                             "http://127.0.0.1:11434/v1")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("BRIEFING_LLM_BASE_URL must not hold credentials: put the key in "
+                             "BRIEFING_LLM_API_KEY (or BRIEFING_LLM_API_KEY_FILE)")
+        if parts.query or parts.fragment or any(ch.isspace() for ch in value):
+            raise ValueError("BRIEFING_LLM_BASE_URL is a base URL: no query, fragment or spaces")
+        return value.rstrip("/")
+
     @field_validator("rate_limit")
     @classmethod
     def _valid_rate(cls, value: str | None) -> str | None:
@@ -369,6 +425,18 @@ class Settings(BaseSettings):
             if name == "api_keys":
                 value = ",".join(value.split())  # one key a line is fine too
             setattr(self, name, SecretStr(value))
+        return self
+
+    @model_validator(mode="after")
+    def _llm_server_named(self) -> Self:
+        if self.engine == "llm":
+            missing = [ENV_PREFIX + name.upper() for name in ("llm_base_url", "llm_model")
+                       if not (getattr(self, name) or "").strip()]
+            if missing:
+                raise ValueError(
+                    f"BRIEFING_ENGINE=llm needs {' and '.join(missing)}: the server's API base "
+                    "(e.g. http://127.0.0.1:11434/v1) and the model's name there"
+                )
         return self
 
     @property

@@ -25,6 +25,7 @@
     └── ServiceError                   503 service_unavailable
         ├── Starting                   503 starting            (the model is loading)
         ├── EngineError                503 engine_error
+        ├── EngineUnavailable          503 engine_unavailable  (the LLM server failed)
         ├── ModelUnavailable           503 model_unavailable
         ├── RequestTimeout             503 timeout
         ├── RequestCancelled           503 cancelled
@@ -214,6 +215,22 @@ class Starting(ServiceError):
 
 class EngineError(ServiceError):
     code = "engine_error"
+
+
+class EngineUnavailable(ServiceError):
+    """The engine's server (``BRIEFING_ENGINE=llm``) gave no usable answer within the retries
+    the request's deadline allowed. The request path answers with the extractive engine
+    instead and says why (``fallback_reason``), unless ``BRIEFING_LLM_FALLBACK=false``: then
+    this is the answer. ``reason`` is a metrics label (timeout, unreachable, rate_limited,
+    server_error, refused, bad_answer, busy, no_time); the message names the server."""
+
+    code = "engine_unavailable"
+
+    def __init__(self, message: str, *, reason: str = "unreachable",
+                 retry_after_s: int = 5) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.retry_after_s = retry_after_s
 
 
 class ModelUnavailable(ServiceError):

@@ -39,6 +39,12 @@ FETCH_OUTCOMES = (
 )
 # How a feed poll ended (service/ingest/poller.py).
 POLL_STATUSES = ("ok", "not_modified", "error", "gone")
+# How one call to the LLM server ended (service/engines/llm.py), and why a briefing fell back
+# to the extractive engine: the last call's outcome, or no slot / no time left for a call.
+LLM_OUTCOMES = (
+    "ok", "timeout", "unreachable", "rate_limited", "server_error", "refused", "bad_answer",
+)
+LLM_FALLBACK_REASONS = (*LLM_OUTCOMES[1:], "busy", "no_time")
 
 
 class Metrics:
@@ -75,6 +81,38 @@ class Metrics:
         self.engine_info = Gauge(
             "briefing_engine_info", "The engine that serves (1 = active)",
             ["engine", "model", "fallback"], registry=self.registry,
+        )
+        # -- llm engine (BRIEFING_ENGINE=llm) ----------------------------------------------
+        self.llm_calls = Counter(
+            "briefing_llm_calls",
+            "Calls to the LLM server (each retry counts), by outcome", ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in LLM_OUTCOMES:
+            self.llm_calls.labels(outcome)
+        self.llm_call_seconds = Histogram(
+            "briefing_llm_call_duration_seconds",
+            "Time of one call to the LLM server, answered or not", registry=self.registry,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120),
+        )
+        self.llm_tokens = Counter(
+            "briefing_llm_tokens",
+            "Tokens the LLM server reported (its usage): prompt (in) and completion (out)",
+            ["direction"], registry=self.registry,
+        )
+        for direction in ("prompt", "completion"):
+            self.llm_tokens.labels(direction)
+        self.llm_fallbacks = Counter(
+            "briefing_llm_fallbacks",
+            "Briefings the extractive engine wrote because the LLM server failed, by why",
+            ["reason"], registry=self.registry,
+        )
+        for reason in LLM_FALLBACK_REASONS:
+            self.llm_fallbacks.labels(reason)
+        self.llm_up = Gauge(
+            "briefing_llm_up",
+            "1 when the LLM server answered the last /readyz probe (GET /models), else 0",
+            registry=self.registry,
         )
         # -- load ---------------------------------------------------------------------------
         self.inflight_briefings = Gauge(

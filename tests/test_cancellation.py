@@ -85,7 +85,8 @@ def slow(monkeypatch) -> Iterator[SlowEngine]:
     engine = SlowEngine()
     batchers: list[MicroBatcher] = []
 
-    def select(settings, prompts, *, on_batch=None, on_cancelled=None) -> EngineChoice:
+    def select(settings, prompts, *, on_batch=None, on_cancelled=None, metrics=None,
+               ) -> EngineChoice:
         batcher = MicroBatcher(
             engine, max_batch_size=2, max_wait_ms=1, max_queue=settings.batch_max_queue,
             on_batch=on_batch, on_cancelled=on_cancelled,

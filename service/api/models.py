@@ -151,14 +151,18 @@ class Briefing(_Model):
     id: str = Field(description="Content hash: the cache key, and the id to GET it by")
     short: str | None = Field(description="One or two sentences (null when not asked for)")
     long: str | None = Field(description="A paragraph (null when not asked for)")
-    engine: Literal["seq2seq", "extractive"] = Field(description="The engine that wrote it")
-    model: str = Field(description="Model id or path (empty for the extractive engine)")
+    engine: Literal["seq2seq", "extractive", "llm"] = Field(
+        description="The engine that wrote it"
+    )
+    model: str = Field(description="Model id or path (empty for the extractive engine; for "
+                       "llm, the model the server says it ran)")
     prompt_version: str = Field(description="Hash of the prompt templates used")
     input: InputStats
     checks: Checks
     cached: bool = Field(description="Answered from the cache")
     fallback_reason: str | None = Field(
-        None, description="Why the extractive engine serves instead of the model (if so)"
+        None, description="Why the extractive engine serves instead of the model (if so): "
+        "no model at start, or the LLM server failed for this request (it is named)"
     )
     article: PageInfo | None = Field(
         None, description="`POST` with a `url`: the page fetched and its metadata"
@@ -339,12 +343,29 @@ class Health(_Model):
     status: Literal["ok"]
 
 
+class LlmServer(_Model):
+    """``/readyz`` with ``BRIEFING_ENGINE=llm``: the server's answer to ``GET /models``."""
+
+    server: str = Field(description="BRIEFING_LLM_BASE_URL")
+    reachable: bool = Field(description="It answered (asked at most every 5 s, 2 s timeout)")
+    error: str | None = Field(None, description="Why not, when it did not")
+    model_listed: bool | None = Field(
+        None, description="Its list of models names BRIEFING_LLM_MODEL (null: no list read)"
+    )
+    fallback: bool = Field(description="A failed call is answered by the extractive engine "
+                           "(BRIEFING_LLM_FALLBACK): the service stays ready")
+
+
 class Ready(_Model):
-    status: Literal["ready", "starting", "failed", "stopping"]
+    status: Literal["ready", "starting", "failed", "stopping", "unavailable"]
     engine: str | None = None
     model: str | None = None
     fallback_reason: str | None = None
     prompt_version: str | None = None
+    llm: LlmServer | None = Field(
+        None, description="The LLM server (BRIEFING_ENGINE=llm); while it does not answer "
+        "and BRIEFING_LLM_FALLBACK=false, 503 with status unavailable"
+    )
     stage: str | None = Field(
         None, description="Starting: what it is doing (loading the model, opening storage, "
         "starting feeds); failed: what it was doing"

@@ -190,6 +190,9 @@ class Startup:
         settings, metrics, opened = self.settings, self.metrics, self.opened
         if settings.engine == "extractive":
             self._stage("opening storage (extractive engine: no model to load)")
+        elif settings.engine == "llm":
+            self._stage(f"opening storage (llm engine: {settings.llm_model!r} on "
+                        f"{settings.llm_base_url}, asked per briefing)")
         else:
             self._stage(f"loading the model {settings.model!r} (at most "
                         f"{settings.model_load_timeout_s:g}s), then opening storage")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from service.config import Settings
 from service.engines.base import Engine, GenerationRequest
@@ -12,29 +13,49 @@ from service.engines.extractive import ExtractiveEngine
 from service.errors import ModelUnavailable
 from service.prompts import PromptSet
 
+if TYPE_CHECKING:
+    from service.metrics import Metrics
+
 log = logging.getLogger(__name__)
 
-__all__ = ["Engine", "EngineChoice", "ExtractiveEngine", "GenerationRequest", "select_engine"]
+__all__ = [
+    "Engine", "EngineChoice", "ExtractiveEngine", "GenerationRequest", "prompt_family",
+    "select_engine",
+]
 
 
 @dataclass(frozen=True)
 class EngineChoice:
-    """The engine that serves, and why it was chosen when it is a fallback."""
+    """The engine that serves, and why it was chosen when it is a fallback.
+
+    ``fallback``: the engine that answers one request instead when ``engine`` raises
+    :class:`~service.errors.EngineUnavailable` (the llm engine's server failed); None: that
+    error is the answer.
+    """
 
     engine: Engine
     fallback_reason: str | None = None
+    fallback: Engine | None = None
+
+
+def prompt_family(settings: Settings) -> str | None:
+    """The prompts' family the configured engine reads (``prompts/llm/`` for llm)."""
+    return "llm" if settings.engine == "llm" else None
 
 
 def select_engine(
     settings: Settings, prompts: PromptSet, *, on_batch: Callable[[int], None] | None = None,
-    on_cancelled: Callable[[str, int], None] | None = None,
+    on_cancelled: Callable[[str, int], None] | None = None, metrics: Metrics | None = None,
 ) -> EngineChoice:
-    """seq2seq or extractive as configured; ``auto`` falls back to extractive and says why.
+    """seq2seq, extractive or llm as configured; ``auto`` falls back to extractive and says
+    why.
 
     The seq2seq engine is served through the micro-batcher (service/batcher.py): concurrent
     requests share batches, ``on_batch`` is told each batch's size, and ``on_cancelled`` how
-    many prompts left it because their request ended. Call ``close()`` on
-    the engine, where it has one, at shutdown.
+    many prompts left it because their request ended. The llm engine (``prompts`` loaded
+    with :func:`prompt_family`) calls its server; the extractive engine stands by for a
+    request whose call fails, unless ``BRIEFING_LLM_FALLBACK=false``; ``metrics`` counts its
+    calls. Call ``close()`` on the engine, where it has one, at shutdown.
     """
     extractive = ExtractiveEngine.for_limits(
         short_max_words=settings.short_max_words,
@@ -43,6 +64,13 @@ def select_engine(
     )
     if settings.engine == "extractive":
         return EngineChoice(extractive)
+    if settings.engine == "llm":
+        from service.engines.llm import LlmEngine
+
+        engine = LlmEngine(settings, prompts, metrics=metrics)
+        log.info("llm engine: %s, model %r, %d calls at once, %d tokens for the article",
+                 engine.server, engine.model_id, engine.concurrency, engine.max_input_tokens)
+        return EngineChoice(engine, fallback=extractive if settings.llm_fallback else None)
     from service.batcher import BatchedEngine, MicroBatcher
     from service.engines.seq2seq import load_seq2seq
 

@@ -6,10 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from service.api.models import Health, Ready
 from service.api.startup import Startup
 from service.briefing import BriefingService
+from service.engines.llm import LlmEngine
 from service.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["operations"])
@@ -24,24 +26,34 @@ async def healthz() -> dict[str, str]:
 @router.get(
     "/readyz", response_model=Ready, response_model_exclude_unset=True,
     responses={503: {"model": Ready, "description": "Starting (the stage it is at and the "
-                     "seconds since the start), failed to start (the error), or stopping"}},
+                     "seconds since the start), failed to start (the error), stopping, or "
+                     "unavailable (the LLM server does not answer and BRIEFING_LLM_FALLBACK "
+                     "is false)"}},
 )
 async def readyz(request: Request) -> Any:
     """Ready to brief: says which engine and model serve, and why if it is a fallback.
     Until then 503 with ``starting`` and what the start is doing (loading the model,
-    opening storage, starting feeds), or ``failed`` and why."""
+    opening storage, starting feeds), or ``failed`` and why. With the llm engine, whether
+    its server answers (``llm``)."""
     startup: Startup = request.app.state.startup
     service: BriefingService | None = request.app.state.service
     if startup.status != "ready" or service is None:
         return JSONResponse(startup.describe(), status_code=503)
     engine = service.engine
-    return {
+    ready = {
         "status": "ready",
         "engine": engine.name,
         "model": engine.model_id,
         "fallback_reason": service.choice.fallback_reason,
         "prompt_version": service.prompts.version,
     }
+    if isinstance(engine, LlmEngine):
+        server = await run_in_threadpool(engine.probe)
+        fallback = service.choice.fallback is not None
+        ready["llm"] = {**server.as_dict(), "fallback": fallback}
+        if not server.reachable and not fallback:
+            return JSONResponse({**ready, "status": "unavailable"}, status_code=503)
+    return ready
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
