@@ -212,7 +212,9 @@ def test_a_replica_killed_with_9_loses_nothing_it_acknowledged(
 
     with ThreadPoolExecutor(8) as pool:
         futures = [pool.submit(post, text) for text in texts]
+        deadline = time.monotonic() + 120  # a hang guard: the posts must succeed at all
         while len(acknowledged) < 5:
+            assert time.monotonic() < deadline, a.log.read_text()[-2000:]
             time.sleep(0.01)
         a.process.send_signal(signal.SIGKILL)
         for future in futures:
