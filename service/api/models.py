@@ -83,6 +83,10 @@ class InputStats(_Model):
     boilerplate_removed: int | None = Field(
         None, description="Web furniture lines and sentences removed"
     )
+    removed_by_rule: dict[str, int] | None = Field(
+        None, description="Pieces removed, counted by the rule that removed them "
+        "(`briefing preprocess --json` lists the pieces)"
+    )
     reduce_rounds: int | None = Field(None, description="Map-reduce rounds run for long input")
     dropped_chars: int | None = Field(
         None, description="Characters cut (past BRIEFING_MAX_INPUT_CHARS, or of partial "

@@ -21,6 +21,8 @@ The result is a fixed point: ``preprocess(doc.text).text == doc.text``.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from service.preprocess.boilerplate import boilerplate_rule, headlines, repeated_labels
@@ -32,7 +34,7 @@ from service.preprocess.normalize import normalize_text, repair, split_paragraph
 from service.preprocess.sentences import split_sentences
 
 # Part of every cache key: bump when a change here changes what the model sees.
-PREPROCESS_VERSION = "6"
+PREPROCESS_VERSION = "7"
 
 __all__ = [
     "PREPROCESS_VERSION",
@@ -65,8 +67,11 @@ class PreprocessStats:
     sentence_duplicates_removed: int = 0
     title_repeats_removed: int = 0
     boilerplate_removed: int = 0  # furniture lines and sentences
+    # Every removal counted by the rule that made it ("boilerplate: credit", "exact
+    # duplicate", "repeated title"…): ``Document.removed`` lists the pieces themselves.
+    removed_by_rule: dict[str, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, int | bool]:
+    def as_dict(self) -> dict[str, int | bool | dict[str, int]]:
         return asdict(self)
 
 
@@ -165,6 +170,7 @@ def _preprocess(
         sentence_duplicates_removed=counts["sentence"],
         title_repeats_removed=counts["title"],
         boilerplate_removed=len(paragraphs_in) - len(paragraphs) + counts["boilerplate"],
+        removed_by_rule=removal_counts(removed),
     )
     return Document(
         text=clean,
@@ -176,6 +182,16 @@ def _preprocess(
     )
 
 
+_DETAIL = re.compile(r"\s*\(\d+% [^)]*\)$")
+
+
+def removal_counts(removed: list[Removal]) -> dict[str, int]:
+    """How many pieces each rule removed, by the rule's name (a near duplicate's share in
+    its earlier paragraph left out), most first."""
+    counts = Counter(_DETAIL.sub("", r.reason) for r in removed)
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
 def _drop_boilerplate(
     paragraphs: list[str], keys: list[str], removed: list[Removal], titles: tuple[str, ...]
 ) -> tuple[list[str], list[str]]:
@@ -183,10 +199,15 @@ def _drop_boilerplate(
     their :func:`paragraph_key`), and then not the headline (one of ``titles``, or a first
     line that reads as one); and the headlines removed."""
     labels = repeated_labels(paragraphs, keys)
+    seen: set[str] = set()
     kept: list[str] = []
     kept_keys: list[str] = []
     for paragraph, key in zip(paragraphs, keys, strict=True):
-        rule = "repeated label" if key in labels else boilerplate_rule(paragraph)
+        # A repeated label's first copy is judged as any line is: a short line said three
+        # times may be the article's own (a plan's "Eat every 2-3 hours" under each day).
+        rule = "repeated label" if key in seen else boilerplate_rule(paragraph)
+        if key in labels:
+            seen.add(key)
         if rule is None:
             kept.append(paragraph)
             kept_keys.append(key)

@@ -87,6 +87,22 @@ _CTA_LINES = frozenset(
     explore further, more like this, staff reports, staff report, from staff reports,
     wire reports, thanks for reading, sorry, back to gallery
     """.split(",")
+) | frozenset(
+    # The same labels in the languages of the pages we read (German, French, Spanish,
+    # Portuguese, Italian, Polish): related articles, comments, sharing.
+    _words_of(phrase)
+    for phrase in """
+    weitere artikel, weitere artikel zum thema, weitere themen, mehr zum thema, lesen sie auch,
+    das könnte sie auch interessieren, das könnte dich auch interessieren, auch interessant,
+    schon gelesen, ähnliche artikel, verwandte artikel, anzeige, werbung, teilen, drucken,
+    kommentare, keine kommentare, kommentar schreiben, newsletter abonnieren, zum seitenanfang,
+    nach oben, à lire aussi, lire aussi, voir aussi, à voir aussi, articles similaires,
+    sur le même sujet, partager, imprimer, commentaires, publicité, lea también, lee también,
+    lea más, ver también, te puede interesar, le puede interesar, noticias relacionadas,
+    artículos relacionados, compartir, comentarios, publicidad, leia também, veja também,
+    notícias relacionadas, leggi anche, articoli correlati, czytaj też, czytaj także,
+    zobacz też, zobacz także, polecamy, udostępnij, komentarze, reklama
+    """.split(",")
 )
 # What a head that is a CTA line begins with (a cheap test before :func:`_words_of`): its
 # first word, after characters that are not word characters (``_words_of`` keeps every word
@@ -116,7 +132,12 @@ _RULES: list[tuple[str, re.Pattern[str], int]] = [
         ("link label",
          r"(?:read more|read also|also read|see also|see more|watch more|related(?: story| "
          r"article)?|more on this(?: story)?|further reading|read next|up next|most read|"
-         r"must read|recommended|don't miss)\s*(?::|\||»|›|>|–|—|-{1,2})\s*\S.*|"
+         r"must read|recommended|don't miss|"
+         # the same in German, French, Spanish, Portuguese, Italian, Polish
+         r"lesen sie auch|mehr zum thema|auch interessant|à lire aussi|lire aussi|voir aussi|"
+         r"lea también|lee también|lea más|ver también|te puede interesar|le puede interesar|"
+         r"leia também|veja também|leggi anche|czytaj też|czytaj także|zobacz też|zobacz także)"
+         r"\s*(?::|\||»|›|>|–|—|-{1,2})\s*\S.*|"
          r"(?:more|watch|listen|explainer|in pictures|top story|trending|also(?: on [\w .]+)?)"
          r"\s*(?::|\||»|›|>|–|—|-{1,2})\s*\S(?:.*[^.])?",
          20),
@@ -127,7 +148,7 @@ _RULES: list[tuple[str, re.Pattern[str], int]] = [
          40),
         ("subscribe",
          r"(?:sign up|subscribe)(?:\s+(?:now|today|here|for free|free))?"
-         r"(?:\s+(?:to|for|at|and|with|on)\b.*)?",
+         r"(?:\s+(?:to|for|at|and|with|on)\b\D*)?",
          20),
         ("social",
          rf"(?:follow|like|join|find|connect with)\s+(?:us\s+)?"
@@ -146,10 +167,13 @@ _RULES: list[tuple[str, re.Pattern[str], int]] = [
          10),
         ("credit",
          r"(?:image|photo|picture|video|media)\s+(?:caption|copyright|credit|source)s?\b.*|"
-         r"(?:photo|image|picture|photograph|credit|video)s?\s*:\s*[^.]*",
+         r"(?:photo|image|picture|photograph|credit|video)s?\s*:\s*[^.]*|"
+         # the same in German, French, Spanish, Portuguese, Italian, Polish
+         r"(?:fotos?|bild(?:er|quelle|nachweis)?|titelbild|crédits?(?: photos?)?|créditos?|"
+         r"zdjęcie|zdjęcia)\s*:\s*[^.]*|fot\.\s+[^.]*",
          15),
         ("copyright",
-         r"(?:copyright\s*)?(?:©|\(c\)).*|copyright\s+\d{4}\b.*",
+         r"(?:copyright\s*)?(?:©|\(c\)).*|copyright\s+\d{4}\b.*|copyright\s*:\s*[^.]*",
          25),
         ("dateline",
          rf"(?:published|updated|last updated|posted|first published|modified)\b"
@@ -171,7 +195,7 @@ _RULES: list[tuple[str, re.Pattern[str], int]] = [
          r"(?:filed|posted) (?:under|in)\s*:.*",
          15),
         ("source line",
-         r"sources?\s*:\s*[^.]+\.?",
+         r"(?:sources?|quellen?|fuentes?|fontes?|fonti|źródło)\s*:\s*[^.]+\.?",
          10),
         ("reporting credit",
          r"\(?(?:additional |with )?(?:reporting|writing|editing|research) (?:by|from)\b.*",
@@ -218,7 +242,9 @@ _MAYBE = re.compile(
     r"article|content|text|image|photo|picture|video|media|credit|©|\(c\)|copyright|"
     r"published|updated|last|posted|first|modified|reading|listening|comment|filed|source|"
     r"additional|with|editing|writing|research|have|contact|write|e-?mail|reprint|thank|"
-    r"keep|check|there|you|if|tempo|tiempo|temps|lesezeit|\(|\d)"
+    r"keep|check|there|you|if|tempo|tiempo|temps|lesezeit|\(|\d|"
+    r"lesen|mehr|auch|à|lire|voir|lea|lee|ver|te|le|leia|veja|leggi|czytaj|zobacz|"
+    r"fot|bild|titelbild|crédit|crédito|zdjęci|quelle|fuente|fonte|fonti|źródło)"
 )
 
 # Furniture that a line of its own shows by what it holds rather than how it starts:
@@ -325,13 +351,27 @@ def boilerplate_rule(text: str, *, standalone: bool = True) -> str | None:
     if _MAYBE.match(head):
         for name, pattern, max_words in _RULES:
             if len(words) <= max_words and pattern.fullmatch(head):
-                return name
+                return None if name == "copyright" and _holds_sentence(line) else name
     if standalone and len(words) <= 10 and not ENDS_SENTENCE.search(line):
         if _BYLINE.fullmatch(line.lstrip(_LEAD)):
             return "byline"
     if standalone:
-        return _line_rule(line.lstrip(_LEAD), head, len(words))
+        rule = _line_rule(line.lstrip(_LEAD), head, len(words))
+        return None if rule == "copyright" and _holds_sentence(line) else rule
     return None
+
+
+# A sentence of the story: this many words or more without a stop among them. Copyright
+# notices are short sentences ("© 2020 Example. All rights reserved."); a line that holds a
+# long one is the story with its credit in front ("(c) Example The minister said on …").
+_SENTENCE_WORDS = 12
+_STOPS = re.compile(r"[.!?;]")
+
+
+def _holds_sentence(line: str) -> bool:
+    return bool(ENDS_SENTENCE.search(line)) and any(
+        len(part.split()) >= _SENTENCE_WORDS for part in _STOPS.split(line)
+    )
 
 
 # Furniture that scrapers glue to the start of the next sentence, without punctuation

@@ -169,6 +169,7 @@ def extract_page(html: str) -> Extracted:
     _drop_decks(tree)
     _drop_teasers(tree)
     _keep_embedded_posts(tree)
+    lead = _described_lead(tree)
     spare = copy.deepcopy(tree)  # trafilatura changes the tree it is given
     text, mode = _trafilatura(tree, favor_recall=False), "precision"
     words = len(text.split()) if text else 0
@@ -176,6 +177,9 @@ def extract_page(html: str) -> Extracted:
         recall = _trafilatura(spare, favor_recall=True)
         if recall and _better_recall(text, recall):
             text, mode, words = recall, "recall", len(recall.split())
+    if text and lead and not _has_lead(text, lead) and not _restates(lead, text):
+        text = f"{lead}\n{text}"
+        words += len(lead.split())
     if not text:
         try:
             text, mode = trafilatura.html2txt(html), "whole page"
@@ -279,6 +283,107 @@ def _drop_decks(tree: Any) -> None:
             heading.drop_tree()
 
 
+# A lead paragraph is prose: at least this many words, ending as a sentence does.
+LEAD_MIN_WORDS = 8
+# The words of the description that find its paragraph on the page (a site may cut the
+# description short, with "…", or write the paragraph out longer than it).
+_LEAD_NEEDLE_WORDS = 6
+# A dateline may open the paragraph before the description's words: "Kiel (dpa) – ".
+_LEAD_PLACE_WORDS = 4
+_LEAD_BLOCKS = frozenset({"p", "div", "section", "header", "span", "strong", "em", "b",
+                          "td", "li", "blockquote", "figure", "article", "main"})
+
+
+def _described_lead(tree: Any) -> str | None:
+    """The article's lead, where the page's own description (its ``<meta name=description>``
+    or og:description) shows which paragraph that is.
+
+    Sites set the lead apart from the body: in the header beside the headline, in a teaser
+    box, in markup of its own; the extractor reads the body's paragraphs and leaves it out,
+    although it is the article's first paragraph and often its summary. The smallest
+    element of the body whose text starts with the description (or with its words up to a
+    "…" that cuts it short) is that paragraph; it is the lead when it reads as prose (at
+    least ``LEAD_MIN_WORDS`` words, ending as a sentence does; a dateline may come first),
+    is no heading (a deck under the headline is dropped: :func:`_drop_decks`) and is no
+    link (a teaser of this page). It is added in front of the text when the text lacks it
+    and does not restate it (:func:`_restates`).
+    """
+    for description in _meta(tree, _DESCRIPTION_META):
+        words = paragraph_key(description.rstrip(" .…")).split()
+        if description.rstrip().endswith(("…", "...")):
+            words = words[:-1]  # the last word may be cut
+        if len(words) < LEAD_MIN_WORDS:
+            continue
+        needle = " ".join(words[:_LEAD_NEEDLE_WORDS])
+        for element in _xpath(_LEAD_CANDIDATES)(tree, first=_first_word(description)):
+            text = " ".join(element.text_content().split())
+            key = paragraph_key(text)
+            for _ in range(3):  # "<p><b>Berlin</b> – The …": up to the paragraph
+                if len(key) >= len(needle) or key not in needle:
+                    break
+                parent = element.getparent()
+                if parent is None:
+                    break
+                element = parent
+                text = " ".join(element.text_content().split())
+                key = paragraph_key(text)
+            at = key.find(needle)
+            if (
+                element.tag not in _LEAD_BLOCKS
+                or at < 0 or key[:at].count(" ") > _LEAD_PLACE_WORDS  # "Kiel – A storm …"
+                or key[at:].split()[: len(words)] != words[: len(key[at:].split())]
+                or len(key.split()) > 2 * len(words) + 20  # more than the lead in it
+                or len(text.split()) < LEAD_MIN_WORDS
+                or not ENDS_SENTENCE.search(text)
+                or _xpath(_LEAD_EXCLUDED)(element)
+            ):
+                continue
+            return text
+    return None
+
+
+# Elements of the body whose own text holds the description's first word (the innermost
+# element that holds the lead is among them, or is the parent of one of them).
+_LEAD_CANDIDATES = (
+    "//body//*[not(self::script or self::style or self::noscript or self::template)]"
+    "[text()[contains(., $first)]]"
+)
+
+
+_LEAD_EXCLUDED = (
+    "ancestor-or-self::a | ancestor-or-self::*[self::h1 or self::h2 or self::h3 or self::h4]"
+)
+
+
+def _first_word(text: str) -> str:
+    return text.split()[0] if text.split() else ""
+
+
+# A described paragraph at least this share of whose longer words (four letters or more)
+# the body has is a summary of it (a deck, a standfirst), not a paragraph of its own.
+LEAD_RESTATED_SHARE = 0.5
+
+
+def _restates(lead: str, text: str) -> bool:
+    """Whether the body (``text``) says most of what the described paragraph says.
+
+    A standfirst that sums up the story ("The US military says two service members were
+    killed …" over "Two United States service members have been killed …") is a deck in a
+    paragraph: the body says it all, and a briefing opening with it would open with the
+    site's summary rather than the story (bench/pages.py: its leads). A lead that the body
+    goes on from, without repeating it, is the article's first paragraph.
+    """
+    words = [w for w in paragraph_key(lead).split() if len(w) >= 4]
+    have = set(paragraph_key(text).split())
+    return bool(words) and sum(w in have for w in words) >= LEAD_RESTATED_SHARE * len(words)
+
+
+def _has_lead(text: str, lead: str) -> bool:
+    """Whether the extracted ``text`` holds the lead already (its first words, in order)."""
+    head = " ".join(paragraph_key(lead).split()[:_LEAD_NEEDLE_WORDS + 2])
+    return head in paragraph_key(text)
+
+
 # Blocks that may be a teaser: a paragraph, a list item, a heading under the headline.
 _TEASER_BLOCKS = (
     "//body//*[self::p or self::li or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]"
@@ -299,12 +404,50 @@ def _drop_teasers(tree: Any) -> None:
     og:url); without one, only relative links are known to be the site's.
     """
     site = _page_site(tree)
+    above: list[Any] = []
     for block in tree.xpath(_TEASER_BLOCKS):
         if block.getparent() is None or not _is_teaser(block, site):
             continue
         card = _card(block)
         if card.getparent() is not None:  # not inside a card dropped already
+            above.append(_label_above(card))
             card.drop_tree()
+    for label in above:
+        if label is not None and _is_label(label):
+            label.drop_tree()
+
+
+# A label over teasers ("Read also", "Schon gelesen?", "Das könnte Sie auch interessieren")
+# is a few words, without a link or a full stop.
+TEASER_LABEL_WORDS = 6
+
+
+def _label_above(card: Any) -> Any:
+    """The element right above a teaser card: itself, or above the wrapper that holds only
+    the card (a quotation, a list); None when the card opens its container."""
+    node = card
+    for _ in range(3):
+        previous = node.getprevious()
+        while previous is not None and not isinstance(previous.tag, str):
+            previous = previous.getprevious()  # a comment or a processing instruction
+        if previous is not None:
+            return previous
+        parent = node.getparent()
+        if parent is None or " ".join(parent.text_content().split()) != " ".join(
+                node.text_content().split()):
+            return None
+        node = parent
+    return None
+
+
+def _is_label(element: Any) -> bool:
+    """Whether ``element`` (above a teaser dropped) is the teasers' label: a short line of
+    its own, no link in it, no full stop at its end; no page headline."""
+    if element.getparent() is None or element.tag in ("h1", "img", "figure", "table"):
+        return False
+    text = " ".join(element.text_content().split())
+    return (0 < len(text.split()) <= TEASER_LABEL_WORDS and not text.endswith(".")
+            and not _xpath(".//a[@href] | .//img")(element))
 
 
 # A teaser card's blurb under its linked heading is a line or two; a list's own item
@@ -324,6 +467,13 @@ def _card(teaser: Any) -> Any:
     return item if blurb <= TEASER_BLURB_WORDS else teaser
 
 
+# A label in front of a teaser's link ("Read also:", "À lire aussi »", "Lea también:",
+# "<b>Czytaj też</b>"): a few words that end with a separator, or are set in bold.
+_LABEL_WORDS = 4
+_LABEL_END = re.compile(r"[:»›>|–—-]\s*$")
+_BOLD = frozenset({"b", "strong"})
+
+
 def _is_teaser(block: Any, site: str | None) -> bool:
     text = "".join(block.text_content().split())
     if not text:
@@ -332,10 +482,34 @@ def _is_teaser(block: Any, site: str | None) -> bool:
     if around:
         return _same_site(around[0].get("href"), site)
     links = _xpath(".//a[@href]")(block)
+    if not links or not all(_same_site(a.get("href"), site) for a in links):
+        return False
     linked = sum(len("".join(a.text_content().split())) for a in links)
-    return bool(links) and linked >= len(text) and all(
-        _same_site(a.get("href"), site) for a in links
-    )
+    return linked >= len(text) or _labelled_link(block, links[0], linked)
+
+
+def _labelled_link(block: Any, link: Any, linked: int) -> bool:
+    """Whether ``block`` is a label, then links only: what comes before the first link is
+    a few words ending with a separator or in bold, and nothing but punctuation follows."""
+    before: list[str] = []
+    bold = True
+    for piece in _xpath(".//text()")(block):
+        holder = piece.getparent()
+        container = holder.getparent() if piece.is_tail else holder
+        if container is None:
+            return False
+        chain = [container, *container.iterancestors()]
+        if any(node is link for node in chain):
+            break
+        if piece.strip():
+            before.append(str(piece))
+            inside = chain[: chain.index(block)] if block in chain else []
+            bold = bold and any(node.tag in _BOLD for node in inside)
+    label = " ".join("".join(before).split())
+    if not label or len(label.split()) > _LABEL_WORDS or len(label) > 40:
+        return False
+    after = len("".join(block.text_content().split())) - linked - len(label.replace(" ", ""))
+    return (bool(_LABEL_END.search(label)) or bold) and after <= 2
 
 
 # The markup social networks give publishers to embed a post: a blockquote with the post's

@@ -8,7 +8,9 @@ cleaner input if these are settled first, in one place.
   1. line endings unified (``\\r\\n``, ``\\r``, U+2028/2029, NEL)
   2. control and invisible characters removed (before ftfy, so that removing them can never
      put two halves of a mojibake sequence next to each other after ftfy has looked)
-  3. ftfy: mojibake, HTML entities, curly quotes, ligatures, full-width letters, NFC
+  3. ftfy: mojibake, HTML entities, ligatures, full-width letters, NFC (quotes are kept as
+     written: „…“, “…”, ’ are the article's text, and a snippet quoted from the page must
+     still be found in it)
   4. every kind of space becomes one ASCII space; lines stripped; blank runs collapsed
 
 and repeats a changed line until it no longer changes, so repairing repaired text is a no-op
@@ -43,16 +45,16 @@ _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\x85]")
 # needs a lead and a continuation byte of that code page: in cp1252, latin-1 and the
 # Cyrillic, Greek and Central European pages these marks are all continuation bytes (the
 # leads are letters such as Â Ã â Ð), in MacRoman all lead bytes (the continuations are
-# letters and symbols such as Ä • ° £). Curly quotes are straightened here exactly as
-# ftfy's uncurl_quotes does; tests/test_preprocess.py checks that this shortcut gives
+# letters and symbols such as Ä • ° £). ftfy leaves such a line as it is (quotes are not
+# straightened: see _FTFY_CONFIG); tests/test_preprocess.py checks that this shortcut gives
 # ftfy's answer on any text drawn from this alphabet.
 _FTFY_SAFE = re.compile(r"[\x09\x20-\x25\x27-\x7e\u00a0\u02bc\u2018-\u201f\u2013\u2014\u2026]*")
-_SINGLE_QUOTES = re.compile("[\u02bc\u2018-\u201b]")
-_DOUBLE_QUOTES = re.compile("[\u201c-\u201f]")
 # unescape_html=True rather than "auto": HTML goes through the extractor (preprocess.html)
 # first, so what reaches this point is text, and "auto" would keep entities on any line that
 # happens to contain "<", which makes the result depend on where lines are cut.
-_FTFY_CONFIG = ftfy.TextFixerConfig(unescape_html=True, explain=False)
+# uncurl_quotes=False: curly quotes and apostrophes are the article's own characters (German
+# „…“ and French « … » carry which side they open), and the text is kept as written.
+_FTFY_CONFIG = ftfy.TextFixerConfig(unescape_html=True, uncurl_quotes=False, explain=False)
 # A line still changing after this many passes is left as the last pass made it.
 _MAX_PASSES = 4
 
@@ -62,7 +64,7 @@ class Repaired:
     """Normalized text, and how much of it had to be repaired."""
 
     text: str
-    lines_repaired: int  # lines ftfy changed (mojibake, entities, quotes, widths, …)
+    lines_repaired: int  # lines ftfy changed (mojibake, entities, widths, …)
     control_chars_removed: int  # control, zero-width and bidi formatting characters
 
 
@@ -108,9 +110,7 @@ def _repair_line(line: str) -> tuple[str, bool, int]:
 
 def _fix_unicode(line: str) -> str:
     if _FTFY_SAFE.fullmatch(line):
-        if line.isascii():
-            return line
-        return _SINGLE_QUOTES.sub("'", _DOUBLE_QUOTES.sub('"', line))
+        return line
     # ftfy's own NFC step runs before its other fixes; the last NFC makes sure of the result.
     return unicodedata.normalize("NFC", ftfy.fix_text(line, _FTFY_CONFIG))
 

@@ -16,7 +16,9 @@ How: the text is cut into blocks (blank-line paragraphs; long ones into windows 
   3. code — the characters and shapes of programs (braces, ``=``, ``;``, ``a.b``, ``f(``)
      make ``CODE_SHARE`` or more of it; prose has a handful per paragraph.
   4. table — most of its lines (three or more) hold two or more cell separators (tab, ``|``,
-     a run of spaces, a comma or semicolon without a space after it).
+     a run of spaces, a comma or semicolon without a space after it); a run of one-line
+     paragraphs that are such rows (a page's table, extracted a row per paragraph) is one
+     block. Looked at before code: cells of e-mail addresses or links are no program.
   5. encoded — most of its letters sit in "words" over ``LONG_TOKEN`` characters (base64,
      hex, one letter repeated); scripts written without spaces (Chinese, Japanese, Thai,
      Khmer, Lao, Myanmar, Tibetan) are exempt, as their words are not space-delimited.
@@ -210,6 +212,8 @@ def _judge(block: str, visible: int, size: int) -> tuple[int, str | None]:
     flagged = None
     if letters < MIN_LETTER_SHARE * visible:
         flagged = "letters"
+    elif _is_table(block):  # (cells of e-mail addresses or links look like code)
+        return 0, "table"
     elif len(_CODE.findall(block)) >= CODE_SHARE * visible:
         flagged = "code"
     sentences = size
@@ -351,11 +355,35 @@ def _is_table(block: str) -> bool:
     return rows * 2 > len(lines)
 
 
+# The cells of a table row that extraction wrote out ("| Aberconwy | Robin Millar |"):
+# tabs or bars only (commas without a space are how Chinese prose is often written).
+_ROW_CELLS = re.compile(r"\t|\|")
+
+
+def _table_runs(paragraphs: list[str]) -> list[str]:
+    """The paragraphs, with each run of MIN_TABLE_LINES or more one-line table rows (two
+    tabs or bars or more) joined into one block: a page's table comes out of extraction a
+    row per paragraph, and is judged as the table it is."""
+    out: list[str] = []
+    run: list[str] = []
+    for paragraph in [*paragraphs, ""]:
+        if "\n" not in paragraph.strip() and len(_ROW_CELLS.findall(paragraph.strip())) >= 2:
+            run.append(paragraph)
+            continue
+        if len(run) >= MIN_TABLE_LINES:
+            out.append("\n".join(run))
+        else:
+            out.extend(run)
+        run = []
+        out.append(paragraph)
+    return out[:-1]
+
+
 def _blocks(text: str) -> list[str]:
     """Blank-line paragraphs, each cut into windows of at most WINDOW_CHARS (at a line end
     or a space where there is one near the cut)."""
     blocks: list[str] = []
-    for paragraph in _BLOCKS.split(text):
+    for paragraph in _table_runs(_BLOCKS.split(text)):
         start = 0
         while len(paragraph) - start > WINDOW_CHARS:
             end = start + WINDOW_CHARS
