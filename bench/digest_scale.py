@@ -43,10 +43,10 @@ from bench.digest_clustering import load_articles, variants  # noqa: E402
 from service.digest.fingerprint import (  # noqa: E402
     fingerprint,
     similar_pairs,
-    similarity_matrix,
     words,
 )
 from service.digest.stories import SIMILARITY_THRESHOLD, linked_groups  # noqa: E402
+from tests.similarity import similarity_matrix  # noqa: E402
 
 
 def measured(label: str, fn: Callable[[], Any]) -> Any:

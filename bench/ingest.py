@@ -26,12 +26,11 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from service.briefing import BriefingService  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.ingest.fetch import Fetcher  # noqa: E402
 from service.ingest.guard import AddressPolicy  # noqa: E402
-from service.ingest.runtime import Ingest  # noqa: E402
 from service.metrics import Metrics  # noqa: E402
+from service.wiring import Wiring  # noqa: E402
 from tests.feed_samples import STORY_A, STORY_B, page, rss  # noqa: E402
 from tests.loopback_site import LoopbackSite, Reply  # noqa: E402
 
@@ -83,9 +82,9 @@ def polls(site: LoopbackSite, feeds: int, entries: int, runs: int) -> None:
             settings = Settings(data_dir=Path(data), engine="extractive", daily_cron="",
                                 fetch_allow_hosts="127.0.0.1", feeds=",".join(urls),
                                 feeds_poll_s=900)
-            service = BriefingService.open(settings, Metrics())
+            wiring = Wiring.open(settings, Metrics())
             now = [datetime.now(UTC)]
-            ingest = Ingest(settings, service, Metrics(), clock=lambda now=now: now[0])
+            ingest = wiring.ingest(clock=lambda now=now: now[0])
             try:
                 before = len(site.requests)
                 started = time.perf_counter()
@@ -101,7 +100,7 @@ def polls(site: LoopbackSite, feeds: int, entries: int, runs: int) -> None:
                 asked.append((middle - before, len(site.requests) - middle))
             finally:
                 ingest.close()
-                service.close()
+                wiring.close()
     a, b = statistics.median(first), statistics.median(second)
     print(f"poll of {feeds} feeds x {entries} entries: first {a:.2f} s "
           f"({asked[0][0]} requests, {feeds * entries / a:.1f} entries/s), "

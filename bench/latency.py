@@ -250,9 +250,9 @@ def child_service(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
     """S: the app factory to ready (lifespan done), then cache hits of brief() in process."""
     from fastapi.testclient import TestClient
 
-    from service.api import create_app
+    from service.app import create_app
     from service.config import Settings
-    from service.store import Article
+    from service.storage.articles import Article
 
     settings = Settings(engine="seq2seq", model=args.model, data_dir=Path(args.data_dir),
                         runtime=args.runtime, quantization=args.quantization,

@@ -48,14 +48,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from service.briefing import BriefingService  # noqa: E402
-from service.cache import DatabaseCache  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.engines import EngineChoice  # noqa: E402
 from service.engines.llm import LlmEngine  # noqa: E402
 from service.metrics import Metrics  # noqa: E402
 from service.prompts import DEFAULT_PROMPTS, load_prompts  # noqa: E402
 from service.storage import Database  # noqa: E402
-from service.store import Article, ArticleStore  # noqa: E402
+from service.storage.articles import Article, ArticleStore  # noqa: E402
+from service.storage.cache import DatabaseCache  # noqa: E402
 from tests.chat_model import build_tiny_chat_model, running_server  # noqa: E402
 
 ARTICLES_FILE = ROOT.parent / "shared" / "eval" / "summ_refs_news.jsonl"
@@ -119,12 +119,12 @@ def service_for(base_url: str, model: str, prompts_dir: Path, concurrency: int,
     engine = LlmEngine(settings, prompts, metrics=metrics, transport=transport)
     database = Database.open(settings)
     service = BriefingService(settings, EngineChoice(engine), prompts, DatabaseCache(database),
-                              ArticleStore(database), metrics, database=database)
+                              ArticleStore(database), metrics)
     try:
         yield service, transport
     finally:
         engine.close()
-        service.close()
+        database.close()
 
 
 def brief(service: BriefingService, text: str) -> float:

@@ -83,7 +83,7 @@ def main() -> None:
 
     from fastapi.testclient import TestClient
 
-    from service.api import create_app
+    from service.app import create_app
     from service.config import Settings
     from service.engines.ctranslate2_runtime import CTranslate2Runtime, converted_dir
     from service.engines.seq2seq import directory_fingerprint

@@ -114,7 +114,7 @@ def bench_api(pages: list[dict]) -> dict[str, dict]:
     """POST every page as text/html; the JSON answer (or the error) per key."""
     from fastapi.testclient import TestClient
 
-    from service.api import create_app
+    from service.app import create_app
 
     answers: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -60,12 +60,12 @@ from service.preprocess.dedup import (  # noqa: E402
     NEAR_THRESHOLD,
     SHINGLE_WORDS,
     containment,
-    jaccard,
     paragraph_key,
     repeats,
     shingles,
 )
 from service.preprocess.html import extract_text  # noqa: E402
+from tests.similarity import jaccard  # noqa: E402
 
 ARTICLES = "summ_refs_news.jsonl"
 KINDS = ("clean", "near", "article", "boilerplate", "all")

@@ -55,13 +55,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.evaldata import eval_dir, read_jsonl  # noqa: E402
-from service.briefing import BriefingService  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.engines import GenerationRequest  # noqa: E402
 from service.engines.extractive import ExtractiveEngine, rank, rank_sentences  # noqa: E402
 from service.preprocess import preprocess, split_sentences  # noqa: E402
 from service.prompts import load_prompts  # noqa: E402
-from service.store import Article  # noqa: E402
+from service.storage.articles import Article  # noqa: E402
+from service.wiring import Wiring  # noqa: E402
 
 PUBLISHED_LEAD3 = (40.42, 17.62, 36.67)  # BART paper (Lewis et al. 2020) Table 3, full test set
 METRICS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
@@ -189,13 +189,14 @@ def bench_rouge(rows: list[dict[str, str]]) -> None:
     # What the service answers: the same request path users get, extractive engine.
     engine = ExtractiveEngine()
     with tempfile.TemporaryDirectory() as tmp:
-        service = BriefingService.open(Settings(engine="extractive", data_dir=Path(tmp)))
+        wiring = Wiring.open(Settings(engine="extractive", data_dir=Path(tmp)))
+        service = wiring.briefing
         try:
             started = time.perf_counter()
             results = [service.brief(Article(text=row["article"])) for row in rows]
             brief_ms = (time.perf_counter() - started) / len(rows) * 1000
         finally:
-            service.close()
+            wiring.close()
     short = [split_sentences(r["short"]) for r in results]
     long = [split_sentences(r["long"]) for r in results]
     # The engine alone, as the request path calls it: one text, short and long together.
@@ -287,7 +288,8 @@ def bench_rouge(rows: list[dict[str, str]]) -> None:
 def timed_brief(settings: Settings, text: str) -> tuple[float, float, dict, str]:
     """Wall and CPU seconds (all threads of this process) for one cache-miss briefing of
     ``text``, the result, and the runtime used."""
-    service = BriefingService.open(settings)
+    wiring = Wiring.open(settings)
+    service = wiring.briefing
     try:
         inner = getattr(service.engine, "inner", service.engine)
         runtime = type(getattr(inner, "runtime", inner)).__name__
@@ -295,7 +297,7 @@ def timed_brief(settings: Settings, text: str) -> tuple[float, float, dict, str]
         result = service.brief(Article(text=text))
         return time.perf_counter() - wall, time.process_time() - cpu, result, runtime
     finally:
-        service.close()
+        wiring.close()
 
 
 def bench_timing(rows: list[dict[str, str]], sizes: Sequence[int], repeats: int) -> None:

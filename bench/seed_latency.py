@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from service.api import create_app  # noqa: E402
+from service.app import create_app  # noqa: E402
 from service.config import Settings  # noqa: E402
 from tests.tiny_model import build_tiny_t5  # noqa: E402
 

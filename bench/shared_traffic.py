@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from service.api import create_app  # noqa: E402
+from service.app import create_app  # noqa: E402
 from service.config import Settings  # noqa: E402
 from tests.servers import postgres_database, redis_prefix  # noqa: E402
 from tests.tcp_proxy import TcpProxy  # noqa: E402

@@ -13,8 +13,8 @@ from typing import Any
 from service.config import Settings
 from service.digest.window import day_window, parse_day
 from service.errors import InvalidDate, StorageError, ValidationFailed
+from service.storage.articles import ArticleStore, ArticleSummary
 from service.storage.hot_cache import BriefingCache
-from service.store import ArticleStore, ArticleSummary
 
 __all__ = ["list_articles", "parse_since"]
 

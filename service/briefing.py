@@ -34,14 +34,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.admission import Admission, SingleFlight
-from service.batcher import BatchedEngine
-from service.cache import DatabaseCache, cache_key
 from service.cancellation import Cancellation
 from service.checks import SourceFacts, find_unsupported
 from service.config import Settings
-from service.engines import EngineChoice, GenerationRequest, prompt_family, select_engine
+from service.engines import EngineChoice, GenerationRequest
 from service.engines.extractive import select_within
-from service.engines.llm import LlmEngine
 from service.errors import (
     BriefingError,
     EmptyText,
@@ -60,13 +57,11 @@ from service.preprocess.language import Language, detect_language, stop_words
 from service.preprocess.minimum import count_words
 from service.preprocess.prose import MIN_PROSE_SHARE, ProseVerdict
 from service.preprocess.prose import assess as assess_prose
-from service.preprocess.pysbd_runner import use_fast_path
-from service.prompts import PromptSet, load_prompts
-from service.storage import Database
+from service.prompts import PromptSet
+from service.storage.articles import Article, ArticleStore
+from service.storage.cache import cache_key
 from service.storage.flight import ReplicaFlight
-from service.storage.hot_cache import BriefingCache, HotCache
-from service.storage.redis_link import RedisLink
-from service.store import Article, ArticleStore
+from service.storage.hot_cache import BriefingCache
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +101,12 @@ class PassBudget:
 
 
 class BriefingService:
-    """Owns the engine, prompts, cache and store, and runs the stages for each request."""
+    """The request path: runs the stages for each request over the engine, prompts, cache
+    and store it is given (opened and closed by :class:`service.wiring.Wiring`)."""
 
     def __init__(
         self, settings: Settings, choice: EngineChoice, prompts: PromptSet,
         cache: BriefingCache, store: ArticleStore, metrics: Metrics, *,
-        database: Database | None = None, redis: RedisLink | None = None,
         replica_flight: ReplicaFlight | None = None,
     ) -> None:
         self.settings = settings
@@ -121,53 +116,11 @@ class BriefingService:
         self.cache = cache
         self.store = store
         self.metrics = metrics
-        self.database = database  # owned: closed by close()
-        self.redis = redis
         self.admission = Admission(settings.max_queue + 1)
         self.flights = SingleFlight()
         self.replica_flight = replica_flight
         admission = self.admission
         metrics.inflight_briefings.set_function(lambda: admission.in_flight)
-
-    @classmethod
-    def open(cls, settings: Settings, metrics: Metrics | None = None) -> BriefingService:
-        """Load prompts and the engine, open the database (migrated), Redis when configured,
-        the cache and the store: everything a request needs."""
-        use_fast_path(settings.sentence_fast_path)
-        prompts = load_prompts(settings.prompts_dir, family=prompt_family(settings))
-        metrics = metrics or Metrics()
-        choice = select_engine(
-            settings, prompts, on_batch=metrics.batch_size.observe,
-            on_cancelled=lambda where, n: metrics.cancelled_prompts.labels(where).inc(n),
-            metrics=metrics,
-        )
-        engine = choice.engine
-        if isinstance(engine, BatchedEngine):
-            metrics.overloaded.labels("batcher")  # a zero to rate() from, before any refusal
-        metrics.engine_info.labels(
-            engine.name, engine.model_id, "yes" if choice.fallback_reason else "no"
-        ).set(1)
-        log.info("serving with the %s engine (model %r)", engine.name, engine.model_id or "-")
-        database = Database.open(settings)
-        log.info("storage: %s", database.url)
-        cache: BriefingCache = DatabaseCache(database)
-        link = flight = None
-        if settings.redis_url is not None:
-            link = RedisLink(settings.redis_url.get_secret_value(), prefix=settings.redis_prefix,
-                             metrics=metrics, timeout_s=settings.redis_timeout_s)
-            cache = HotCache(cache, link, ttl_s=settings.redis_cache_ttl_s)
-            flight = ReplicaFlight(link, lease_s=settings.flight_lease_s)
-            log.info("shared hot cache, single flight and rate limit: Redis at %s", link.url)
-        return cls(settings, choice, prompts, cache, ArticleStore(database), metrics,
-                   database=database, redis=link, replica_flight=flight)
-
-    def close(self) -> None:
-        self.cache.close()
-        self.store.close()
-        if self.redis is not None:
-            self.redis.close()
-        if self.database is not None:
-            self.database.close()
 
     def brief(
         self, article: Article, lengths: Sequence[str] = LENGTHS, *,
@@ -186,10 +139,10 @@ class BriefingService:
         briefing is still cached.
         """
 
-        def stored(main_text: str | None, briefing_id: str | None) -> int | None:
+        def stored(briefing_id: str | None) -> int | None:
             if not store:
                 return None
-            article_id = self.store.add(article, main_text=main_text, briefing_id=briefing_id)
+            article_id = self.store.add(article, briefing_id=briefing_id)
             if on_stored is not None:
                 on_stored(article_id)
             return article_id
@@ -206,7 +159,7 @@ class BriefingService:
         ``article_id=None`` is text that is no article (the digest's overview): only cached.
         """
 
-        def stored(_main_text: str | None, briefing_id: str | None) -> int | None:
+        def stored(briefing_id: str | None) -> int | None:
             if briefing_id is not None:
                 self._link(article_id, briefing_id)
             return article_id
@@ -215,10 +168,10 @@ class BriefingService:
 
     def _brief(
         self, article: Article, lengths: Sequence[str], cancellation: Cancellation,
-        stored: Callable[[str | None, str | None], int | None], *, min_words: int = 0,
+        stored: Callable[[str | None], int | None], *, min_words: int = 0,
     ) -> dict[str, Any]:
-        """``stored(main_text, briefing_id)`` stores the article (or knows it stored) and
-        links it to ``briefing_id`` when that is known already (a cache hit: one write)."""
+        """``stored(briefing_id)`` stores the article (or knows it stored) and links it to
+        ``briefing_id`` when that is known already (a cache hit: one write)."""
         lengths = tuple(k for k in LENGTHS if k in set(lengths)) or LENGTHS
         # 0. repeat
         # (a title changes what cleaning removes, so it is part of the text's alias)
@@ -226,7 +179,7 @@ class BriefingService:
         alias = self._key(raw, lengths, raw=True)
         hit = self._cached(self.cache.get_by_alias, alias)
         if hit is not None:
-            stored(None, hit["id"])
+            stored(hit["id"])
             return self._from_cache(hit)
         # 1. preprocess
         doc = preprocess(article.text, title=article.title)
@@ -251,12 +204,10 @@ class BriefingService:
                 "headline"
             )
         notes = _prose_warnings(verdict)
-        # 2. cache, and 3. store before any work (a page's main text, extracted once here,
-        # is what its fingerprint reads; a hit is linked in the same write)
+        # 2. cache, and 3. store before any work (a hit is linked in the same write)
         key = self._key(doc.text, lengths)
         hit = self._cached(self.cache.get, key)
-        article_id = stored(doc.extraction.text if doc.extraction is not None else None,
-                            hit["id"] if hit is not None else None)
+        article_id = stored(hit["id"] if hit is not None else None)
         if hit is not None:
             return self._from_cache(hit)
         (result, elsewhere), shared = self.flights.run(
@@ -557,10 +508,7 @@ class BriefingService:
         budget.spend(len(requests))
         started = time.perf_counter()
         try:
-            if isinstance(self.engine, BatchedEngine | LlmEngine):  # they take the deadline
-                outputs = self.engine.generate(requests, cancellation)
-            else:
-                outputs = self.engine.generate(requests)
+            outputs = self.engine.generate(requests, cancellation)
         except BriefingError:
             raise
         except Exception as exc:  # any engine failure is the engine's, not the client's

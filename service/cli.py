@@ -71,7 +71,7 @@ _BIND_ERRORS = {
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from service.api import create_app
+    from service.app import create_app
 
     settings = get_settings()
     host, port = args.host or settings.host, args.port or settings.port
@@ -114,29 +114,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_summarize(args: argparse.Namespace) -> int:
     from service.api.bodies import article_from_text
-    from service.briefing import BriefingService
-    from service.ingest.runtime import Ingest, UrlRequest
-    from service.metrics import Metrics
+    from service.ingest.runtime import UrlRequest
     from service.preprocess.minimum import MIN_WORDS
+    from service.wiring import Wiring
 
     settings = get_settings()
     # The request path's rules (a minimum of words); stored only with --store.
     options = {"min_words": MIN_WORDS, "store": args.store}
     url = args.file.startswith(("http://", "https://"))
     article = None if url else article_from_text(_read_input(args.file, args.charset))
-    metrics = Metrics()
-    service = BriefingService.open(settings, metrics)
+    wiring = Wiring.open(settings)
     try:
         if article is None:
-            ingest = Ingest(settings, service, metrics)
+            ingest = wiring.ingest()
             try:
                 result = ingest.brief_url(UrlRequest(args.file), **options)
             finally:
                 ingest.close()
         else:
-            result = service.brief(article, **options)
+            result = wiring.briefing.brief(article, **options)
     finally:
-        service.close()
+        wiring.close()
     # A fallback to the extractive engine is logged once, when the engine is chosen.
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -158,15 +156,13 @@ NO_FEEDS = ("no feeds: set BRIEFING_FEEDS (applied when `briefing serve` starts)
 def _feed_store() -> Iterator[Any]:
     """The feed state in the configured database (migrated). BRIEFING_FEEDS is not applied
     here: only `briefing serve` does that, so a shell without it changes nothing."""
-    from service.feed_store import FeedStore
-    from service.storage import Database
+    from service.wiring import Wiring
 
-    settings = get_settings()
-    database = Database.open(settings)
+    wiring = Wiring(get_settings())
     try:
-        yield FeedStore(database)
+        yield wiring.feeds
     finally:
-        database.close()
+        wiring.close()
 
 
 def cmd_feeds_import(args: argparse.Namespace) -> int:
@@ -212,21 +208,17 @@ def cmd_feeds_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds_poll(args: argparse.Namespace) -> int:
-    from service.briefing import BriefingService
-    from service.ingest.runtime import Ingest
-    from service.metrics import Metrics
+    from service.wiring import Wiring
 
-    settings = get_settings()
-    metrics = Metrics()
-    service = BriefingService.open(settings, metrics)
+    wiring = Wiring.open(get_settings())
     try:
-        ingest = Ingest(settings, service, metrics)
+        ingest = wiring.ingest()
         try:
             results = ingest.poller.poll(due_only=False)
         finally:
             ingest.close()
     finally:
-        service.close()
+        wiring.close()
     for result in results:
         line = f"{result.url}: {result.status}"
         if result.status == "ok":
@@ -262,21 +254,19 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
 
 
 def cmd_daily(args: argparse.Namespace) -> int:
-    from service.digest.compose import Briefer
     from service.digest.job import DailyJob
     from service.digest.ledger import DeliveryLedger
     from service.digest.window import parse_day, yesterday
     from service.errors import DeliveryBusy
-    from service.storage import Database
-    from service.store import ArticleStore
+    from service.wiring import Wiring
 
     settings = get_settings()
     day = parse_day(args.date) if args.date else yesterday(settings.zone)
-    database = Database.open(settings)
-    ledger, store = DeliveryLedger(database), ArticleStore(database)
-    briefer = Briefer.standalone(settings, database)
+    # Storage now; the engine only if a briefing must be generated (not cached).
+    wiring = Wiring(settings)
     try:
-        job = DailyJob(settings, store, briefer, ledger)
+        ledger = DeliveryLedger(wiring.database)
+        job = DailyJob(settings, wiring.articles, wiring.story_briefer(), ledger)
         if args.preview:
             print(json.dumps(job.messages(job.build(day)), ensure_ascii=False, indent=2))
             return 0
@@ -285,8 +275,7 @@ def cmd_daily(args: argparse.Namespace) -> int:
         print(f"digest {day}: delivery: busy ({exc.message})")
         return 0
     finally:
-        briefer.close()
-        database.close()
+        wiring.close()
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -310,13 +299,15 @@ def cmd_model_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from service.storage import Database, upgrade
+    from service.storage import upgrade
+    from service.wiring import Wiring
 
-    database = Database.open(get_settings(), migrate=False)
+    wiring = Wiring(get_settings())
     try:
+        database = wiring.unmigrated_database()
         before, after = upgrade(database, args.revision)
     finally:
-        database.close()
+        wiring.close()
     if before == after:
         print(f"database {database.url}: at {after}; nothing to do")
     else:
@@ -325,13 +316,15 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_db_current(args: argparse.Namespace) -> int:
-    from service.storage import Database, current_revision, head_revision
+    from service.storage import current_revision, head_revision
+    from service.wiring import Wiring
 
-    database = Database.open(get_settings(), migrate=False)
+    wiring = Wiring(get_settings())
     try:
+        database = wiring.unmigrated_database()
         current = current_revision(database)
     finally:
-        database.close()
+        wiring.close()
     head = head_revision()
     state = "up to date" if current == head else f"behind: `briefing db upgrade` moves it to {head}"
     print(f"database {database.url}: at {current or 'an empty schema'} ({state})")

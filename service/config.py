@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal, Self
 from zoneinfo import ZoneInfo
 
+import limits
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -43,6 +44,38 @@ def parse_allow_entry(entry: str) -> tuple[str, int | None]:
         raise ValueError(f"BRIEFING_FETCH_ALLOW_HOSTS entry {entry!r} is not `host` or "
                          "`host:port`")
     return host, int(port) if port else None
+
+
+def _base_url(value: str | None, name: str, example: str, credentials: str = "") -> str | None:
+    """An http(s) base URL with a host, without credentials, query, fragment or spaces, and
+    without its trailing slash; None when blank. ``credentials``: what to do instead."""
+    from urllib.parse import urlsplit
+
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        raise ValueError(f"{name} is not a URL: {exc}") from exc
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{name} must be an http(s) URL with a host, e.g. {example}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{name} must not hold credentials{credentials}")
+    if parts.query or parts.fragment or any(ch.isspace() for ch in value):
+        raise ValueError(f"{name} is a base URL: no query, fragment or spaces")
+    return value.rstrip("/")
+
+
+def parse_rate(spec: str) -> limits.RateLimitItem:
+    """``"60/minute"``, ``"10/second"``, ``"1000 per hour"`` … or ValueError saying so."""
+    try:
+        return limits.parse(spec)
+    except ValueError as exc:
+        raise ValueError(
+            f"{spec!r} is not a rate: write it like 60/minute, 10/second or 1000/hour"
+        ) from exc
 
 
 class Settings(BaseSettings):
@@ -323,33 +356,14 @@ class Settings(BaseSettings):
     @field_validator("llm_base_url")
     @classmethod
     def _llm_base_url(cls, value: str | None) -> str | None:
-        from urllib.parse import urlsplit
-
-        if value is None or not value.strip():
-            return None
-        value = value.strip()
-        try:
-            parts = urlsplit(value)
-            parts.port  # noqa: B018 - raises on a port that is not a number
-        except ValueError as exc:
-            raise ValueError(f"BRIEFING_LLM_BASE_URL is not a URL: {exc}") from exc
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise ValueError("BRIEFING_LLM_BASE_URL must be an http(s) URL with a host, e.g. "
-                             "http://127.0.0.1:11434/v1")
-        if parts.username is not None or parts.password is not None:
-            raise ValueError("BRIEFING_LLM_BASE_URL must not hold credentials: put the key in "
-                             "BRIEFING_LLM_API_KEY (or BRIEFING_LLM_API_KEY_FILE)")
-        if parts.query or parts.fragment or any(ch.isspace() for ch in value):
-            raise ValueError("BRIEFING_LLM_BASE_URL is a base URL: no query, fragment or spaces")
-        return value.rstrip("/")
+        return _base_url(value, "BRIEFING_LLM_BASE_URL", "http://127.0.0.1:11434/v1",
+                         ": put the key in BRIEFING_LLM_API_KEY (or BRIEFING_LLM_API_KEY_FILE)")
 
     @field_validator("rate_limit")
     @classmethod
     def _valid_rate(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        from service.ratelimit import parse_rate
-
         parse_rate(value.strip())
         return value.strip()
 
@@ -375,24 +389,7 @@ class Settings(BaseSettings):
     @field_validator("public_url")
     @classmethod
     def _public_base_url(cls, value: str | None) -> str | None:
-        from urllib.parse import urlsplit
-
-        if value is None or not value.strip():
-            return None
-        value = value.strip()
-        try:
-            parts = urlsplit(value)
-            parts.port  # noqa: B018 - raises on a port that is not a number
-        except ValueError as exc:
-            raise ValueError(f"BRIEFING_PUBLIC_URL is not a URL: {exc}") from exc
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise ValueError("BRIEFING_PUBLIC_URL must be an http(s) URL with a host, e.g. "
-                             "https://briefings.example.com")
-        if parts.username is not None or parts.password is not None:
-            raise ValueError("BRIEFING_PUBLIC_URL must not hold credentials")
-        if parts.query or parts.fragment or any(ch.isspace() for ch in value):
-            raise ValueError("BRIEFING_PUBLIC_URL is a base URL: no query, fragment or spaces")
-        return value.rstrip("/")
+        return _base_url(value, "BRIEFING_PUBLIC_URL", "https://briefings.example.com")
 
     @field_validator("daily_cron")
     @classmethod

@@ -28,11 +28,6 @@ _HANDLER_NAME = "briefing"
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(request_tag)s: %(message)s"
 
 
-def current_request_id() -> str | None:
-    """The id of the request being served in this context, or None."""
-    return _request_id.get()
-
-
 def request_id_from(header: str | None) -> str:
     """The client's ``X-Request-ID`` when it is a sane token, else a new one."""
     if header and _CLIENT_ID.match(header):
@@ -102,7 +97,6 @@ __all__ = [
     "REQUEST_ID_HEADER",
     "RequestIdFilter",
     "configure_logging",
-    "current_request_id",
     "request_id_from",
     "request_scope",
 ]

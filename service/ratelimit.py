@@ -16,22 +16,12 @@ import hashlib
 import math
 import time
 
-import limits
 from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
 
+from service.config import parse_rate
 from service.errors import RateLimited
 from service.storage.redis_link import RedisLink
-
-
-def parse_rate(spec: str) -> limits.RateLimitItem:
-    """``"60/minute"``, ``"10/second"``, ``"1000 per hour"`` … or ValueError saying so."""
-    try:
-        return limits.parse(spec)
-    except ValueError as exc:
-        raise ValueError(
-            f"{spec!r} is not a rate: write it like 60/minute, 10/second or 1000/hour"
-        ) from exc
 
 
 def caller_identity(api_key: bytes | None, address: str | None) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service.api import create_app
+from service.app import create_app
 from service.config import Settings
 from tests.servers import postgres_database, redis_prefix
 from tests.tiny_model import build_tiny_t5

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from service.cache import DatabaseCache
 from service.config import Settings
+from service.digest.fingerprint import ARTICLES
 from service.storage import Database
-from service.store import ArticleStore
+from service.storage.articles import ArticleStore
+from service.storage.cache import DatabaseCache
 
 
 def open_database(where: str | Path | Settings) -> Database:
@@ -24,7 +25,7 @@ class OwnStore(ArticleStore):
     """An article store that opens (and on close, disposes of) its own database."""
 
     def __init__(self, where: str | Path | Settings) -> None:
-        super().__init__(open_database(where))
+        super().__init__(open_database(where), ARTICLES)
 
     def close(self) -> None:
         self.database.close()

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from service.api import create_app
-from service.batcher import BatchedEngine, MicroBatcher
+from service.app import create_app
 from service.config import Settings
 from service.engines import GenerationRequest, select_engine
 from service.engines.base import Prepared
+from service.engines.batcher import BatchedEngine, MicroBatcher
 from service.errors import Overloaded
 from service.metrics import Metrics
 from service.prompts import GenerationSettings, Prompt, load_prompts
@@ -80,7 +80,9 @@ class EchoEngine:
             raise UnicodeError("cannot decode")
         return [f"<{t}>" for t in texts]
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: object = None
+    ) -> list[str]:
         return self.decode(self.run([self.prepare(r) for r in requests]))
 
 

@@ -8,14 +8,15 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from service.api import create_app
+from service.app import create_app
 from service.briefing import BriefingService
 from service.config import Settings
 from service.engines import EngineChoice, GenerationRequest
 from service.engines.extractive import ExtractiveEngine
 from service.metrics import Metrics
 from service.prompts import load_prompts
-from service.store import Article
+from service.storage.articles import Article
+from service.wiring import Wiring
 from tests.storage_support import OwnCache, OwnStore
 
 CITIES = ["Lisbon", "Oslo", "Leeds", "Graz", "Turin", "Lyon", "Porto", "Bergen"]
@@ -61,12 +62,22 @@ class NeverShorter(ExtractiveEngine):
 
     max_input_tokens = 300  # room for two map outputs: the map step runs
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: object = None
+    ) -> list[str]:
         return [f"{r.text} {r.text}" for r in requests]
 
 
-def _service(settings: Settings, engine: ExtractiveEngine) -> BriefingService:
-    return BriefingService(
+class OwnService(BriefingService):
+    """The request path over a cache and a store of its own, closed with it."""
+
+    def close(self) -> None:
+        self.cache.close()  # type: ignore[attr-defined]
+        self.store.close()
+
+
+def _service(settings: Settings, engine: ExtractiveEngine) -> OwnService:
+    return OwnService(
         settings, EngineChoice(engine), load_prompts(), OwnCache(settings), OwnStore(settings),
         Metrics(),
     )
@@ -104,7 +115,9 @@ def test_input_over_the_character_limit_is_cut_and_reported(
 class Fabricating(ExtractiveEngine):
     """Returns a supported sentence and one with a number the article never mentions."""
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: object = None
+    ) -> list[str]:
         return ["Officials in Lisbon announced a new budget plan. The plan adds 999 homes."
                 for _ in requests]
 
@@ -146,7 +159,9 @@ class Recording(ExtractiveEngine):
         super().__init__()
         self.calls: list[list[tuple[str, str]]] = []
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: object = None
+    ) -> list[str]:
         self.calls.append([(r.prompt.kind, r.text) for r in requests])
         return super().generate(requests)
 
@@ -177,7 +192,8 @@ def test_short_is_written_from_the_long_one_by_seq2seq_and_from_the_article_othe
     engine = ExtractiveEngine()
     calls: list[int] = []
     original = engine.generate
-    engine.generate = lambda requests: calls.append(len(requests)) or original(requests)
+    engine.generate = lambda requests, cancellation=None: (  # type: ignore[method-assign]
+        calls.append(len(requests)) or original(requests, cancellation))
     service = _service(make_settings(), engine)
     try:
         service.brief(Article(text=text))
@@ -189,7 +205,9 @@ def test_short_is_written_from_the_long_one_by_seq2seq_and_from_the_article_othe
 class ShortQuotesWhatLongLeavesOut(ExtractiveEngine):
     """The long briefing leaves out a sentence that the short one quotes from the article."""
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: object = None
+    ) -> list[str]:
         return ["Mayor Ana Ruiz opened the bridge on Tuesday." if r.prompt.kind == "short"
                 else "The city opened a new bridge this week." for r in requests]
 
@@ -233,7 +251,8 @@ def test_a_repeated_article_is_stored_and_linked_in_one_write(
 
     from service.storage.schema import articles
 
-    service = BriefingService.open(make_settings(engine="extractive"), Metrics())
+    wiring = Wiring.open(make_settings(engine="extractive"), Metrics())
+    service = wiring.briefing
     try:
         first = service.brief(Article(text=story(1)))
         writes: list[str] = []
@@ -253,4 +272,4 @@ def test_a_repeated_article_is_stored_and_linked_in_one_write(
             linked = conn.execute(select(articles.c.briefing_id).order_by(articles.c.id)).all()
         assert [row[0] for row in linked] == [first["id"]] * 3
     finally:
-        service.close()
+        wiring.close()

@@ -9,7 +9,7 @@ import pytest
 from service.config import Settings
 from service.engines import GenerationRequest
 from service.engines.extractive import ExtractiveEngine, select_within
-from service.store import Article
+from service.storage.articles import Article
 from tests.test_briefing import _service, story
 
 
@@ -22,7 +22,9 @@ class Counting(ExtractiveEngine):
         super().__init__()
         self.prompts: list[str] = []
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: object = None
+    ) -> list[str]:
         self.prompts += [r.prompt.kind for r in requests]
         return super().generate(requests)
 

@@ -17,16 +17,16 @@ from collections.abc import Iterator, Sequence
 import pytest
 import uvicorn
 
-import service.briefing
+import service.wiring
 from service.admission import SingleFlight
-from service.api import create_app
-from service.batcher import BatchedEngine, MicroBatcher
+from service.app import create_app
 from service.cancellation import Cancellation
 from service.engines import EngineChoice, GenerationRequest
 from service.engines.base import Prepared
+from service.engines.batcher import BatchedEngine, MicroBatcher
 from service.errors import RequestCancelled, RequestTimeout
 from service.prompts import GenerationSettings, Prompt
-from service.store import Article
+from service.storage.articles import Article
 
 SLOW_WORD = "Slowtown"
 
@@ -76,7 +76,9 @@ class SlowEngine:
     def decode(self, outputs: Sequence[Sequence[int]]) -> list[str]:
         return [" ".join(self.words[i] for i in ids).rstrip(".") + "." for ids in outputs]
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: object = None
+    ) -> list[str]:
         return self.decode(self.run([self.prepare(r) for r in requests]))
 
 
@@ -94,7 +96,7 @@ def slow(monkeypatch) -> Iterator[SlowEngine]:
         batchers.append(batcher)
         return EngineChoice(BatchedEngine(engine, batcher))
 
-    monkeypatch.setattr(service.briefing, "select_engine", select)
+    monkeypatch.setattr(service.wiring, "select_engine", select)
     yield engine
     for batcher in batchers:
         batcher.close(timeout_s=5)

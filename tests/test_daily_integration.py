@@ -24,12 +24,12 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from fastapi.testclient import TestClient
 
-from service.api import create_app
+from service.app import create_app
 from service.config import Settings
 from service.digest.scheduler import last_fire
 from service.digest.slack_messages import HEADER_TEXT_MAX, MAX_BLOCKS, SECTION_TEXT_MAX
 from service.digest.window import day_window
-from service.store import Article
+from service.storage.articles import Article
 from tests.digest_support import (
     BATTERY,
     FERRY_A,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 OPEN_ONE = """
 import sys
-from service.cache import DatabaseCache
+from service.storage.cache import DatabaseCache
 from service.storage import Database
 db = Database.connect("sqlite:///" + sys.argv[1])
 DatabaseCache(db).put("k" + sys.argv[2], {"n": sys.argv[2]})

@@ -15,7 +15,7 @@ import pytest
 from service.briefing import BriefingService
 from service.config import Settings
 from service.digest.build import build_digest
-from service.digest.compose import HEADLINE_MAX_WORDS, Briefer, headline
+from service.digest.compose import HEADLINE_MAX_WORDS, StoryBriefer, headline
 from service.digest.fingerprint import (
     FINGERPRINT_VERSION,
     Fingerprint,
@@ -32,7 +32,8 @@ from service.digest.stories import (
 )
 from service.digest.window import day_window, parse_day, yesterday
 from service.errors import EngineError, InvalidDate
-from service.store import Article, ArticleStore
+from service.storage.articles import Article, ArticleStore
+from service.wiring import Wiring
 from tests.digest_support import BATTERY, FERRY_A, FERRY_B, LIBRARY, MATCH
 from tests.storage_support import OwnStore, write_pre_migration_file
 
@@ -209,9 +210,9 @@ def test_exact_reposts_are_one_story_even_without_fingerprints(store: ArticleSto
 
 @pytest.fixture
 def service(make_settings: Callable[..., Settings]) -> Iterator[BriefingService]:
-    service = BriefingService.open(make_settings(engine="extractive", timezone="UTC"))
-    yield service
-    service.close()
+    wiring = Wiring.open(make_settings(engine="extractive", timezone="UTC"))
+    yield wiring.briefing
+    wiring.close()
 
 
 class Counting:
@@ -222,17 +223,18 @@ class Counting:
         self.real = service.engine.generate
         self.fail = fail
 
-    def __call__(self, requests: Any) -> Any:
+    def __call__(self, requests: Any, cancellation: Any = None) -> Any:
         self.calls += 1
         if self.fail:
             raise EngineError("the engine is down")
-        return self.real(requests)
+        return self.real(requests, cancellation)
 
 
 def digest_of(service: BriefingService, day: date = DAY, **overrides: Any) -> dict[str, Any]:
     settings = service.settings.model_copy(update=overrides)
     now = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=7)
-    return build_digest(settings, service.store, Briefer.for_service(service), day, now=now)
+    return build_digest(settings, service.store, StoryBriefer.for_service(service), day,
+                        now=now)
 
 
 def test_digest_reuses_cached_briefings(
@@ -377,7 +379,8 @@ def test_similar_pairs_are_exactly_the_matrix_pairs_without_the_matrix() -> None
 
     import numpy as np
 
-    from service.digest.fingerprint import similar_pairs, similarity_matrix
+    from service.digest.fingerprint import similar_pairs
+    from tests.similarity import similarity_matrix
     from tests.test_briefing import story
 
     texts = ["", "short"]

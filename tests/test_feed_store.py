@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.feed_store import FeedStore, PollRecord
 from service.storage import Database
+from service.storage.feeds import FeedStore, PollRecord
 
 T0 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 FEED = "https://coast.example/feed.rss"

@@ -169,8 +169,8 @@ def test_feeds_poll_is_quiet_fails_with_a_count_and_says_why_it_skipped(
     assert "parsed tree length" not in err and "trafilatura" not in err  # no library noise
 
     # The failed feeds back off; a feed another poller holds is skipped, and each says why.
-    from service.feed_store import FeedStore
     from service.storage import Database
+    from service.storage.feeds import FeedStore
 
     database = Database.open(get_settings())
     try:
@@ -194,20 +194,19 @@ def test_feeds_poll_is_quiet_fails_with_a_count_and_says_why_it_skipped(
 
 
 def test_a_feed_not_due_says_until_when(cli_env: Path, site: LoopbackSite) -> None:
-    from service.briefing import BriefingService
-    from service.ingest.runtime import Ingest
+    from service.wiring import Wiring
 
     url = site.route("/linked.rss", Reply(body=rss("Linked", []),
                                           content_type="application/rss+xml"))
     settings = get_settings()
-    service = BriefingService.open(settings, Metrics())
-    ingest = Ingest(settings, service, Metrics())
+    wiring = Wiring.open(settings, Metrics())
+    ingest = wiring.ingest()
     try:
         ingest.feeds.add(url, origin="cli", title=None, now=datetime.now(UTC))
         assert ingest.poller.poll_feed(url).status == "ok"
         skipped = ingest.poller.poll_feed(url, due_only=True)
     finally:
         ingest.close()
-        service.close()
+        wiring.close()
     assert skipped.status == "skipped"
     assert skipped.reason is not None and skipped.reason.startswith("not due until 20")

@@ -65,7 +65,7 @@ def test_a_start_that_fails_on_a_bug_logs_its_traceback_only_for_debug(
     def broken(settings: Settings, metrics: Metrics) -> None:
         raise RuntimeError("first line\n  second line")
 
-    monkeypatch.setattr(startup_module.BriefingService, "open", broken)
+    monkeypatch.setattr(startup_module.Wiring, "open", broken)
     settings = make_settings()
     for level, traced in ((logging.INFO, False), (logging.DEBUG, True)):
         caplog.clear()

@@ -16,7 +16,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from service.api import create_app
+from service.app import create_app
 from service.config import Settings
 
 _DATA = tempfile.TemporaryDirectory(prefix="briefing-fuzz-")

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.api import create_app
+from service.app import create_app
 from service.config import Settings
 
 TEXT = {"Content-Type": "text/plain"}

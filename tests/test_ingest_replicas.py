@@ -20,14 +20,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from service.briefing import BriefingService
 from service.cli import main
 from service.config import Settings, get_settings
 from service.digest.build import build_digest
-from service.digest.compose import Briefer
-from service.ingest.runtime import Ingest
+from service.digest.compose import StoryBriefer
 from service.metrics import Metrics
 from service.storage.schema import articles, entry_listings
+from service.wiring import Wiring
 from tests.feed_samples import page, rss
 from tests.loopback_site import LoopbackSite, Reply
 from tests.servers import postgres_database, redis_prefix
@@ -111,13 +110,14 @@ def fetched(site: LoopbackSite) -> dict[str, int]:
 class Replica:
     def __init__(self, settings: Settings) -> None:
         self.metrics = Metrics()
-        self.service = BriefingService.open(settings, self.metrics)
-        self.ingest = Ingest(settings, self.service, self.metrics)
+        self.wiring = Wiring.open(settings, self.metrics)
+        self.service = self.wiring.briefing
+        self.ingest = self.wiring.ingest()
         self.ingest.apply_configured_feeds()
 
     def close(self) -> None:
         self.ingest.close()
-        self.service.close()
+        self.wiring.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql+redis"])
@@ -155,7 +155,7 @@ def test_two_replicas_polling_feeds_that_share_links_fetch_each_link_once(
             thread.join(120)
         # each page fetched once, whichever feed and replica reached it first
         assert fetched(site) == dict.fromkeys(STORIES, 1)
-        database = replicas[0].service.database
+        database = replicas[0].wiring.database
         assert database is not None
         with database.read("test") as conn:
             stored = conn.execute(select(articles.c.url, articles.c.feed_url)).all()
@@ -168,7 +168,7 @@ def test_two_replicas_polling_feeds_that_share_links_fetch_each_link_once(
         # the digest counts one publisher per story, not one per listing
         day = datetime.now(settings.zone).date()
         digest = build_digest(settings, replicas[0].service.store,
-                              Briefer.for_service(replicas[0].service), day)
+                              StoryBriefer.for_service(replicas[0].service), day)
         assert digest["articles"] == 4
         assert [story["sources"] for story in digest["stories"]] == [1, 1, 1, 1]
         # a second round finds nothing new and fetches no page again; by then the feed that
@@ -205,7 +205,7 @@ def test_a_feed_listed_oldest_first_yields_its_newest_entries(
     try:
         [result] = replica.ingest.poller.poll(due_only=False)
         assert result.ingested == 10
-        database = replica.service.database
+        database = replica.wiring.database
         assert database is not None
         with database.read("test") as conn:
             titles = set(conn.execute(select(articles.c.title)).scalars())

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from service.config import Settings
 from service.engines.extractive import ENGLISH, ExtractiveEngine, vocabulary_for
 from service.preprocess.language import UNDETERMINED, detect_language, stop_words
-from service.store import Article
+from service.storage.articles import Article
 from tests.test_briefing import _service
 
 ENGLISH_TEXT = ("The city council voted on Tuesday to build a new bridge across the river. "

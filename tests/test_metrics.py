@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
-import service.briefing
+import service.wiring
 from service.config import Settings
 from service.digest.window import day_window
 from service.engines import EngineChoice, GenerationRequest
 from service.engines.extractive import ExtractiveEngine
-from service.store import Article
+from service.storage.articles import Article
 from tests.digest_support import FERRY_A, SECRET, fake_slack, run_digest
 from tests.storage_support import OwnStore
 from tests.test_briefing import story
@@ -38,7 +38,7 @@ def samples(client: TestClient) -> set[str]:
 
 
 def use_engine(monkeypatch: pytest.MonkeyPatch, engine: ExtractiveEngine) -> None:
-    monkeypatch.setattr(service.briefing, "select_engine", lambda s, p, **_: EngineChoice(engine))
+    monkeypatch.setattr(service.wiring, "select_engine", lambda s, p, **_: EngineChoice(engine))
 
 
 
@@ -53,7 +53,9 @@ class Gated(ExtractiveEngine):
         self.gate = threading.Event()
         self.entered = threading.Semaphore(0)
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: object = None
+    ) -> list[str]:
         self.entered.release()
         assert self.gate.wait(10), "gate never opened"
         return super().generate(requests)
@@ -92,7 +94,9 @@ def test_inflight_gauge_and_admission_429_are_counted(
 class Fabricating(ExtractiveEngine):
     """A supported sentence and one with a number the article never mentions."""
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: object = None
+    ) -> list[str]:
         return ["Officials in Lisbon announced a new budget plan. The plan adds 999 homes."
                 for _ in requests]
 
@@ -121,7 +125,9 @@ class NeverShorter(ExtractiveEngine):
 
     max_input_tokens = 300  # room for two map outputs: the map step runs
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: object = None
+    ) -> list[str]:
         return [f"{r.text} {r.text}" for r in requests]
 
 

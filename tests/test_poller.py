@@ -19,6 +19,7 @@ from service.briefing import BriefingService
 from service.config import Settings
 from service.ingest.runtime import Ingest
 from service.metrics import Metrics
+from service.wiring import Wiring
 from tests.feed_samples import STORY_A, STORY_A_RETOLD, STORY_B, as_html, atom, page, rss
 from tests.loopback_site import LoopbackSite, Reply
 
@@ -49,7 +50,7 @@ class Env:
 def make_env(
     site: LoopbackSite, make_settings: Callable[..., Settings]
 ) -> Iterator[Callable[..., Env]]:
-    opened: list[Env] = []
+    opened: list[tuple[Env, Wiring]] = []
 
     def make(resolver: Any = None, **overrides: Any) -> Env:
         values: dict[str, Any] = {"fetch_allow_hosts": "127.0.0.1", "feeds_poll_s": 900,
@@ -57,18 +58,18 @@ def make_env(
         values.update(overrides)
         settings = make_settings(**values)
         metrics = Metrics()
-        service = BriefingService.open(settings, metrics)
+        wiring = Wiring.open(settings, metrics)
         clock = Clock()
-        ingest = Ingest(settings, service, metrics, clock=clock, resolver=resolver)
+        ingest = wiring.ingest(clock=clock, resolver=resolver)
         ingest.apply_configured_feeds()  # as `briefing serve` does
-        env = Env(ingest, service, clock, metrics, site)
-        opened.append(env)
+        env = Env(ingest, wiring.briefing, clock, metrics, site)
+        opened.append((env, wiring))
         return env
 
     yield make
-    for env in opened:
+    for env, wiring in opened:
         env.ingest.close()
-        env.service.close()
+        wiring.close()
 
 
 def conditional(body: bytes, *, etag: str | None = None, modified: str | None = None,

@@ -16,7 +16,6 @@ from service.preprocess.cleaner import _one_edit
 from service.preprocess.dedup import (
     NearDuplicateIndex,
     containment,
-    jaccard,
     paragraph_key,
     repeats,
     shingles,
@@ -24,6 +23,7 @@ from service.preprocess.dedup import (
 from service.preprocess.html import as_html_document, extract_text, looks_like_html
 from service.preprocess.normalize import _FTFY_CONFIG, _fix_unicode, repair, split_paragraphs
 from tests.conftest import SEED_ARTICLE
+from tests.similarity import jaccard
 
 # -- public API --------------------------------------------------------------------------------
 

@@ -60,8 +60,8 @@ def test_what_one_replica_caches_another_reads_from_redis(link: RedisLink, tmp_p
         ttl = link.client.ttl(link.key("b", "k1"))
         assert 0 < ttl <= 60  # bounded: every entry expires
     finally:
-        first.close()
-        second.close()
+        first.inner.close()  # type: ignore[attr-defined]
+        second_db.close()
 
 
 def test_a_database_hit_is_copied_up_to_redis(link: RedisLink, tmp_path: Path) -> None:
@@ -74,7 +74,7 @@ def test_a_database_hit_is_copied_up_to_redis(link: RedisLink, tmp_path: Path) -
         assert link.client.get(link.key("b", "k1")) is not None
         assert link.client.get(link.key("a", "raw1")) == b"k1"
     finally:
-        cache.close()
+        db.close()
 
 
 def test_redis_down_serves_from_the_database_warns_and_counts(
@@ -107,7 +107,7 @@ def test_redis_down_serves_from_the_database_warns_and_counts(
         assert link.client.get(link.key("b", "k1")) is not None  # copied up again
     finally:
         link.client.delete(link.key("b", "k1"))
-        cache.close()
+        cache.inner.close()  # type: ignore[attr-defined]
         proxy.close()
 
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-import service.briefing
+import service.wiring
 from service.engines import EngineChoice, GenerationRequest
 from service.engines.extractive import ExtractiveEngine
 from tests.storage_support import OwnStore
@@ -26,7 +26,9 @@ class GatedEngine(ExtractiveEngine):
         self.calls = 0
         self.fail_with: BaseException | None = None
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: object = None
+    ) -> list[str]:
         self.calls += 1
         self.entered.release()
         if not self.gate.wait(timeout=10):
@@ -39,7 +41,7 @@ class GatedEngine(ExtractiveEngine):
 @pytest.fixture
 def engine(monkeypatch) -> GatedEngine:
     gated = GatedEngine()
-    monkeypatch.setattr(service.briefing, "select_engine", lambda s, p, **_: EngineChoice(gated))
+    monkeypatch.setattr(service.wiring, "select_engine", lambda s, p, **_: EngineChoice(gated))
     return gated
 
 

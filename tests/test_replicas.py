@@ -28,8 +28,8 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
 from service.digest.scheduler import last_fire
+from service.storage.articles import Article
 from service.storage.schema import articles, deliveries
-from service.store import Article
 from tests.digest_support import BATTERY, FERRY_A, FERRY_B, LIBRARY, fake_slack, run_digest
 from tests.storage_support import OwnStore, open_database
 from tests.test_briefing import story

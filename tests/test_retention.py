@@ -89,7 +89,7 @@ def test_the_job_runs_at_start_and_reports_what_it_deleted(database_url: str) ->
 
 
 def test_serve_applies_the_retention_on_its_schedule(make_client, make_settings) -> None:
-    from service.store import Article
+    from service.storage.articles import Article
     from tests.storage_support import OwnStore
 
     store = OwnStore(make_settings())

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import make_url
 
-from service.api import create_app
+from service.app import create_app
 from service.config import Settings
 from tests.storage_support import OwnStore
 from tests.tcp_proxy import TcpProxy

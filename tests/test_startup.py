@@ -22,12 +22,12 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from service.api import create_app
 from service.api import startup as startup_module
 from service.api.models import Ready
-from service.briefing import BriefingService
+from service.app import create_app
 from service.config import Settings
 from service.engines import seq2seq
+from service.wiring import Wiring
 from tests.test_briefing import story
 from tests.test_models import undeclared
 from tests.web_support import free_port
@@ -181,14 +181,14 @@ def test_stopping_during_the_start_neither_hangs_nor_leaks(
     lets the server end; the start, when its load ends, closes what it opened and
     publishes nothing."""
     monkeypatch.setattr(startup_module, "STOP_WAIT_S", 0.5)
-    closed: list[BriefingService] = []
-    real_close = BriefingService.close
+    closed: list[Wiring] = []
+    real_close = Wiring.close
 
-    def close(self: BriefingService) -> None:
+    def close(self: Wiring) -> None:
         closed.append(self)
         real_close(self)
 
-    monkeypatch.setattr(BriefingService, "close", close)
+    monkeypatch.setattr(Wiring, "close", close)
     settings = make_settings(engine="seq2seq", model=str(tiny_model_dir))
     app = create_app(settings, open_in_background=True)
     with serving(app) as (base, server, thread):

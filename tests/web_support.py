@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from service.api import create_app
+from service.app import create_app
 from service.config import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -1,9 +1,5 @@
-"""The HTTP API: app factory (:mod:`.app`), v1 routes (:mod:`.routes`), request bodies
-(:mod:`.bodies`), dependencies and the API key check (:mod:`.deps`).
-
-``from service.api import create_app`` is the entry point; importing loads no model.
+"""The HTTP API: v1 routes (:mod:`.routes`), response models (:mod:`.models`), request
+bodies (:mod:`.bodies`), dependencies and the API key check (:mod:`.deps`), the start
+(:mod:`.startup`), and the calls the routes and the pages make off the event loop
+(:mod:`.calls`). The app factory that mounts it with the pages is :mod:`service.app`.
 """
-
-from service.api.app import create_app
-
-__all__ = ["create_app"]

@@ -32,7 +32,7 @@ from service.errors import (
 from service.ingest.page import article_from_html
 from service.ingest.runtime import UrlRequest
 from service.preprocess.html import decode_html, looks_like_html
-from service.store import Article
+from service.storage.articles import Article
 
 
 class BriefingRequest(BaseModel):

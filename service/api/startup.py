@@ -26,6 +26,7 @@ from service.ingest.runtime import Ingest
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter
 from service.storage.retention import RetentionJob
+from service.wiring import Wiring
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,10 @@ RETRY_AFTER_S = 5
 
 @dataclass
 class Opened:
-    """What a start opened (all of it once ready; part of it when a start is abandoned)."""
+    """What a start opened (all of it once ready; part of it when a start is abandoned):
+    the shared parts (``wiring``) and the subsystems built over them."""
 
+    wiring: Wiring | None = None
     service: BriefingService | None = None
     daily: DailyRuntime | None = None
     rate_limiter: RateLimiter | None = None
@@ -56,12 +59,9 @@ class Opened:
             self.retention.stop()
         if self.daily is not None:
             self.daily.close()  # a running digest finishes first
-        if self.service is not None:
+        if self.wiring is not None:
             # The micro-batcher finishes what is queued before the cache and store close.
-            close_engine = getattr(self.service.engine, "close", None)
-            if close_engine is not None:
-                close_engine()
-            self.service.close()
+            self.wiring.close()
 
 
 class StartStopped(Exception):
@@ -196,24 +196,21 @@ class Startup:
         else:
             self._stage(f"loading the model {settings.model!r} (at most "
                         f"{settings.model_load_timeout_s:g}s), then opening storage")
-        opened.service = service = BriefingService.open(settings, metrics)
+        opened.wiring = wiring = Wiring.open(settings, metrics)
+        opened.service = wiring.briefing
         # The daily digest job (and its scheduler when BRIEFING_DAILY_CRON is set).
         self._stage("starting the daily digest job")
-        opened.daily = DailyRuntime.open(settings, service, metrics=metrics)
+        opened.daily = wiring.daily()
         # Shared with the other replicas through Redis when it is configured.
-        if settings.rate_limit:
-            opened.rate_limiter = RateLimiter(settings.rate_limit, service.redis)
-        if settings.retention_days and service.database is not None:
+        opened.rate_limiter = wiring.rate_limiter()
+        retention = wiring.retention()
+        if retention is not None:
             self._stage("starting the retention job")
-            opened.retention = RetentionJob(
-                service.database, settings.retention_days,
-                interval_s=settings.retention_interval_s,
-                on_deleted=lambda table, n: metrics.retention_deleted.labels(table).inc(n),
-            )
-            opened.retention.start()
+            opened.retention = retention
+            retention.start()
         # Pages by URL, and the feeds with their poller (BRIEFING_FEEDS_POLL_S; 0: off).
         self._stage("starting feeds")
-        opened.ingest = Ingest(settings, service, metrics)
+        opened.ingest = wiring.ingest()
         opened.ingest.start_polling()
 
     def _close_opened(self) -> None:

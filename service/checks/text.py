@@ -4,10 +4,13 @@ sentence splitting.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 
 from service.preprocess.sentences import split_sentences
+
+log = logging.getLogger(__name__)
 
 # Same-length replacements only, so offsets into the original text stay valid.
 _SAME_LENGTH_FIXES = str.maketrans({"’": "'", "‘": "'", "\u00a0": " ", "–": "-", "—": "-"})
@@ -37,5 +40,6 @@ def _split_sentences(text: str) -> list[str]:
     try:
         parts = split_sentences(text)
     except Exception:  # noqa: BLE001 - a splitter bug must not turn a check into a 500
+        log.exception("sentence splitting failed; the check splits at stops instead")
         parts = re.split(r"(?<=[.!?])\s+", text)
     return [p.strip() for p in parts if p and p.strip()]

@@ -7,7 +7,7 @@ article store can use :mod:`service.digest.fingerprint` without loading the rest
   fingerprint     MinHash fingerprints of article text (stored with each article)
   stories         articles grouped into stories (same text, or similar fingerprints)
   ranking         which stories lead
-  compose         each story's title and short briefing; the overview (:class:`Briefer`)
+  compose         each story's title and short briefing; the overview (:class:`StoryBriefer`)
   build           ``build_digest``: the stages in order; the digest stored
   slack_messages  the digest as Block Kit messages within Slack's limits (pure)
   slack_webhook   webhook URL checks and redaction; the sender with retries

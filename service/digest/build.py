@@ -20,12 +20,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from service.config import Settings
-from service.digest.compose import Briefer, compose_story
+from service.digest.compose import StoryBriefer, compose_story
 from service.digest.fingerprint import FINGERPRINT_VERSION
 from service.digest.ranking import rank
 from service.digest.stories import cluster
 from service.digest.window import day_window
-from service.store import ArticleStore
+from service.storage.articles import ArticleStore
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def build_digest(
     settings: Settings,
     store: ArticleStore,
-    briefer: Briefer,
+    briefer: StoryBriefer,
     day: date,
     *,
     now: datetime | None = None,

@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from service.briefing import BriefingService
 from service.config import Settings
 from service.digest.stories import publishers
-from service.errors import BriefingError, NotFound, Overloaded, StorageError
+from service.errors import BriefingError, Overloaded, StorageError
 from service.lengths import fit_length
 from service.preprocess import preprocess, split_sentences
-from service.storage import Database
-from service.store import Article, StoredArticle
+from service.storage.articles import Article, StoredArticle
 
 log = logging.getLogger(__name__)
 
@@ -33,75 +33,41 @@ _LINKING = frozenset("a an and as at by for from in into of on or that the to wh
                      .split())
 
 
-class Briefer:
+class StoryBriefer:
     """Short briefings for the digest's stories: cached when possible, generated otherwise.
 
-    ``cached(briefing_id)`` looks a stored result up; ``service()`` gives the briefing
-    service, which is only asked for (and, from the CLI, only loaded) when something must be
-    generated. Generation goes through ``BriefingService.brief_stored`` (cache key, checks,
-    length rules and admission control all apply; the article is not stored again).
+    ``cached(briefing_id)`` looks a stored result up; ``service()`` gives the request path,
+    which is only asked for (and, from the CLI, only loaded: :meth:`Wiring.story_briefer
+    <service.wiring.Wiring.story_briefer>`) when something must be generated. Generation
+    goes through ``BriefingService.brief_stored`` (cache key, checks, length rules and
+    admission control all apply; the article is not stored again).
     """
 
     def __init__(
         self,
         cached: Callable[[str], dict[str, Any] | None],
-        service: Callable[[], Any],
+        service: Callable[[], BriefingService],
         *,
         attempts: int = 3,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._cached = cached
+        self._lookup = cached
         self._service = service
         self._attempts = attempts
         self._sleep = sleep
-        self._close: Callable[[], None] = lambda: None
 
     @classmethod
-    def for_service(cls, service: Any) -> Briefer:
-        """A briefer over a running ``BriefingService`` (the API's)."""
+    def for_service(cls, service: BriefingService) -> StoryBriefer:
+        """A briefer over a running request path (the API's)."""
+        return cls(service.cache.get, lambda: service)
 
-        def cached(briefing_id: str) -> dict[str, Any] | None:
-            try:
-                result: dict[str, Any] = service.get(briefing_id)
-                return result
-            except (NotFound, StorageError):
-                return None
-
-        return cls(cached, lambda: service)
-
-    @classmethod
-    def standalone(cls, settings: Settings, database: Database) -> Briefer:
-        """A briefer for the CLI: reads the cache in ``database``, loads the engine only if
-        needed."""
-        from service.briefing import BriefingService
-        from service.cache import DatabaseCache
-
-        cache = DatabaseCache(database)
-        opened: list[Any] = []
-
-        def cached(briefing_id: str) -> dict[str, Any] | None:
-            try:
-                return cache.get(briefing_id)
-            except StorageError:
-                return None
-
-        def service() -> Any:
-            if not opened:
-                opened.append(BriefingService.open(settings))
-            return opened[0]
-
-        def close() -> None:
-            for opened_service in opened:
-                opened_service.close()
-            cache.close()
-
-        briefer = cls(cached, service)
-        briefer._close = close
-        return briefer
-
-    def close(self) -> None:
-        """Close what this briefer opened itself (nothing for ``for_service``)."""
-        self._close()
+    def _cached(self, briefing_id: str) -> dict[str, Any] | None:
+        """A stored result, or None (an unreadable cache too: the briefing is generated)."""
+        try:
+            return self._lookup(briefing_id)
+        except StorageError as exc:
+            log.warning("digest: cache unreadable (%s); generating instead", exc.message)
+            return None
 
     def short(self, stored: StoredArticle, settings: Settings) -> tuple[str, str, str | None]:
         """(briefing, where it came from: cache | generated | lead, briefing id or None)."""
@@ -181,7 +147,7 @@ def headline(text: str) -> str:
 
 
 def compose_story(
-    group: list[StoredArticle], briefer: Briefer, settings: Settings
+    group: list[StoredArticle], briefer: StoryBriefer, settings: Settings
 ) -> dict[str, Any]:
     """One ranked story as the digest shows it: title, briefing, sources (how many, and the
     names of the named ones: articles without a publisher are one unnamed source), articles."""

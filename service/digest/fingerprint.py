@@ -120,19 +120,20 @@ def article_fingerprint(text: str) -> Fingerprint:
     return fingerprint(extract_text(text) if looks_like_html(text) else text)
 
 
-def similarity_matrix(prints: list[Fingerprint]) -> np.ndarray:
-    """Pairwise estimated Jaccard similarities (n x n, diagonal 1 for non-empty texts)."""
-    if not prints:
-        return np.zeros((0, 0))
-    sigs = np.stack([p.signature for p in prints])
-    sizes = np.array([p.size for p in prints])
-    sims = np.empty((len(prints), len(prints)))
-    for i in range(len(prints)):
-        sims[i] = np.count_nonzero(sigs == sigs[i], axis=1) / sigs.shape[1]
-    empty = sizes == 0
-    sims[empty, :] = 0.0
-    sims[:, empty] = 0.0
-    return sims
+class ArticleFingerprints:
+    """Article fingerprints as the article store keeps them
+    (:class:`service.storage.articles.Fingerprints`): computed and read by the digest."""
+
+    version = FINGERPRINT_VERSION
+
+    def compute(self, text: str) -> bytes:
+        return article_fingerprint(text).to_bytes()
+
+    def load(self, stored: bytes) -> Fingerprint:
+        return Fingerprint.from_bytes(stored)
+
+
+ARTICLES = ArticleFingerprints()
 
 
 def similar_pairs(prints: Sequence[Fingerprint], threshold: float) -> Iterator[tuple[int, int]]:
@@ -158,11 +159,12 @@ def similar_pairs(prints: Sequence[Fingerprint], threshold: float) -> Iterator[t
 
 
 __all__ = [
+    "ARTICLES",
     "FINGERPRINT_VERSION",
+    "ArticleFingerprints",
     "Fingerprint",
     "fingerprint",
     "shingles",
     "similar_pairs",
-    "similarity_matrix",
     "words",
 ]

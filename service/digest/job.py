@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from service.config import Settings
 from service.digest.build import build_digest
-from service.digest.compose import Briefer
+from service.digest.compose import StoryBriefer
 from service.digest.ledger import DeliveryKey, DeliveryLedger, deliver
 from service.digest.slack_messages import day_words, message_input, plan_messages
 from service.digest.slack_webhook import (
@@ -29,8 +29,8 @@ from service.digest.slack_webhook import (
 )
 from service.digest.window import day_window
 from service.errors import DeliveryBusy, DeliveryFailed, InvalidDate, WebhookNotAllowed
+from service.storage.articles import ArticleStore
 from service.storage.schema import articles
-from service.store import ArticleStore
 
 
 def make_webhook(settings: Settings) -> SlackWebhook | None:
@@ -62,7 +62,7 @@ class DailyJob:
         self,
         settings: Settings,
         store: ArticleStore,
-        briefer: Briefer,
+        briefer: StoryBriefer,
         ledger: DeliveryLedger,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),

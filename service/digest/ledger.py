@@ -115,9 +115,6 @@ class DeliveryLedger:
         self.database = database
         self.leases = DatabaseLeases(database)
 
-    def close(self) -> None:
-        """Nothing to release: the database belongs to whoever opened it."""
-
     @staticmethod
     def lease_name(key: DeliveryKey) -> str:
         return f"delivery:{key.day}|{key.timezone}|{key.webhook_id}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.digest.stories import publishers
-from service.store import StoredArticle
+from service.storage.articles import StoredArticle
 
 
 def rank(groups: list[list[StoredArticle]]) -> list[list[StoredArticle]]:

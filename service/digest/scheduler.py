@@ -29,13 +29,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from service.config import Settings
-from service.digest.compose import Briefer
+from service.digest.compose import StoryBriefer
 from service.digest.job import DailyJob, make_webhook
 from service.digest.ledger import DeliveryLedger
 from service.digest.runs import DAILY, DigestRuns
 from service.digest.window import parse_day
 from service.errors import BriefingError, DeliveryBusy, DigestNotFound
 from service.metrics import Metrics
+from service.storage import Database
+from service.storage.articles import ArticleStore
 
 log = logging.getLogger(__name__)
 
@@ -191,10 +193,11 @@ class DailyRuntime:
 
     @classmethod
     def open(
-        cls, settings: Settings, service: Any, *, schedule: bool = True,
-        metrics: Metrics | None = None,
+        cls, settings: Settings, store: ArticleStore, database: Database,
+        briefer: StoryBriefer, *, schedule: bool = True, metrics: Metrics | None = None,
     ) -> DailyRuntime:
-        """Open the ledger, make the job over ``service`` and start the scheduler (if a cron).
+        """Open the ledger in ``database``, make the job over the article ``store`` and
+        ``briefer``, and start the scheduler (if a cron).
 
         With ``metrics``, each run's outcome and each Slack message posted are counted.
         """
@@ -204,9 +207,8 @@ class DailyRuntime:
                 webhook.close()
         except BriefingError as exc:
             log.error("Slack delivery is off: %s", exc.message)
-        ledger = DeliveryLedger(service.database)
-        job = DailyJob(settings, service.store, Briefer.for_service(service), ledger,
-                       **_counting(metrics))
+        ledger = DeliveryLedger(database)
+        job = DailyJob(settings, store, briefer, ledger, **_counting(metrics))
         scheduler = None
         if schedule and settings.daily_cron:
             scheduler = DailyScheduler(settings, job)
@@ -217,7 +219,6 @@ class DailyRuntime:
         if self.scheduler is not None:
             self.scheduler.shutdown()
         self.runs.close()
-        self.ledger.close()
 
     def show(self, day_text: str) -> dict[str, Any]:
         """``GET /v1/digests/{date}``: the stored digest, its delivery state, the day's latest

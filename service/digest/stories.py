@@ -15,7 +15,7 @@ import numpy as np
 
 from service.digest.fingerprint import NUM_PERM, Fingerprint, similar_pairs
 from service.sites import registered_domain
-from service.store import StoredArticle
+from service.storage.articles import StoredArticle
 
 # Measured with bench/digest_clustering.py (2-word shingles, 256 permutations, all 510 eval
 # articles): at 0.20 recall 0.969 and no different-story pair merged; the closest

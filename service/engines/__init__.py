@@ -50,7 +50,7 @@ def select_engine(
     """seq2seq, extractive or llm as configured; ``auto`` falls back to extractive and says
     why.
 
-    The seq2seq engine is served through the micro-batcher (service/batcher.py): concurrent
+    The seq2seq engine is served through the micro-batcher (service/engines/batcher.py): concurrent
     requests share batches, ``on_batch`` is told each batch's size, and ``on_cancelled`` how
     many prompts left it because their request ended. The llm engine (``prompts`` loaded
     with :func:`prompt_family`) calls its server; the extractive engine stands by for a
@@ -71,7 +71,7 @@ def select_engine(
         log.info("llm engine: %s, model %r, %d calls at once, %d tokens for the article",
                  engine.server, engine.model_id, engine.concurrency, engine.max_input_tokens)
         return EngineChoice(engine, fallback=extractive if settings.llm_fallback else None)
-    from service.batcher import BatchedEngine, MicroBatcher
+    from service.engines.batcher import BatchedEngine, MicroBatcher
     from service.engines.seq2seq import load_seq2seq
 
     try:

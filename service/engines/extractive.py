@@ -50,6 +50,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -59,6 +60,9 @@ from service.preprocess import split_sentences
 from service.preprocess.dedup import paragraph_key
 from service.preprocess.language import detect_language, stop_words
 from service.words import compile_words
+
+if TYPE_CHECKING:
+    from service.cancellation import Cancellation
 
 # Measured on bench/quality.py's CNN/DM rows (see the module docstring).
 LEAD_DECAY = 4.0  # sentences; lead weight of sentence i is exp(-i / LEAD_DECAY)
@@ -468,6 +472,9 @@ class ExtractiveEngine:
             "long": dataclasses.replace(DEFAULT_BUDGETS["long"], max_words=long_max_words),
         })
 
+    def close(self) -> None:
+        """Nothing held: no weights, threads or connections."""
+
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
@@ -475,7 +482,10 @@ class ExtractiveEngine:
         words = text.split()
         return [" ".join(words[i : i + max_tokens]) for i in range(0, len(words), max_tokens)]
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: Cancellation | None = None
+    ) -> list[str]:
+        """Sentences picked at once: nothing to cancel."""
         # The short and long requests share one text: split and rank it once.
         ranked: dict[str, tuple[list[str], Ranking]] = {}
         outputs = []

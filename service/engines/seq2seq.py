@@ -29,7 +29,7 @@ from service.errors import EngineError, ModelUnavailable
 from service.prompts import GenerationSettings, PromptSet
 
 if TYPE_CHECKING:
-    pass
+    from service.cancellation import Cancellation
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ class Seq2SeqEngine:
     """A tokenizer and a runtime, split into prepare → run → decode for the batcher.
 
     ``generate`` runs the three steps directly (one batch per generation settings); the
-    micro-batcher (service/batcher.py) calls them on its own threads instead.
+    micro-batcher (service/engines/batcher.py) calls them on its own threads instead.
     """
 
     name = "seq2seq"
@@ -188,6 +188,9 @@ class Seq2SeqEngine:
         self.max_input_tokens = max(16, window - overhead - 1)
         # One batch at a time: the runtime already uses every core for one batch.
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Nothing held beyond memory: the micro-batcher that serves it owns the threads."""
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text, special=False))
@@ -218,7 +221,9 @@ class Seq2SeqEngine:
     def decode(self, outputs: Sequence[Sequence[int]]) -> list[str]:
         return [text.strip() for text in self.tokenizer.decode_batch(outputs)]
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+    def generate(
+        self, requests: Sequence[GenerationRequest], cancellation: Cancellation | None = None
+    ) -> list[str]:
         """Without the micro-batcher (tests, benches): each settings group in one batch.
         The service always batches (``BatchedEngine``), and cancels there."""
         results: list[str] = [""] * len(requests)

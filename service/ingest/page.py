@@ -23,7 +23,7 @@ import httpx
 
 from service.ingest.fetch import Fetched
 from service.preprocess.html import as_html_document, extract_text, looks_like_html
-from service.store import Article
+from service.storage.articles import Article
 
 __all__ = ["PageMeta", "article_from_html", "article_from_page", "article_text",
            "page_metadata"]

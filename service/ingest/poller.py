@@ -53,13 +53,13 @@ from service.errors import (
     FetchTimeout,
     InvalidFeed,
 )
-from service.feed_store import FeedState, FeedStore, PollRecord
 from service.ingest.feeds import Entry, Feed, normalize_url, parse_feed
 from service.ingest.fetch import Fetcher
 from service.ingest.page import article_from_page, article_text
 from service.metrics import Metrics
+from service.storage.articles import Article
+from service.storage.feeds import FeedState, FeedStore, PollRecord
 from service.storage.leases import Lease
-from service.store import Article
 
 __all__ = ["FeedPoller", "PollResult", "PollerThread"]
 
@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
 
-class Briefer(Protocol):
+class ArticleBriefer(Protocol):
     """What the poller needs of the request path (BriefingService.brief)."""
 
     def brief(self, article: Article, *, deadline: float | None = ...,
@@ -92,8 +92,8 @@ class FeedPoller:
     """Polls the followed feeds (see the module docstring)."""
 
     def __init__(
-        self, settings: Settings, store: FeedStore, fetcher: Fetcher, briefer: Briefer, *,
-        metrics: Metrics | None = None, clock: Clock | None = None,
+        self, settings: Settings, store: FeedStore, fetcher: Fetcher,
+        briefer: ArticleBriefer, *, metrics: Metrics | None = None, clock: Clock | None = None,
     ) -> None:
         self.settings = settings
         self.store = store

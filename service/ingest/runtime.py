@@ -1,7 +1,8 @@
 """URLs and feeds in a running service: the fetchers, the feed state, the poller thread.
 
-One :class:`Ingest` per process (the app's lifespan, or a CLI command) over the same
-BriefingService, so a page briefed by URL and a feed's entry take the same request path.
+One :class:`Ingest` per process (the app's lifespan, or a CLI command; built by
+:meth:`service.wiring.Wiring.ingest`) over the request path, so a page briefed by URL and a
+feed's entry take the same path.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from service.briefing import LENGTHS, BriefingService
 from service.cancellation import Cancellation
 from service.config import Settings
 from service.errors import UrlNotAllowed
-from service.feed_store import FeedStore
 from service.ingest.fetch import Fetcher
 from service.ingest.guard import AddressPolicy, HostTurns, Resolver
 from service.ingest.opml import Subscription
 from service.ingest.page import article_from_page
 from service.ingest.poller import Clock, FeedPoller, PollerThread
 from service.metrics import Metrics
-from service.storage.leases import DatabaseLeases, FallbackLeases, LeaseStore, RedisLeases
+from service.storage.feeds import FeedStore
+from service.storage.leases import LeaseStore
 
 __all__ = ["Ingest", "UrlRequest", "follow_feeds"]
 
@@ -41,10 +42,14 @@ class UrlRequest:
 
 
 class Ingest:
-    """Fetching by URL and following feeds, for one BriefingService."""
+    """Fetching by URL and following feeds, for one request path.
+
+    ``feeds``: the feed state; ``host_leases``: where hosts' turns are held (Redis, shared
+    by the replicas, else the database)."""
 
     def __init__(
-        self, settings: Settings, service: BriefingService, metrics: Metrics, *,
+        self, settings: Settings, service: BriefingService, feeds: FeedStore,
+        host_leases: LeaseStore, metrics: Metrics, *,
         resolver: Resolver | None = None, clock: Clock | None = None,
     ) -> None:
         self.settings = settings
@@ -55,18 +60,11 @@ class Ingest:
         self.fetcher = Fetcher.from_settings(
             settings, resolver=resolver, on_outcome=metrics.count_fetch
         )
-        if service.database is None:
-            raise ValueError("feeds need the service's database (BriefingService.open)")
-        self.feeds = FeedStore(service.database)
+        self.feeds = feeds
         # BRIEFING_FEEDS as this process sees it: applied by `briefing serve` only
         # (start_polling); other commands leave the followed feeds alone.
         self._configured = settings.feed_url_list
         self._difference: tuple[list[str], list[str]] = ([], [])
-        database_leases = DatabaseLeases(service.database)
-        host_leases: LeaseStore = (
-            FallbackLeases(RedisLeases(service.redis), database_leases)
-            if service.redis is not None else database_leases
-        )
         turns = HostTurns(host_leases, interval_s=settings.fetch_host_interval_s,
                           ttl_s=settings.fetch_timeout_s + 5)
         poll_fetcher = Fetcher.from_settings(

@@ -319,7 +319,6 @@ _BYLINE = re.compile(
 # A line that ends as a sentence does: its stop, then any closing quotes or brackets.
 ENDS_SENTENCE = re.compile(r"[.!?…][\"')\]’”»]*$")
 _LEAD = "•·*-–—|>»›#+~ \t"
-_TRAIL = " .:!|-–—•·»›>"
 _COUNT = re.compile(r"\s*\(\d+\)$")
 
 

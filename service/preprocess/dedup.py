@@ -36,7 +36,6 @@ __all__ = [
     "NearDuplicateIndex",
     "containment",
     "repeats",
-    "jaccard",
     "paragraph_key",
     "shingles",
 ]
@@ -76,13 +75,6 @@ def shingles(key: str, n: int = SHINGLE_WORDS) -> frozenset[Shingle]:
     if n == 2:
         return frozenset(map(" ".join, zip(words, words[1:], strict=False)))
     return frozenset(map(" ".join, zip(*(words[i:] for i in range(n)), strict=False)))
-
-
-def jaccard(a: frozenset[Shingle], b: frozenset[Shingle]) -> float:
-    if not a and not b:
-        return 1.0
-    common = len(a & b)
-    return common / (len(a) + len(b) - common)
 
 
 class NearDuplicateIndex:

@@ -7,6 +7,7 @@ content extraction; what remains still goes through repair, boilerplate rules an
 from __future__ import annotations
 
 import copy
+import logging
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -16,6 +17,8 @@ from urllib.parse import urlsplit
 from service.preprocess.boilerplate import ENDS_SENTENCE
 from service.preprocess.dedup import paragraph_key
 from service.sites import registered_domain
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Extracted",
@@ -158,7 +161,9 @@ def extract_page(html: str) -> Extracted:
 
     try:
         tree = trafilatura.load_html(html)
-    except Exception:  # a parser failure on hostile markup must not fail the request
+    except Exception as exc:  # a parser failure on hostile markup must not fail the request
+        log.warning("HTML parser failed (%s: %s); the markup is stripped instead",
+                    type(exc).__name__, exc)
         tree = None
     if tree is None:
         text = _strip_tags(html)
@@ -183,7 +188,9 @@ def extract_page(html: str) -> Extracted:
     if not text:
         try:
             text, mode = trafilatura.html2txt(html), "whole page"
-        except Exception:
+        except Exception as exc:  # as above: the markup stripped instead
+            log.warning("main-text extraction failed (%s: %s); the markup is stripped instead",
+                        type(exc).__name__, exc)
             text = ""
         if not text:
             text, mode = _strip_tags(html), "markup stripped"
@@ -200,7 +207,9 @@ def _trafilatura(html: Any, *, favor_recall: bool) -> str:
             with_metadata=False, output_format="txt", favor_recall=favor_recall,
             prune_xpath=_HIDDEN,
         ) or ""
-    except Exception:  # a parser failure on hostile markup must not fail the request
+    except Exception as exc:  # a parser failure on hostile markup must not fail the request
+        log.warning("HTML parser failed (%s: %s); no text from this markup",
+                    type(exc).__name__, exc)
         return ""
 
 

@@ -17,6 +17,7 @@ it out when a split looks wrong.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +29,8 @@ from pysbd.lang.english import English
 from pysbd.lists_item_replacer import ListItemReplacer
 from pysbd.processor import Processor
 from pysbd.utils import Text
+
+log = logging.getLogger(__name__)
 
 __all__ = ["as_before", "pysbd_spans", "use_fast_path"]
 
@@ -508,6 +511,7 @@ def _pysbd_spans(piece: str) -> tuple[tuple[int, int], ...]:
         processor, language = _PYSBD
         found = processor(piece, language).process() or []
     except Exception:  # a pysbd bug must not take the pipeline down: keep the text whole
+        log.exception("sentence splitting failed; the text is kept as one sentence")
         found = []
     spans: list[tuple[int, int]] = []
     cursor = 0

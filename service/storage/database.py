@@ -170,11 +170,6 @@ class Database:
             index_elements=list(keys), set_={name: statement.excluded[name] for name in update},
         )
 
-    def ping(self) -> None:
-        """Raise StorageError unless the database answers."""
-        with self.read("database check failed") as conn:
-            conn.execute(text("SELECT 1"))
-
     def close(self) -> None:
         self.engine.dispose()
 

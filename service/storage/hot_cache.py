@@ -30,8 +30,6 @@ class BriefingCache(Protocol):
 
     def put(self, key: str, result: dict[str, Any], *, aliases: tuple[str, ...] = ()) -> None: ...
 
-    def close(self) -> None: ...
-
 
 def _pack(result: dict[str, Any]) -> bytes:
     return zlib.compress(json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode())
@@ -96,9 +94,6 @@ class HotCache:
             pipe.execute()
 
         self.link.call("cache_put", write)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 __all__ = ["MAX_ENTRY_BYTES", "BriefingCache", "HotCache"]

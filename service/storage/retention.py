@@ -7,7 +7,7 @@ briefing goes only when it is older than the cutoff *and* no article still kept 
 that got it. A cache hit links today's article to a briefing written long ago and answers that
 briefing's id: the briefing stays ``BRIEFING_RETENTION_DAYS`` more. Aliases go with their
 briefing. A feed entry's ``seen_at`` (indexed) is when a poll last found it in its feed
-(:meth:`service.feed_store.FeedStore.still_listed`), so an entry a feed still carries is never
+(:meth:`service.storage.feeds.FeedStore.still_listed`), so an entry a feed still carries is never
 forgotten and taken for a new one.
 
 Digests and the delivery ledger stay: a digest already holds what its day's articles said,

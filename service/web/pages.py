@@ -24,8 +24,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.bodies import article_request, body_limits, read_body
+from service.api.calls import brief_url_within_timeout, brief_within_timeout
 from service.api.deps import DailyDep, IngestDep, ServiceDep, require_api_key
-from service.api.routes.briefings import brief_url_within_timeout, brief_within_timeout
 from service.articles import list_articles
 from service.briefing import BriefingService
 from service.config import Settings

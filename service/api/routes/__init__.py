@@ -1,4 +1,4 @@
-"""The API's routes, one module per resource; :mod:`service.api.app` includes each router.
+"""The API's routes, one module per resource; :mod:`service.app` includes each router.
 
 ``/v1/*`` routers carry the API key dependency; the probes (``ops``) stay open. A new
 resource is a module here with its ``router``, added to :data:`V1_ROUTERS`.

@@ -1,7 +1,7 @@
 """Articles that come by themselves: where an article came from, and the feeds followed.
 
 ``articles`` gains ``canonical_url``, ``site_name`` and ``feed_url``; ``feeds`` and
-``feed_entries`` hold the feed state (service/feed_store.py).
+``feed_entries`` hold the feed state (service/storage/feeds.py).
 
 Revision ID: 0002
 Revises: 0001

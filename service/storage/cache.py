@@ -59,8 +59,5 @@ class DatabaseCache:
                 conn.execute(self.database.upsert(alias_table, ["alias"]),
                              [{"alias": alias, "key": key} for alias in aliases])
 
-    def close(self) -> None:
-        """Nothing to release: the database belongs to whoever opened it."""
-
 
 __all__ = ["DatabaseCache", "cache_key"]

@@ -299,7 +299,9 @@ class MicroBatcher:
                 continue
             try:
                 texts = self.engine.decode([i.outputs for i in pending])
-            except Exception:
+            except Exception as exc:  # decoded one by one below: only failing items fail
+                log.warning("decoding a batch of %d failed (%s); decoding one by one",
+                            len(pending), exc)
                 texts = None
             for index, item in enumerate(pending):  # 3. decode; resolve each future
                 if texts is not None:

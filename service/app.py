@@ -1,5 +1,5 @@
-"""FastAPI app factory: the lifespan that opens the services, the one error handler, metrics,
-and the routers of :mod:`service.api.routes`.
+"""The ASGI app: the API (:mod:`service.api`) and the pages (:mod:`service.web`) over the
+same services; the lifespan that opens them, the one error handler, metrics.
 
 The engine, cache and store are opened in the app's lifespan (:mod:`service.api.startup`)
 from the settings given to :func:`create_app` (tests pass their own), so importing this
@@ -36,6 +36,7 @@ from service.errors import (
 )
 from service.logs import REQUEST_ID_HEADER, request_id_from, request_scope
 from service.metrics import Metrics
+from service.web import install_pages
 
 log = logging.getLogger(__name__)
 access = logging.getLogger("service.access")
@@ -169,10 +170,7 @@ def create_app(
         app.include_router(router, dependencies=[Depends(require_api_key)])
     for router in OPEN_ROUTERS:
         app.include_router(router)
-    # The pages call the same services, key check and request model; imported here because
-    # they import from this package.
-    from service.web import install_pages
-
+    # The pages call the same services, key check and request model.
     install_pages(app, settings)
     return app
 

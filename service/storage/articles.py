@@ -1,10 +1,11 @@
 """Article store: every accepted article is written here before any generation starts.
 
 So nothing a client was told "accepted" is lost when generation fails, and the daily digest
-has the day's articles to work from. Each article carries a near-duplicate fingerprint
-(:mod:`service.digest.fingerprint`, computed at write time, or later when missing or
-outdated) so the digest can group one story's articles. Built digests are kept here too,
-by (date, timezone).
+has the day's articles to work from. Each article keeps the digest's near-duplicate
+fingerprint once the digest has computed it: the store only keeps the bytes, and the
+:class:`Fingerprints` it is given (the digest's, :mod:`service.digest.fingerprint`, handed
+over by :mod:`service.wiring`) compute and read them, so storage knows nothing of MinHash.
+Built digests are kept here too, by (date, timezone).
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select, update
 
-from service.digest.fingerprint import FINGERPRINT_VERSION, Fingerprint, article_fingerprint
 from service.errors import StorageError
 from service.storage import Database
 from service.storage.schema import articles, digests
@@ -65,48 +65,48 @@ class StoredArticle:
     received_at: datetime
     content_hash: str
     briefing_id: str | None
-    fingerprint: Fingerprint | None  # None when missing or made by an older version
+    fingerprint: Any  # the digest's (Fingerprints.load); None when none could be computed
+
+
+class Fingerprints(Protocol):
+    """How the digest fingerprints an article (:data:`service.digest.fingerprint.ARTICLES`):
+    the store keeps the bytes with their ``version`` and recomputes outdated ones."""
+
+    version: str
+
+    def compute(self, text: str) -> bytes: ...
+
+    def load(self, stored: bytes) -> Any: ...
 
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _fingerprint_or_none(text: str) -> bytes | None:
-    """The stored form of the text's fingerprint; None (computed later) if that fails."""
-    try:
-        return article_fingerprint(text).to_bytes()
-    except Exception:  # noqa: BLE001 - a fingerprint must never cost an accepted article
-        log.exception("fingerprint failed; the digest computes it later")
-        return None
-
-
 class ArticleStore:
-    """Accepted articles (append-only but for retention) and built digests, in the database."""
+    """Accepted articles (append-only but for retention) and built digests, in the database.
 
-    def __init__(self, database: Database) -> None:
+    ``fingerprints``: the digest's, to fill in missing or outdated fingerprints as a day's
+    articles are read (:meth:`received_between`); without them, none are read or written.
+    """
+
+    def __init__(self, database: Database, fingerprints: Fingerprints | None = None) -> None:
         self.database = database
+        self.fingerprints = fingerprints
 
     def add(
         self, article: Article, *, received_at: datetime | None = None,
-        main_text: str | None = None, briefing_id: str | None = None,
+        briefing_id: str | None = None,
     ) -> int:
-        """Store the article durably (committed) and return its row id.
-
-        ``main_text``: a page's main text when the caller extracted it already; the
-        fingerprint reads it instead of extracting the page a second time. ``briefing_id``:
+        """Store the article durably (committed) and return its row id. ``briefing_id``:
         the briefing that answers it, when known already (a cache hit), linked in the same
-        write.
-        """
-        print_ = _fingerprint_or_none(article.text if main_text is None else main_text)
+        write. Its fingerprint is the digest's to compute, when it reads the day."""
         row = {
             "content_hash": content_hash(article.text), "text": article.text,
             "title": article.title, "source": article.source, "url": article.url,
             "published_at": article.published_at, "canonical_url": article.canonical_url,
             "site_name": article.site_name, "feed_url": article.feed_url,
-            "received_at": received_at or datetime.now(UTC), "fingerprint": print_,
-            "fingerprint_version": FINGERPRINT_VERSION if print_ is not None else None,
-            "briefing_id": briefing_id,
+            "received_at": received_at or datetime.now(UTC), "briefing_id": briefing_id,
         }
         with self.database.write("could not store the article") as conn:
             new_id = conn.execute(insert(articles).returning(articles.c.id), row).scalar_one()
@@ -125,8 +125,10 @@ class ArticleStore:
     def received_between(self, start: datetime, end: datetime) -> list[StoredArticle]:
         """Articles received in ``[start, end)`` (aware datetimes), oldest first.
 
-        Outdated or missing fingerprints are computed and written back on the way.
+        Outdated or missing fingerprints are computed (by the digest's
+        :class:`Fingerprints`) and written back on the way.
         """
+        prints = self.fingerprints
         with self.database.read("could not read the articles") as conn:
             rows = conn.execute(
                 select(articles.c.id, articles.c.text, articles.c.title, articles.c.source,
@@ -143,13 +145,14 @@ class ArticleStore:
              blob, version, canonical, site, feed) = row
             if not start <= received_at < end:  # SQLite compares text: only a pre-filter
                 continue
-            if blob is None or version != FINGERPRINT_VERSION:
-                blob = self._refresh_fingerprint(id_, text)
+            if prints is not None and (blob is None or version != prints.version):
+                blob = self._refresh_fingerprint(prints, id_, text)
             found.append(StoredArticle(
                 id=id_,
                 article=Article(text, title, source, url, published, canonical, site, feed),
                 received_at=received_at, content_hash=chash, briefing_id=briefing_id,
-                fingerprint=Fingerprint.from_bytes(bytes(blob)) if blob is not None else None,
+                fingerprint=(prints.load(bytes(blob))
+                             if prints is not None and blob is not None else None),
             ))
         return found
 
@@ -172,14 +175,19 @@ class ArticleStore:
         return [ArticleSummary(*row) for row in rows
                 if row.received_at >= start and (end is None or row.received_at < end)]
 
-    def _refresh_fingerprint(self, article_id: int, text: str) -> bytes | None:
-        blob = _fingerprint_or_none(text)
-        if blob is None:
+    def _refresh_fingerprint(
+        self, prints: Fingerprints, article_id: int, text: str
+    ) -> bytes | None:
+        try:
+            blob = prints.compute(text)
+        except Exception:  # noqa: BLE001 - one article's fingerprint must not cost the digest
+            log.exception("fingerprint of article %d failed; it is grouped by its exact text",
+                          article_id)
             return None
         try:
             with self.database.write("could not store the fingerprint") as conn:
                 conn.execute(update(articles).where(articles.c.id == article_id)
-                             .values(fingerprint=blob, fingerprint_version=FINGERPRINT_VERSION))
+                             .values(fingerprint=blob, fingerprint_version=prints.version))
         except StorageError as exc:  # the digest can use it anyway; next time it retries
             log.warning("could not store the fingerprint of article %d: %s", article_id,
                         exc.message)
@@ -202,6 +210,3 @@ class ArticleStore:
                 .where(digests.c.day == day, digests.c.timezone == timezone)
             ).scalar_one_or_none()
         return json.loads(found) if found is not None else None
-
-    def close(self) -> None:
-        """Nothing to release: the database belongs to whoever opened it."""
