@@ -4,8 +4,10 @@ matches what the schema documents (status, content type, body)."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
@@ -24,8 +26,15 @@ _DATA = tempfile.TemporaryDirectory(prefix="briefing-fuzz-")
 # (whatever the shell exports): the generated calls alone decide what happens.
 APP = create_app(Settings(engine="extractive", data_dir=Path(_DATA.name), daily_cron="",
                           slack_webhook_url=None, api_keys=""))
-# Enter the lifespan once, so the engine, cache and store exist for every generated call.
-_CLIENT = TestClient(APP).__enter__()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _running_app() -> Iterator[None]:
+    """The lifespan entered once for the module, so the engine, cache and store exist for
+    every generated call, and left at its end (its background threads stop: imported at
+    collection, the module must not leave a running app behind for the tests after it)."""
+    with TestClient(APP):
+        yield
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
