@@ -73,6 +73,19 @@ def test_the_form_briefs_through_the_service_and_escapes_the_article(
     assert stored.status_code == 200 and "Porto" in stored.text
 
 
+def test_a_briefings_page_is_headed_by_its_article(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client()
+    api = client.post("/v1/briefings", json={
+        "text": ARTICLE, "title": "Porto opens a <b>new</b> tram line", "source": "Douro Daily",
+        "url": "https://douro.example/tram"}).json()
+    html = client.get(f"/briefings/{api['id']}").text
+    assert "<h2 id=\"briefing-heading\">Porto opens a &lt;b&gt;new&lt;/b&gt; tram line</h2>" in html
+    assert 'href="https://douro.example/tram"' in html and "Douro Daily" in html
+    assert "The briefing</h2>" not in html
+
+
 def test_errors_are_pages_with_the_apis_message_and_status(
     make_client: Callable[..., TestClient],
 ) -> None:

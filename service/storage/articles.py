@@ -175,6 +175,20 @@ class ArticleStore:
         return [ArticleSummary(*row) for row in rows
                 if row.received_at >= start and (end is None or row.received_at < end)]
 
+    def latest_with_briefing(self, briefing_id: str) -> ArticleSummary | None:
+        """The article most recently linked to a briefing (what a briefing's page is headed
+        with: its title, source and link); None when no stored article links to it."""
+        query = select(
+            articles.c.id, articles.c.title, articles.c.url, articles.c.canonical_url,
+            articles.c.source, articles.c.site_name, articles.c.feed_url,
+            articles.c.published_at, articles.c.received_at, articles.c.briefing_id,
+        ).where(articles.c.briefing_id == briefing_id)
+        with self.database.read("could not read the articles") as conn:
+            row = conn.execute(
+                query.order_by(articles.c.received_at.desc(), articles.c.id.desc()).limit(1)
+            ).first()
+        return ArticleSummary(*row) if row is not None else None
+
     def _refresh_fingerprint(
         self, prints: Fingerprints, article_id: int, text: str
     ) -> bytes | None:

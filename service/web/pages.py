@@ -207,7 +207,17 @@ async def show_briefing(request: Request, briefing_id: str, service: ServiceDep)
     """A briefing written earlier (what ``GET /v1/briefings/{id}`` answers)."""
     pages = _pages(request)
     result = await run_in_threadpool(service.get, briefing_id)
-    return pages.render(request, "briefing.html", result=result, title=None)
+    # Headed by the article it was written for (the latest one linked to it), as when it
+    # was first shown: its title, and where it came from.
+    stored = await run_in_threadpool(service.store.latest_with_briefing, briefing_id)
+    if stored is not None and not result.get("article"):
+        result = {**result, "article": {
+            "url": stored.url, "canonical_url": stored.canonical_url,
+            "site_name": stored.site_name, "source": stored.source,
+            "published_at": stored.published_at, "title": stored.title,
+        }}
+    return pages.render(request, "briefing.html", result=result,
+                        title=stored.title if stored is not None else None)
 
 
 def _day_articles(service: BriefingService, day: date) -> list[dict[str, Any]]:
