@@ -567,6 +567,8 @@ class BriefingService:
             "engine": self.engine.name,
             # the llm engine: the model its server says it ran
             "model": getattr(self.engine, "served_model", self.engine.model_id),
+            # the seq2seq model's family (t5, bart, pegasus, mt5); None for other engines
+            "model_family": getattr(self.engine, "family", None),
             "prompt_version": self.prompts.version,
             "input": {
                 **doc.stats.as_dict(),
@@ -585,6 +587,8 @@ class BriefingService:
                 "selection": condensed.selection,
                 "model_passes": budget.used,
                 "max_model_passes": budget.limit,
+                # what the model reads in one pass, prompt included (seq2seq only)
+                "window_tokens": getattr(self.engine, "window", None),
             },
             "checks": {"unsupported": unsupported},
             "warnings": [*notes, *self._language_warnings(language)],

@@ -111,8 +111,10 @@ class Settings(BaseSettings):
         "en", description="Comma-separated ISO 639-1 codes the model is meant for; an article "
         "detected in another language gets a warning"
     )
-    max_input_tokens: int = Field(
-        512, gt=8, description="Model input window in tokens (prompt included)"
+    max_input_tokens: int | None = Field(
+        None, gt=8, description="Model input window in tokens (prompt included); unset: the "
+        "model's own (its tokenizer's and position limit: 1024 for BART and PEGASUS, 512 for "
+        "flan-t5), which a value here can lower but not raise"
     )
     torch_threads: int = Field(
         0, ge=0, description="Compute threads (torch or CTranslate2); 0 = all usable cores"

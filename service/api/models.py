@@ -112,6 +112,11 @@ class InputStats(_Model):
     max_model_passes: int | None = Field(
         None, description="The budget of model passes per request (BRIEFING_MAX_MODEL_PASSES)"
     )
+    window_tokens: int | None = Field(
+        None, description="Tokens the seq2seq model reads in one pass, prompt included: its "
+        "own limit (1024 for BART and PEGASUS, 512 for flan-t5), or BRIEFING_MAX_INPUT_TOKENS "
+        "below it; null for the other engines"
+    )
     extraction: Extraction | None = Field(
         None, description="For a page (text/html): what its main-text extraction kept"
     )
@@ -160,6 +165,11 @@ class Briefing(_Model):
     )
     model: str = Field(description="Model id or path (empty for the extractive engine; for "
                        "llm, the model the server says it ran)")
+    model_family: Literal["t5", "bart", "pegasus", "mt5"] | None = Field(
+        None, description="The seq2seq model's family, from its config's model_type (t5 and "
+        "flan-t5 read instruction prompts; bart, pegasus and mt5 the article alone); null "
+        "for the other engines"
+    )
     prompt_version: str = Field(description="Hash of the prompt templates used")
     input: InputStats
     checks: Checks
@@ -364,6 +374,15 @@ class Ready(_Model):
     status: Literal["ready", "starting", "failed", "stopping", "unavailable"]
     engine: str | None = None
     model: str | None = None
+    model_family: str | None = Field(
+        None, description="The seq2seq model's family (t5, bart, pegasus, mt5)"
+    )
+    runtime: str | None = Field(
+        None, description="Where the seq2seq model runs: ctranslate2-<quantization> or torch"
+    )
+    window_tokens: int | None = Field(
+        None, description="Tokens the seq2seq model reads in one pass, prompt included"
+    )
     fallback_reason: str | None = None
     prompt_version: str | None = None
     llm: LlmServer | None = Field(

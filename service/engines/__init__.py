@@ -39,8 +39,18 @@ class EngineChoice:
 
 
 def prompt_family(settings: Settings) -> str | None:
-    """The prompts' family the configured engine reads (``prompts/llm/`` for llm)."""
-    return "llm" if settings.engine == "llm" else None
+    """The prompts' family the configured engine reads: ``prompts/llm/`` for llm; for the
+    seq2seq engine, its model family's (``prompts/bart/``, ``prompts/pegasus/``,
+    ``prompts/mt5/``; the top-level instruction prompts for T5 and flan-t5, and where the
+    model is not here to tell)."""
+    if settings.engine == "llm":
+        return "llm"
+    if settings.engine == "extractive":
+        return None
+    from service.engines.seq2seq import model_family
+
+    family = model_family(settings)
+    return family.prompts if family is not None else None
 
 
 def select_engine(

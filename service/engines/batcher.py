@@ -323,6 +323,10 @@ class BatchedEngine:
         self.model_id = engine.model_id
         self.model_revision = engine.model_revision
         self.max_input_tokens = engine.max_input_tokens
+        # the model's family, window and runtime, for /readyz and the answers
+        self.family = getattr(engine, "family", None)
+        self.window = getattr(engine, "window", None)
+        self.runtime_name = getattr(engine, "runtime_name", None)
 
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)

@@ -199,11 +199,13 @@ data dir's cache now, e.g. at image build time, so the first start does not pay 
 def _main(argv: list[str]) -> int:
     if argv == ["prepare"]:
         from service.config import get_settings
+        from service.engines import prompt_family
         from service.engines.seq2seq import load_seq2seq
         from service.prompts import load_prompts
 
         settings = get_settings().model_copy(update={"runtime": "ctranslate2"})
-        engine = load_seq2seq(settings, load_prompts(settings.prompts_dir))
+        prompts = load_prompts(settings.prompts_dir, family=prompt_family(settings))
+        engine = load_seq2seq(settings, prompts)
         print(getattr(engine.runtime, "directory", ""))
         return 0
     if len(argv) == 4 and argv[0] == "convert":

@@ -24,6 +24,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from service.config import Settings
 from service.engines.base import GenerationRequest, Prepared, ShouldStop
+from service.engines.families import (
+    Family,
+    detect_family,
+    model_window,
+    read_config,
+    tokenizer_max_length,
+)
 from service.engines.text_tokenizer import TextTokenizer, from_transformers
 from service.errors import EngineError, ModelUnavailable
 from service.prompts import GenerationSettings, PromptSet
@@ -176,16 +183,19 @@ class Seq2SeqEngine:
 
     def __init__(
         self, tokenizer: TextTokenizer, runtime: Runtime, *, model_id: str, revision: str,
-        window: int, prompts: PromptSet,
+        window: int, prompts: PromptSet, family: str = "t5",
     ) -> None:
         self.tokenizer = tokenizer
         self.runtime = runtime
         self.model_id = model_id
         self.model_revision = revision
         self.window = window
-        # The source text gets what the longest prompt leaves of the window (+1 for </s>).
-        overhead = max(self.count_tokens(p.render("")) for p in prompts.prompts.values())
-        self.max_input_tokens = max(16, window - overhead - 1)
+        self.family = family  # t5, bart, pegasus or mt5 (service/engines/families.py)
+        self.runtime_name = runtime.name
+        # The source text gets what the longest prompt leaves of the window, special tokens
+        # included (</s> for T5; <s> and </s> for BART).
+        overhead = max(len(self.tokenizer.encode(p.render(""))) for p in prompts.prompts.values())
+        self.max_input_tokens = max(16, window - overhead)
         # One batch at a time: the runtime already uses every core for one batch.
         self._lock = threading.Lock()
 
@@ -255,8 +265,12 @@ def runtime_candidates(settings: Settings) -> list[str]:
     return ["ctranslate2", "torch"] if ctranslate2_runtime.available() else ["torch"]
 
 
-def _load(source: str, revision: str, settings: Settings) -> tuple[TextTokenizer, Runtime]:
-    """Tokenizer and runtime, trying the runtimes in order; the last failure is raised."""
+Loaded = tuple[TextTokenizer, Runtime, dict[str, Any]]  # tokenizer, runtime, model config
+
+
+def _load(source: str, revision: str, settings: Settings) -> Loaded:
+    """Tokenizer, runtime and the model's config, trying the runtimes in order; the last
+    failure is raised."""
     candidates = runtime_candidates(settings)
     for number, runtime in enumerate(candidates, start=1):
         fallback = number < len(candidates)
@@ -279,7 +293,7 @@ def _load(source: str, revision: str, settings: Settings) -> tuple[TextTokenizer
     raise AssertionError("unreachable")
 
 
-def _load_torch(source: str, settings: Settings) -> tuple[TextTokenizer, Runtime]:
+def _load_torch(source: str, settings: Settings) -> Loaded:
     import torch
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
@@ -291,12 +305,12 @@ def _load_torch(source: str, settings: Settings) -> tuple[TextTokenizer, Runtime
     model = AutoModelForSeq2SeqLM.from_pretrained(source, **kwargs)
     model.eval()
     runtime = TorchRuntime(model, pad_id=tokenizer.pad_token_id, eos_id=tokenizer.eos_token_id)
-    return from_transformers(tokenizer), runtime
+    return from_transformers(tokenizer), runtime, model.config.to_dict()
 
 
 def _load_ctranslate2(
     source: str, revision: str, settings: Settings, *, timeout_s: float
-) -> tuple[TextTokenizer, Runtime]:
+) -> Loaded:
     from service.engines import ctranslate2_runtime
 
     if not ctranslate2_runtime.available():
@@ -313,15 +327,23 @@ def _load_ctranslate2(
             allow_patterns=["*.json", "*.model", "*.safetensors", "*.txt"],
         ))
         revision = directory_fingerprint(directory)
-    return ctranslate2_runtime.load(
+    config = read_config(directory)
+    family = detect_family(config, directory)  # before converting: a clear refusal
+    window = model_window(config, tokenizer_max_length(directory), family,
+                          settings.max_input_tokens)
+    tokenizer, runtime = ctranslate2_runtime.load(
         directory, revision, data_dir=settings.data_dir, quantization=settings.quantization,
-        threads=settings.torch_threads or usable_cores(), window=settings.max_input_tokens,
+        threads=settings.torch_threads or usable_cores(), window=window,
         timeout_s=timeout_s,
     )
+    return tokenizer, runtime, config
 
 
 def load_seq2seq(settings: Settings, prompts: PromptSet) -> Seq2SeqEngine:
-    """Load the configured model within ``model_load_timeout_s`` or raise ModelUnavailable."""
+    """Load the configured model within ``model_load_timeout_s`` or raise ModelUnavailable.
+
+    ``prompts`` must be its family's (:func:`service.engines.prompt_family`): an instruction
+    fed to BART would be read as article text."""
     source, revision = resolve_model_source(settings)
     box: dict[str, Any] = {}
 
@@ -346,13 +368,50 @@ def load_seq2seq(settings: Settings, prompts: PromptSet) -> Seq2SeqEngine:
         raise ModelUnavailable(
             f"could not load model {settings.model!r}: {type(exc).__name__}: {exc}"
         ) from exc
-    tokenizer, runtime = box["loaded"]
-    window = min(settings.max_input_tokens, tokenizer.model_max_length)
-    log.info("model %r runs on %s", settings.model, runtime.name)
+    tokenizer, runtime, config = box["loaded"]
+    family = detect_family(config, settings.model)
+    if prompts.family != family.prompts:
+        raise ModelUnavailable(
+            f"model {settings.model!r} is a {family.name} model, but the prompts loaded are "
+            f"{_prompts_name(prompts.family)}'s; its own are in {_prompts_name(family.prompts)}"
+        )
+    window = model_window(config, tokenizer.model_max_length, family, settings.max_input_tokens)
+    log.info("model %r (%s family, %d-token window) runs on %s", settings.model, family.name,
+             window, runtime.name)
     return Seq2SeqEngine(
         tokenizer, runtime, model_id=settings.model, revision=revision, window=window,
-        prompts=prompts,
+        prompts=prompts, family=family.name,
     )
+
+
+def _prompts_name(family: str | None) -> str:
+    return f"prompts/{family}/" if family else "prompts/ (the instruction prompts)"
+
+
+def model_family(settings: Settings) -> Family | None:
+    """The configured model's family, read from its config without loading it or going on
+    the network unless ``BRIEFING_MODEL_HUB`` allows it; None when it cannot be known."""
+    as_path = Path(settings.model).expanduser()
+    directory = as_path if as_path.is_dir() else local_model_dir(settings)
+    config: dict[str, Any] = {}
+    if directory.is_dir():
+        try:
+            config = read_config(directory)
+        except (OSError, ValueError):  # the load reports it
+            return None
+    elif settings.model_hub and hub_reachable():
+        try:
+            from huggingface_hub import hf_hub_download
+
+            path = hf_hub_download(settings.model, "config.json",
+                                   revision=settings.model_revision, etag_timeout=5)
+            config = read_config(Path(path).parent)
+        except Exception as exc:  # the load reports the real problem
+            log.debug("no config.json for %r from the hub: %s", settings.model, exc)
+    try:
+        return detect_family(config, settings.model) if config else None
+    except ModelUnavailable:
+        return None
 
 
 def pull_model(

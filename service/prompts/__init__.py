@@ -8,6 +8,10 @@ installed wheel has them; ``BRIEFING_PROMPTS_DIR`` points elsewhere. The content
 is the version: ``prompt_version`` is a hash over all of them, and it is part of
 every cache key, so editing a prompt can never serve a stale briefing.
 
+A seq2seq model family that reads the article alone (BART, PEGASUS, mT5: see
+:mod:`service.engines.families`) has its prompts in ``prompts/<family>/``: ``{text}`` as the
+template, and the generation settings its checkpoints were tuned with.
+
 An engine with prompts of its own keeps them in a subdirectory named after it
 (``load_prompts(family="llm")`` reads ``prompts/llm/``): chat prompts, a ``system`` and a
 ``user`` template per kind, with the slots ``{text}``, ``{title}`` and ``{language}``, and
@@ -81,6 +85,7 @@ class PromptSet:
 
     prompts: dict[str, Prompt]
     version: str
+    family: str | None = None  # the subdirectory read (None: the top-level prompts)
 
     def __getitem__(self, kind: str) -> Prompt:
         return self.prompts[kind]
@@ -112,7 +117,7 @@ def load_prompts(
         if "{text}" not in template:
             raise ValueError(f"{path}: template has no {{text}} slot")
         prompts[kind] = Prompt(kind, template, GenerationSettings(**data["generation"]))
-    return PromptSet(prompts=prompts, version=digest.hexdigest()[:16])
+    return PromptSet(prompts=prompts, version=digest.hexdigest()[:16], family=family)
 
 
 def _chat_prompt(kind: str, data: dict[str, Any], path: object) -> Prompt:

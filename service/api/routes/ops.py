@@ -44,6 +44,11 @@ async def readyz(request: Request) -> Any:
         "status": "ready",
         "engine": engine.name,
         "model": engine.model_id,
+        **{field: value for field, value in (
+            ("model_family", getattr(engine, "family", None)),
+            ("runtime", getattr(engine, "runtime_name", None)),
+            ("window_tokens", getattr(engine, "window", None)),
+        ) if value is not None},
         "fallback_reason": service.choice.fallback_reason,
         "prompt_version": service.prompts.version,
     }
