@@ -1,4 +1,4 @@
-"""The ``briefing`` command: serve, summarize, preprocess, daily, feeds, db, model pull."""
+"""The ``briefing`` command: serve, summarize, preprocess, daily, feeds, eval, db, model pull."""
 
 from __future__ import annotations
 
@@ -298,6 +298,21 @@ def cmd_model_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from service.evaluate import evaluate, progress_bar, read_rows, render_table, systems_from
+
+    settings = get_settings()
+    rows = read_rows(args.file, limit=args.limit, dataset=args.dataset)
+    systems = systems_from(args.systems)
+    if not systems:  # the configured engine (auto: seq2seq when its model is here)
+        from service.evaluate import System
+
+        systems = [System(settings.engine)]
+    results = evaluate(rows, systems, settings, progress=progress_bar)
+    print(json.dumps(results, indent=2) if args.json else render_table(results))
+    return 0
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from service.storage import upgrade
     from service.wiring import Wiring
@@ -390,6 +405,30 @@ def build_parser() -> argparse.ArgumentParser:
     daily.add_argument("--preview", action="store_true",
                        help="print the Slack messages (Block Kit JSON) it would post; send none")
     daily.set_defaults(func=cmd_daily)
+
+    evaluation = sub.add_parser(
+        "eval", help="measure engines and models on articles with reference summaries (ROUGE, "
+        "length, unsupported facts, latency)",
+        description="Brief each row's article with each engine or model given and score the "
+        "briefings against the row's reference summary. Rows: JSON lines with article and "
+        "summary, article and highlights (CNN/DailyMail) or document and summary (XSum).",
+    )
+    evaluation.add_argument("file", type=Path, help="a JSONL file of articles and summaries")
+    evaluation.add_argument(
+        "--engine", dest="systems", action="append", type=lambda v: ("engine", v),
+        metavar="ENGINE", help="extractive, seq2seq (BRIEFING_MODEL, or the --model after it), "
+        "llm or auto; repeat to compare (default: BRIEFING_ENGINE)",
+    )
+    evaluation.add_argument(
+        "--model", dest="systems", action="append", type=lambda v: ("model", v),
+        metavar="MODEL", help="a seq2seq model (directory or pulled hub id); repeat to compare",
+    )
+    evaluation.add_argument("--limit", type=int, help="the first N rows only")
+    evaluation.add_argument("--dataset", help="only rows whose dataset field is this "
+                            "(e.g. cnndm or xsum)")
+    evaluation.add_argument("--json", action="store_true",
+                            help="print a JSON list, one object per engine or model")
+    evaluation.set_defaults(func=cmd_eval)
 
     db = sub.add_parser("db", help="the database (BRIEFING_DATABASE_URL): schema migrations")
     db_sub = db.add_subparsers(dest="db_command", required=True)
