@@ -20,13 +20,17 @@
      one first and the short one from it (``BRIEFING_SHORT_SOURCE``). When the llm engine's
      server fails (4. or 5.), the extractive engine answers this request from 4. on, and
      says why (``fallback_reason``; ``BRIEFING_LLM_FALLBACK``)
-  6. shape and check — length rules, repeated sentences, unsupported facts
+  6. shape and check — length rules, repeated sentences, unsupported facts: flagged, dropped
+     or repaired (``BRIEFING_UNSUPPORTED``; the llm engine repairs by default: asked once
+     more naming what the article does not say, then the sentence is replaced by the
+     article's closest one or dropped; service/checks/repair.py)
   7. cache — the result is stored under its key and returned
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -35,7 +39,8 @@ from typing import Any
 
 from service.admission import Admission, SingleFlight
 from service.cancellation import Cancellation
-from service.checks import SourceFacts, find_unsupported
+from service.checks import SourceFacts, Unsupported, find_unsupported
+from service.checks.repair import repair_text
 from service.config import Settings
 from service.engines import EngineChoice, GenerationRequest
 from service.engines.extractive import select_within
@@ -51,6 +56,7 @@ from service.errors import (
 )
 from service.lengths import fit_length
 from service.metrics import Metrics
+from service.output_language import AUTO, OutputLanguage, choose, primary
 from service.preprocess import PREPROCESS_VERSION, Document, chunk_sentences, preprocess
 from service.preprocess import split_sentences as segment
 from service.preprocess.language import Language, detect_language, stop_words
@@ -126,6 +132,7 @@ class BriefingService:
         self, article: Article, lengths: Sequence[str] = LENGTHS, *,
         deadline: float | None = None, on_stored: Callable[[int], None] | None = None,
         cancellation: Cancellation | None = None, min_words: int = 0, store: bool = True,
+        language: str | None = None,
     ) -> dict[str, Any]:
         """Briefings of one article (see the module docstring for the stages).
 
@@ -136,7 +143,10 @@ class BriefingService:
         mark the entry seen then, so an entry is stored once even when its briefing fails).
         ``min_words``: a cleaned text with fewer words is refused (``TooShort``).
         ``store=False``: the article is not stored (nor listed, nor in a digest); its
-        briefing is still cached.
+        briefing is still cached. ``language``: the output language the request asks for
+        (``auto`` or a code; one the engine cannot write is refused,
+        ``LanguageNotSupported``); None: ``BRIEFING_OUTPUT_LANGUAGE``
+        (service/output_language.py).
         """
 
         def stored(briefing_id: str | None) -> int | None:
@@ -148,15 +158,17 @@ class BriefingService:
             return article_id
 
         return self._brief(article, lengths, cancellation or Cancellation(deadline), stored,
-                           min_words=min_words)
+                           min_words=min_words, language=language)
 
     def brief_stored(
         self, article: Article, article_id: int | None, lengths: Sequence[str] = LENGTHS, *,
         deadline: float | None = None, cancellation: Cancellation | None = None,
+        language: str | None = None,
     ) -> dict[str, Any]:
         """Briefings of an article the store already holds (the digest's): it is not stored
         again, and the result is linked to ``article_id`` so the next digest finds it cached.
         ``article_id=None`` is text that is no article (the digest's overview): only cached.
+        ``language``: as for :meth:`brief`; digests leave it to the setting.
         """
 
         def stored(briefing_id: str | None) -> int | None:
@@ -164,19 +176,26 @@ class BriefingService:
                 self._link(article_id, briefing_id)
             return article_id
 
-        return self._brief(article, lengths, cancellation or Cancellation(deadline), stored)
+        return self._brief(article, lengths, cancellation or Cancellation(deadline), stored,
+                           language=language)
 
     def _brief(
         self, article: Article, lengths: Sequence[str], cancellation: Cancellation,
         stored: Callable[[str | None], int | None], *, min_words: int = 0,
+        language: str | None = None,
     ) -> dict[str, Any]:
         """``stored(briefing_id)`` stores the article (or knows it stored) and links it to
         ``briefing_id`` when that is known already (a cache hit: one write)."""
         lengths = tuple(k for k in LENGTHS if k in set(lengths)) or LENGTHS
+        asked = self.settings.output_language if language is None else language
+        from_request = language is not None
         # 0. repeat
-        # (a title changes what cleaning removes, so it is part of the text's alias)
+        # (a title changes what cleaning removes, so it is part of the text's alias; the
+        # language asked for, and whether a request asked, decide the answer before the
+        # article's language is known)
         raw = f"{article.title}\x00{article.text}" if article.title else article.text
-        alias = self._key(raw, lengths, raw=True)
+        alias = self._key(raw, lengths, raw=True,
+                          language=f"{asked}|{'request' if from_request else 'setting'}")
         hit = self._cached(self.cache.get_by_alias, alias)
         if hit is not None:
             stored(hit["id"])
@@ -204,8 +223,13 @@ class BriefingService:
                 "headline"
             )
         notes = _prose_warnings(verdict)
+        # The output language: refused here, before the article is stored, when the engine
+        # cannot write the one the request asks for.
+        detected = detect_language(doc.text)
+        out = choose(asked, from_request=from_request, article=detected.code,
+                     engine=self.engine.name, model_languages=self.settings.model_language_list)
         # 2. cache, and 3. store before any work (a hit is linked in the same write)
-        key = self._key(doc.text, lengths)
+        key = self._key(doc.text, lengths, language=out.code)
         hit = self._cached(self.cache.get, key)
         article_id = stored(hit["id"] if hit is not None else None)
         if hit is not None:
@@ -213,7 +237,7 @@ class BriefingService:
         (result, elsewhere), shared = self.flights.run(
             key,
             lambda shared_cancellation: self._compute_once(
-                key, alias, doc, lengths, shared_cancellation, notes
+                key, alias, doc, lengths, shared_cancellation, notes, out
             ),
             cancellation,
         )
@@ -229,13 +253,14 @@ class BriefingService:
     def _compute_once(
         self, key: str, alias: str, doc: Document, lengths: Sequence[str],
         cancellation: Cancellation, notes: Sequence[str] = (),
+        out: OutputLanguage | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """(result, computed by another replica): with Redis, one replica computes a key at a
         time and the others wait for its result (service.storage.flight)."""
 
         def compute() -> dict[str, Any]:
             return self.admission.run(
-                lambda: self._compute(key, alias, doc, lengths, cancellation, notes)
+                lambda: self._compute(key, alias, doc, lengths, cancellation, notes, out)
             )
 
         if self.replica_flight is None:
@@ -249,20 +274,24 @@ class BriefingService:
     def _compute(
         self, key: str, alias: str | None, doc: Document, lengths: Sequence[str],
         cancellation: Cancellation, notes: Sequence[str] = (),
+        out: OutputLanguage | None = None,
     ) -> dict[str, Any]:
-        """The briefings of ``doc``; ``notes``: warnings about the input, for the answer."""
+        """The briefings of ``doc``; ``notes``: warnings about the input, for the answer;
+        ``out``: the output language (None: the article's)."""
         budget = PassBudget(self.settings.max_model_passes)
+        out = out or OutputLanguage(detect_language(doc.text).code)
         try:
             # 4. condense
             condensed = self._condense(doc, cancellation, budget, self._final_passes(lengths))
             # 5. generate
-            outputs = self._write(condensed.text, lengths, cancellation, budget)
+            outputs, asked = self._write(condensed.text, lengths, cancellation, budget, out)
         except EngineUnavailable as exc:  # the llm engine's server failed
             if self.choice.fallback is None:
                 raise
-            return self._fall_back(exc, doc, lengths, cancellation, notes)
-        # 6. shape and check
-        result = self._result(key, doc, condensed, outputs, budget, notes)
+            return self._fall_back(exc, doc, lengths, cancellation, notes, out)
+        # 6. shape and check (and repair: the llm engine may be asked once more)
+        result = self._result(key, doc, condensed, outputs, budget, notes, out,
+                              asked=asked, cancellation=cancellation)
         if condensed.truncated:
             self.metrics.input_truncated.inc()
         self.metrics.reduce_rounds.observe(condensed.rounds)
@@ -275,10 +304,11 @@ class BriefingService:
 
     def _fall_back(
         self, error: EngineUnavailable, doc: Document, lengths: Sequence[str],
-        cancellation: Cancellation, notes: Sequence[str],
+        cancellation: Cancellation, notes: Sequence[str], out: OutputLanguage,
     ) -> dict[str, Any]:
         """This request's briefings by the fallback engine, saying why (``fallback_reason``).
-        Cached under that engine's key only: the next request asks the server again."""
+        Cached under that engine's key only: the next request asks the server again. It
+        writes in the article's language, whatever was asked (and says so)."""
         assert self.choice.fallback is not None
         log.warning("answering with the %s engine: %s", self.choice.fallback.name,
                     error.message)
@@ -286,8 +316,13 @@ class BriefingService:
         twin = copy.copy(self)  # same cache, store and metrics; another engine
         twin.choice = EngineChoice(self.choice.fallback, fallback_reason=error.message)
         twin.engine = twin.choice.engine
-        return twin._compute(twin._key(doc.text, lengths), None, doc, lengths, cancellation,
-                             notes)
+        article = detect_language(doc.text).code
+        if article != "und" and primary(out.code) != primary(article):
+            out = OutputLanguage(article, warning=(
+                f"asked for in {out.code}: the {twin.engine.name} engine that answers while the "
+                f"LLM server fails writes in the article's own language ({article})"))
+        return twin._compute(twin._key(doc.text, lengths, language=out.code), None, doc,
+                             lengths, cancellation, notes, out)
 
     def get(self, briefing_id: str) -> dict[str, Any]:
         """A stored result by id; NotFound when unknown."""
@@ -323,13 +358,16 @@ class BriefingService:
             log.warning("article %d not linked to briefing %s: %s", article_id,
                         briefing_id[:12], exc.message)
 
-    def _key(self, text: str, lengths: Sequence[str], *, raw: bool = False) -> str:
+    def _key(self, text: str, lengths: Sequence[str], *, raw: bool = False,
+             language: str = AUTO) -> str:
         """The cache key over everything that decides the output; ``raw`` keys the text as
-        received (an alias), otherwise the cleaned text."""
+        received (an alias), otherwise the cleaned text; ``language``: the output language
+        (for an alias, the one asked for)."""
         s = self.settings
         return cache_key(
             text=text,
             raw=raw,
+            language=language,
             engine=self.engine.name,
             model=self.engine.model_id,
             revision=self.engine.model_revision,
@@ -339,7 +377,8 @@ class BriefingService:
             lengths=list(lengths),
             rules=[s.max_input_chars, s.max_input_tokens, s.reduce_max_depth,
                    s.max_model_passes, s.one_pass_max_tokens,
-                   s.short_max_sentences, s.short_max_words, s.long_max_words, s.unsupported,
+                   s.short_max_sentences, s.short_max_words, s.long_max_words,
+                   self._unsupported_mode(),
                    s.model_languages,
                    self._short_from_long(lengths)],
         )
@@ -484,21 +523,23 @@ class BriefingService:
 
     def _write(
         self, text: str, lengths: Sequence[str], cancellation: Cancellation,
-        budget: PassBudget,
-    ) -> dict[str, str]:
-        """The raw briefings of ``text``: one batch, or the long one and then the short one
-        from it (a few dozen input tokens instead of the article's hundreds)."""
+        budget: PassBudget, out: OutputLanguage,
+    ) -> tuple[dict[str, str], dict[str, GenerationRequest]]:
+        """The raw briefings of ``text``, and the request each was written for: one batch,
+        or the long one and then the short one from it (a few dozen input tokens instead of
+        the article's hundreds)."""
+        language = out.prompt
         if not self._short_from_long(lengths):
-            requests = [GenerationRequest(text, self.prompts[k]) for k in lengths]
-            return dict(zip(lengths, self._generate(requests, cancellation, budget),
-                            strict=True))
-        (long,) = self._generate([GenerationRequest(text, self.prompts["long"])], cancellation,
-                                 budget)
+            requests = [GenerationRequest(text, self.prompts[k], language) for k in lengths]
+            return (dict(zip(lengths, self._generate(requests, cancellation, budget),
+                             strict=True)),
+                    dict(zip(lengths, requests, strict=True)))
+        asked_long = GenerationRequest(text, self.prompts["long"], language)
+        (long,) = self._generate([asked_long], cancellation, budget)
         shaped = fit_length(long, max_words=self.settings.long_max_words)
-        (short,) = self._generate(
-            [GenerationRequest(shaped or text, self.prompts["short"])], cancellation, budget
-        )
-        return {"long": long, "short": short}
+        asked_short = GenerationRequest(shaped or text, self.prompts["short"], language)
+        (short,) = self._generate([asked_short], cancellation, budget)
+        return {"long": long, "short": short}, {"long": asked_long, "short": asked_short}
 
     def _generate(
         self, requests: list[GenerationRequest], cancellation: Cancellation,
@@ -519,32 +560,68 @@ class BriefingService:
         )
         return outputs
 
+    def _unsupported_mode(self) -> str:
+        """``BRIEFING_UNSUPPORTED`` for the serving engine: auto is repair for llm, else
+        flag."""
+        mode = self.settings.unsupported
+        if mode == "auto":
+            return "repair" if self.engine.name == "llm" else "flag"
+        return mode
+
     def _shape_and_check(
-        self, source: str, outputs: dict[str, str]
-    ) -> tuple[dict[str, str | None], list[dict[str, Any]]]:
+        self, source: str, outputs: dict[str, str], *, source_sentences: Sequence[str] = (),
+        asked: dict[str, GenerationRequest] | None = None, translated: bool = False,
+        language: str = "en", cancellation: Cancellation | None = None,
+        budget: PassBudget | None = None,
+    ) -> tuple[dict[str, str | None], list[dict[str, Any]], list[dict[str, Any]]]:
         """Length rules, then facts: each briefing's claims must be in the source article
         (the short one's too, even when it was written from the long one: a sentence the
         article says word for word is supported, whatever the long one left out).
-        ``BRIEFING_UNSUPPORTED=drop`` removes such sentences (and refits); ``flag`` keeps
-        them. Either way they are reported."""
+        ``BRIEFING_UNSUPPORTED``: ``flag`` keeps such sentences; ``drop`` removes them (and
+        refits); ``repair`` asks the llm engine once more naming the facts (``asked``: the
+        requests the briefings were written for), then replaces each sentence still
+        unsupported by the article's closest one (``source_sentences``; not when
+        ``translated``) or drops it. Returns (briefings, unsupported: what was found, or with
+        ``repair`` what remains, repaired: what was done). A briefing in another language
+        than the article (``translated``) is checked for numbers and dates only."""
         s = self.settings
-        drop = s.unsupported == "drop"
+        mode = self._unsupported_mode()
+        drop = mode == "drop"
         limits = {
             "long": {"max_words": s.long_max_words},
             "short": {"max_words": s.short_max_words, "max_sentences": s.short_max_sentences},
         }
+        facts = SourceFacts.from_text(source)
+
+        def check(text: str) -> list[Unsupported]:
+            return find_unsupported(text, source, facts=facts, names=not translated)
+
+        fitted = {k: fit_length(outputs[k], **limits[k]) for k in ("long", "short")
+                  if k in outputs}
+        found = {k: check(text) for k, text in fitted.items()}
+        repaired: list[dict[str, Any]] = []
+        if mode == "repair" and asked and cancellation is not None and budget is not None:
+            self._ask_again(fitted, found, asked, check, limits, cancellation, budget,
+                            repaired)
         shaped: dict[str, str | None] = {"short": None, "long": None}
         reported: list[dict[str, Any]] = []
-        facts = SourceFacts.from_text(source)
         for kind in ("long", "short"):  # long first: an emptied short one falls back to it
-            if kind not in outputs:
+            if kind not in fitted:
                 continue
-            text = fit_length(outputs[kind], **limits[kind])
-            found = find_unsupported(text, source, facts=facts)
+            text, items = fitted[kind], found[kind]
+            if mode == "repair" and items:
+                text, done = repair_text(text, source, items, source_sentences=source_sentences,
+                                         facts=facts, replace=not translated,
+                                         language=language)
+                for item in done:
+                    self.metrics.unsupported_sentences.labels(kind, item.action).inc()
+                    repaired.append({"briefing": kind, **item.as_dict()})
+                text = fit_length(text, **limits[kind])
+                items = check(text)  # what remains (a replacement is checked before it)
             self.metrics.unsupported_sentences.labels(
                 kind, "dropped" if drop else "flagged"
-            ).inc(len(found))
-            for item in found:
+            ).inc(len(items))
+            for item in items:
                 reported.append({**item.as_dict(), "briefing": kind, "dropped": drop})
                 if drop:
                     text = text.replace(item.sentence, " ")
@@ -553,14 +630,63 @@ class BriefingService:
                 # Everything in the short one was unsupported: lead with the long one instead.
                 text = fit_length(shaped["long"], **limits["short"])
             shaped[kind] = text
-        return shaped, reported
+        return shaped, reported, repaired
+
+    def _ask_again(
+        self, fitted: dict[str, str], found: dict[str, list[Unsupported]],
+        asked: dict[str, GenerationRequest], check: Callable[[str], list[Unsupported]],
+        limits: dict[str, dict[str, Any]], cancellation: Cancellation, budget: PassBudget,
+        repaired: list[dict[str, Any]],
+    ) -> None:
+        """The llm engine asked once more for each briefing with unsupported facts, naming
+        them (one batch; within the pass budget); the new answer is kept when it has fewer
+        unsupported sentences. A server failure here keeps the first answers (repaired next
+        by replacing or dropping), never the fallback."""
+        kinds = [k for k in ("long", "short") if found.get(k) and k in asked]
+        if self.engine.name != "llm" or not kinds:
+            return
+        if budget.left < len(kinds):
+            log.info("not asking again: the pass budget is spent")
+            return
+        missing = {k: list(dict.fromkeys(m for item in found[k] for m in item.missing))
+                   for k in kinds}
+        requests = [dataclasses.replace(asked[k], revise=(fitted[k], tuple(missing[k])))
+                    for k in kinds]
+        try:
+            answers = self._generate(requests, cancellation, budget)
+        except EngineUnavailable as exc:
+            log.warning("asking again for a briefing without unsupported facts failed: %s",
+                        exc.message)
+            answers = [""] * len(kinds)
+        for kind, answer in zip(kinds, answers, strict=True):
+            text = fit_length(answer, **limits[kind]) if answer else ""
+            still = check(text) if text else found[kind]
+            better = bool(text) and len(still) < len(found[kind])
+            self.metrics.unsupported_sentences.labels(kind, "asked_again").inc(
+                len(found[kind]))
+            repaired.append({
+                "briefing": kind, "action": "asked_again",
+                "sentence": " ".join(item.sentence for item in found[kind]),
+                "missing": missing[kind], "resolved": better and not still,
+            })
+            if better:
+                fitted[kind], found[kind] = text, still
 
     def _result(
         self, key: str, doc: Document, condensed: Condensed, outputs: dict[str, str],
-        budget: PassBudget, notes: Sequence[str] = (),
+        budget: PassBudget, notes: Sequence[str] = (), out: OutputLanguage | None = None,
+        *, asked: dict[str, GenerationRequest] | None = None,
+        cancellation: Cancellation | None = None,
     ) -> dict[str, Any]:
-        shaped, unsupported = self._shape_and_check(doc.text, outputs)
         language = detect_language(doc.text)
+        out = out or OutputLanguage(language.code)
+        translated = (language.known and out.code != "und"
+                      and primary(out.code) != primary(language.code))
+        shaped, unsupported, repaired = self._shape_and_check(
+            doc.text, outputs, source_sentences=doc.sentences, asked=asked,
+            translated=translated, language=language.code if language.known else "en",
+            cancellation=cancellation, budget=budget,
+        )
         result: dict[str, Any] = {
             "id": key,
             **shaped,
@@ -590,8 +716,12 @@ class BriefingService:
                 # what the model reads in one pass, prompt included (seq2seq only)
                 "window_tokens": getattr(self.engine, "window", None),
             },
-            "checks": {"unsupported": unsupported},
-            "warnings": [*notes, *self._language_warnings(language)],
+            "language_out": out.code,
+            "checks": {"unsupported": unsupported,
+                       **({"repaired": repaired} if self._unsupported_mode() == "repair"
+                          else {})},
+            "warnings": [*notes, *self._language_warnings(language),
+                         *([out.warning] if out.warning else [])],
         }
         if self.choice.fallback_reason:
             result["fallback_reason"] = self.choice.fallback_reason

@@ -137,6 +137,24 @@ class TooShort(ValidationFailed):
     code = "too_short"
 
 
+class LanguageNotSupported(ValidationFailed):
+    """A briefing asked for in a language the serving engine cannot write; ``engines``: those
+    that can (also in the body, for clients)."""
+
+    code = "language_not_supported"
+
+    def __init__(self, message: str, *, language: str, engines: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.language = language
+        self.engines = engines
+
+    def to_body(self) -> dict[str, dict[str, str]]:
+        body = super().to_body()
+        body["error"]["language"] = self.language
+        body["error"]["engines"] = list(self.engines)  # type: ignore[assignment]
+        return body
+
+
 class InvalidDate(ValidationFailed):
     code = "invalid_date"
 

@@ -144,11 +144,12 @@ class Metrics:
         self.unsupported_sentences = Counter(
             "briefing_unsupported_sentences",
             "Briefing sentences with facts not found in the source, by briefing and action "
-            "(BRIEFING_UNSUPPORTED)",
+            "(BRIEFING_UNSUPPORTED: flagged, dropped; repair: asked_again, then replaced or "
+            "dropped)",
             ["briefing", "action"], registry=self.registry,
         )
         for kind in ("short", "long"):
-            for action in ("flagged", "dropped"):
+            for action in ("flagged", "dropped", "asked_again", "replaced"):
                 self.unsupported_sentences.labels(kind, action)
         self.input_truncated = Counter(
             "briefing_input_truncated",

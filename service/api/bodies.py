@@ -31,6 +31,7 @@ from service.errors import (
 )
 from service.ingest.page import article_from_html
 from service.ingest.runtime import UrlRequest
+from service.output_language import parse_language
 from service.preprocess.html import decode_html, looks_like_html
 from service.storage.articles import Article
 
@@ -56,6 +57,19 @@ class BriefingRequest(BaseModel):
     lengths: list[Literal["short", "long"]] | None = Field(
         None, description="Which briefings to write; default both"
     )
+    language: str | None = Field(
+        None, max_length=20,
+        description="The language to write the briefings in: `auto` (the article's own) or a "
+        "code such as `de`; default BRIEFING_OUTPUT_LANGUAGE. Only the llm engine writes in "
+        "another language than the article's (others: 422 `language_not_supported`)",
+    )
+
+    @field_validator("language")
+    @classmethod
+    def _language_code(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return parse_language(value, "`language`")
 
     @field_validator("published_at")
     @classmethod
@@ -175,9 +189,10 @@ _TEXT_TYPES = ("text/plain", "text/html", "application/xhtml+xml")
 
 async def parse_article(
     request: Request, limits: dict[str, BodyLimit]
-) -> tuple[Article | UrlRequest, list[str] | None]:
-    """The article (or the URL to fetch it from) and the lengths asked for, from a JSON,
-    text or HTML body."""
+) -> tuple[Article | UrlRequest, list[str] | None, str | None]:
+    """The article (or the URL to fetch it from), the lengths and the output language asked
+    for (None: not asked; text and HTML bodies ask for neither), from a JSON, text or HTML
+    body."""
     media = request.headers.get("content-type", "")
     media_type, _, params = media.partition(";")
     media_type = media_type.strip().lower()
@@ -199,11 +214,11 @@ async def parse_article(
     if media_type == "text/plain":
         text = _decode_text(body, charset)
         _refuse_json_as_text(text)
-        return article_from_text(text), None
+        return article_from_text(text), None, None
     if page:
         # A page: preprocessing extracts its main text (service.preprocess.html); the page
         # keeps its title, site name, canonical URL and date.
-        return article_from_html(_decode_html(body, charset)), None
+        return article_from_html(_decode_html(body, charset)), None, None
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:
@@ -239,9 +254,10 @@ def article_from_text(text: str, **given: str | None) -> Article:
     return Article(text=text, **given)
 
 
-def article_request(data: Any) -> tuple[Article | UrlRequest, list[str] | None]:
+def article_request(data: Any) -> tuple[Article | UrlRequest, list[str] | None, str | None]:
     """A ``BriefingRequest``-shaped mapping (the JSON body, or the page's form) validated:
-    the article, or the URL to fetch when there is no text, and the lengths asked for."""
+    the article, or the URL to fetch when there is no text, the lengths and the output
+    language asked for."""
     try:
         parsed = BriefingRequest.model_validate(data)
     except ValidationError as exc:
@@ -250,12 +266,12 @@ def article_request(data: Any) -> tuple[Article | UrlRequest, list[str] | None]:
     if parsed.text is None:
         assert parsed.url is not None
         return UrlRequest(url=parsed.url.strip(), title=parsed.title, source=parsed.source,
-                          published_at=parsed.published_at), lengths
+                          published_at=parsed.published_at), lengths, parsed.language
     article = article_from_text(
         parsed.text, title=parsed.title, source=parsed.source, url=parsed.url,
         published_at=parsed.published_at,
     )
-    return article, lengths
+    return article, lengths, parsed.language
 
 
 def describe(exc: ValidationError | RequestValidationError) -> str:

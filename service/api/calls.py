@@ -23,15 +23,18 @@ __all__ = ["brief_url_within_timeout", "brief_within_timeout"]
 
 async def brief_within_timeout(
     service: BriefingService, article: Article, lengths: list[str] | None, timeout: float,
-    receive: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+    receive: Callable[[], Awaitable[dict[str, Any]]] | None = None, *,
+    language: str | None = None,
 ) -> dict[str, Any]:
     """``service.brief`` off the event loop, answered 503 ``timeout`` after ``timeout`` s
     (the API's route and the page's form both brief through here); a text shorter than
     ``MIN_WORDS`` words is refused (422 ``too_short``). ``receive`` (the ASGI request's)
-    lets the work end as soon as the client goes away."""
+    lets the work end as soon as the client goes away. ``language``: the output language
+    asked for (None: the setting)."""
     return await _within(
         lambda cancellation: service.brief(
-            article, lengths or LENGTHS, cancellation=cancellation, min_words=MIN_WORDS
+            article, lengths or LENGTHS, cancellation=cancellation, min_words=MIN_WORDS,
+            language=language,
         ),
         timeout, receive,
     )
@@ -39,14 +42,16 @@ async def brief_within_timeout(
 
 async def brief_url_within_timeout(
     ingest: Ingest, request: UrlRequest, lengths: list[str] | None, settings: Settings,
-    receive: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+    receive: Callable[[], Awaitable[dict[str, Any]]] | None = None, *,
+    language: str | None = None,
 ) -> dict[str, Any]:
     """The page at a URL fetched (bounded by BRIEFING_FETCH_TIMEOUT_S) and briefed (bounded
     by BRIEFING_REQUEST_TIMEOUT_S), off the event loop; with ``receive``, the briefing's
     work ends as soon as the client goes away (the page stays stored)."""
     return await _within(
         lambda cancellation: ingest.brief_url(
-            request, lengths or LENGTHS, cancellation=cancellation, min_words=MIN_WORDS
+            request, lengths or LENGTHS, cancellation=cancellation, min_words=MIN_WORDS,
+            language=language,
         ),
         settings.fetch_timeout_s + settings.request_timeout_s, receive,
     )

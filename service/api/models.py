@@ -28,6 +28,12 @@ class ErrorDetail(_Model):
     upstream_status: int | None = Field(
         None, description="`fetch_failed`: the HTTP status the fetched site answered"
     )
+    language: str | None = Field(
+        None, description="`language_not_supported`: the language asked for"
+    )
+    engines: list[str] | None = Field(
+        None, description="`language_not_supported`: the engines that can write it"
+    )
 
 
 class ErrorBody(_Model):
@@ -136,9 +142,32 @@ class UnsupportedSentence(_Model):
     dropped: bool | None = Field(None, description="Removed (BRIEFING_UNSUPPORTED=drop)")
 
 
+class RepairedSentence(_Model):
+    """One repair (BRIEFING_UNSUPPORTED=repair; the llm engine's default)."""
+
+    briefing: Literal["short", "long"] = Field(description="Which briefing")
+    action: Literal["asked_again", "replaced", "dropped"] = Field(
+        description="`asked_again`: the LLM was asked once more, naming what the article "
+        "does not say; `replaced`: the sentence gave way to the article's closest sentence; "
+        "`dropped`: the sentence was removed"
+    )
+    sentence: str = Field(description="The sentence (for `asked_again`, the sentences) "
+                          "repaired")
+    missing: list[str] = Field(description="Its numbers, dates or names the source lacks")
+    replacement: str | None = Field(None, description="`replaced`: the article's sentence")
+    resolved: bool | None = Field(
+        None, description="`asked_again`: the new answer states nothing unsupported"
+    )
+
+
 class Checks(_Model):
     unsupported: list[UnsupportedSentence] = Field(
-        description="Sentences with facts the source does not support"
+        description="Sentences with facts the source does not support (with repair: those "
+        "that remain in the briefing)"
+    )
+    repaired: list[RepairedSentence] | None = Field(
+        None, description="What was done about unsupported facts before answering "
+        "(BRIEFING_UNSUPPORTED=repair, the llm engine's default); absent when not repairing"
     )
 
 
@@ -174,6 +203,11 @@ class Briefing(_Model):
     input: InputStats
     checks: Checks
     cached: bool = Field(description="Answered from the cache")
+    language_out: str | None = Field(
+        None, description="The language the briefings are written in (a code; `und`: the "
+        "article's, which could not be told): the one asked for (`language`, else "
+        "BRIEFING_OUTPUT_LANGUAGE), or with `auto` the article's"
+    )
     fallback_reason: str | None = Field(
         None, description="Why the extractive engine serves instead of the model (if so): "
         "no model at start, or the LLM server failed for this request (it is named)"

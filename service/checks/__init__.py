@@ -47,7 +47,8 @@ class Unsupported:
 
 
 def _sentence_missing(
-    sentence: str, facts: SourceFacts, capitalized_elsewhere: frozenset[str]
+    sentence: str, facts: SourceFacts, capitalized_elsewhere: frozenset[str],
+    names: bool = True,
 ) -> list[str]:
     text = _prepare(sentence)
     missing: list[tuple[int, str]] = []
@@ -58,7 +59,7 @@ def _sentence_missing(
     for offset, written, month in _months(text, lenient=False):
         if month not in facts.months:
             missing.append((offset, sentence[offset : offset + len(written)]))
-    if not _is_title_case(text):
+    if names and not _is_title_case(text):
         for offset, written, tokens in _name_spans(
             text, capitalized_elsewhere, facts.looks_ordinary
         ):
@@ -73,11 +74,13 @@ def _sentence_missing(
 
 
 def find_unsupported(
-    summary: str, source: str, *, facts: SourceFacts | None = None
+    summary: str, source: str, *, facts: SourceFacts | None = None, names: bool = True
 ) -> list[Unsupported]:
     """Summary sentences with numbers, amounts, dates or names that ``source`` does not support.
 
     Pass ``facts`` (from ``SourceFacts.from_text(source)``) to reuse the source's extraction.
+    ``names=False``: numbers and dates only (a summary in another language than the source,
+    whose nouns may be capitalized or names spelled otherwise).
     """
     if not isinstance(summary, str) or not summary.strip():
         return []
@@ -87,7 +90,7 @@ def find_unsupported(
     capitalized = _capitalized_non_initial([_prepare(s) for s in sentences])
     out = []
     for sentence in sentences:
-        missing = _sentence_missing(sentence, facts, capitalized)
+        missing = _sentence_missing(sentence, facts, capitalized, names)
         if missing:
             out.append(Unsupported(sentence=sentence, missing=missing))
     return out

@@ -29,10 +29,17 @@ ShouldStop = Callable[[], bool]
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """One unit of work for an engine: summarize ``text`` as ``prompt`` asks."""
+    """One unit of work for an engine: summarize ``text`` as ``prompt`` asks.
+
+    ``language``: what the prompt's ``{language}`` slot says (the llm engine's; empty: the
+    article's language). ``revise``: (the engine's earlier answer, the facts in it the
+    article does not support): the llm engine asks once more, naming them (the prompt's
+    ``repair`` message); engines that cannot be told ignore it and are not asked."""
 
     text: str
     prompt: Prompt
+    language: str = ""
+    revise: tuple[str, tuple[str, ...]] | None = None
 
 
 class Engine(Protocol):

@@ -2,8 +2,11 @@
 
 Ollama, llama.cpp's llama-server, vLLM, LM Studio and ``transformers serve`` all answer
 ``POST {BRIEFING_LLM_BASE_URL}/chat/completions``. For each prompt the engine renders the
-kind's chat prompt (``prompts/llm/``: a system and a user message), sends it, and cleans the
-answer (:mod:`service.engines.llm_output`: no thinking, preambles or markdown). Everything
+kind's chat prompt (``prompts/llm/``: a system and a user message; ``{language}`` is the
+request's output language), sends it, and cleans the answer
+(:mod:`service.engines.llm_output`: no thinking, preambles or markdown). A request with
+``revise`` (an earlier answer) is the same conversation with that answer and the prompt's
+``repair`` message (naming the facts the article does not state) after it. Everything
 else (condensing long input, length rules, fact checks, the cache) is the request path's, as
 for every engine.
 
@@ -306,9 +309,14 @@ class LlmEngine:
     ) -> str:
         """One prompt's cleaned answer, with the retries its deadline allows."""
         prompt = request.prompt
-        system, user = prompt.render_chat(request.text)
+        system, user = prompt.render_chat(request.text, language=request.language)
         messages = [{"role": "system", "content": system}] if system else []
         messages.append({"role": "user", "content": user})
+        if request.revise is not None:  # the same conversation, asked once more
+            earlier, missing = request.revise
+            messages.append({"role": "assistant", "content": earlier})
+            messages.append({"role": "user", "content": prompt.render_repair(
+                missing, language=request.language)})
         started = time.monotonic()
         down_at = self._down_at
         attempts = 1 if down_at is not None and started - down_at < DOWN_FOR_S else MAX_ATTEMPTS

@@ -123,7 +123,7 @@ class Ingest:
     def brief_url(
         self, request: UrlRequest, lengths: Sequence[str] = LENGTHS, *,
         deadline: float | None = None, cancellation: Cancellation | None = None,
-        min_words: int = 0, store: bool = True,
+        min_words: int = 0, store: bool = True, language: str | None = None,
     ) -> dict[str, Any]:
         """Fetch the page behind the address guard, brief it, and say what the page is.
 
@@ -131,7 +131,7 @@ class Ingest:
         (after redirects) and the page's title, canonical URL, site name and date. The
         fetch is bounded by BRIEFING_FETCH_TIMEOUT_S; ``cancellation`` (or ``deadline``)
         ends the briefing's work as :meth:`BriefingService.brief` does, after the fetched
-        page is stored; ``min_words`` and ``store`` are passed on to it.
+        page is stored; ``min_words``, ``store`` and ``language`` are passed on to it.
         """
         fetched = self.fetcher.fetch(request.url, kind="page")
         article, meta = article_from_page(
@@ -140,7 +140,7 @@ class Ingest:
         )
         result = self.service.brief(article, lengths, deadline=deadline,
                                     cancellation=cancellation, min_words=min_words,
-                                    store=store)
+                                    store=store, language=language)
         return {**result, "article": {
             "url": request.url, "fetched_url": fetched.url, "title": article.title,
             "canonical_url": article.canonical_url, "site_name": meta.site_name,

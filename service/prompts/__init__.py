@@ -39,6 +39,11 @@ KINDS = ("short", "long", "reduce")
 CHAT_SLOTS = ("text", "title", "language")
 OPTIONAL_SLOTS = frozenset({"title"})
 DEFAULT_LANGUAGE = "the language of the article"
+# A chat prompt's ``repair`` message (asked after an answer with facts the article does not
+# state) may use these slots; ``{missing}`` is required. The prompts/llm/ files carry their own.
+REPAIR_SLOTS = ("missing", "language")
+DEFAULT_REPAIR = ("The article does not say {missing}. Write the briefing again using only "
+                  "names, numbers and dates the article states. Reply with the briefing only.")
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,13 @@ class Prompt:
     generation: GenerationSettings
     system: str | None = None
     temperature: float | None = None
+    repair: str | None = None  # a chat prompt's follow-up naming unsupported facts
+
+    def render_repair(self, missing: list[str] | tuple[str, ...], *, language: str = "") -> str:
+        """The follow-up message that asks again, naming what the article does not say."""
+        values = {"missing": ", ".join(f'"{m}"' for m in missing),
+                  "language": language.strip() or DEFAULT_LANGUAGE}
+        return _fill(self.repair or DEFAULT_REPAIR, values)
 
     def render(self, text: str) -> str:
         return self.template.format(text=text)
@@ -145,8 +157,19 @@ def _chat_prompt(kind: str, data: dict[str, Any], path: object) -> Prompt:
                              f"it may use {', '.join('{' + s + '}' for s in CHAT_SLOTS)}")
     if "{text}" not in user:
         raise ValueError(f"{path}: the user template has no {{text}} slot")
+    repair = data.get("repair")
+    if repair is not None:
+        repair = str(repair)
+        try:
+            slots = {field for _, field, _, _ in string.Formatter().parse(repair) if field}
+        except ValueError as exc:
+            raise ValueError(f"{path}: repair template: {exc} (write {{{{ for a brace)") from exc
+        if slots - set(REPAIR_SLOTS) or "missing" not in slots:
+            raise ValueError(f"{path}: the repair template must hold {{missing}} and may hold "
+                             f"{{language}}; it has {sorted(slots)}")
     return Prompt(kind, user, GenerationSettings(max_new_tokens=max_tokens), system=system,
-                  temperature=None if temperature is None else float(temperature))
+                  temperature=None if temperature is None else float(temperature),
+                  repair=repair)
 
 
 def _fill(template: str, values: dict[str, str]) -> str:

@@ -185,7 +185,7 @@ async def brief(request: Request, service: ServiceDep, ingest: IngestDep) -> Res
     data = {"text": form["text"] if form["text"].strip() or not url else None, "url": url,
             "title": form["title"].strip() or None}
     try:
-        article, _ = article_request(data)
+        article, _, _ = article_request(data)
         if isinstance(article, UrlRequest):
             result = await brief_url_within_timeout(ingest, article, None, settings)
         else:

@@ -27,12 +27,13 @@ async def create_briefing(
 ) -> dict[str, Any]:
     """Write a short and a long briefing of an article (JSON, text/plain or text/html), or
     of the page at a URL (JSON `{"url": ...}`, fetched behind the address guard)."""
-    article, lengths = await parse_article(request, body_limits(settings))
+    article, lengths, language = await parse_article(request, body_limits(settings))
     if isinstance(article, UrlRequest):
         return await brief_url_within_timeout(ingest, article, lengths, settings,
-                                              request.receive)
+                                              request.receive, language=language)
     return await brief_within_timeout(
-        service, article, lengths, settings.request_timeout_s, request.receive
+        service, article, lengths, settings.request_timeout_s, request.receive,
+        language=language,
     )
 
 
