@@ -23,7 +23,7 @@ EngineChoice = Literal["auto", "seq2seq", "extractive", "llm"]
 ENV_PREFIX = "BRIEFING_"
 # Secrets that may come from a file instead (Docker and Kubernetes secrets): FIELD_file.
 SECRET_FILES = {"api_keys": "api_keys_file", "slack_webhook_url": "slack_webhook_url_file",
-                "llm_api_key": "llm_api_key_file"}
+                "llm_api_key": "llm_api_key_file", "webhook_secret": "webhook_secret_file"}
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +110,6 @@ class Settings(BaseSettings):
     model_languages: str = Field(
         "en", description="Comma-separated ISO 639-1 codes the model is meant for; an article "
         "detected in another language gets a warning"
-    )
-    output_language: str = Field(
-        "auto", description="The language briefings are written in when a request asks for "
-        "none (digests and feeds too): auto (the article's own language) or a code such as "
-        "de; only the llm engine writes in a language other than the article's"
     )
     max_input_tokens: int | None = Field(
         None, gt=8, description="Model input window in tokens (prompt included); unset: the "
@@ -259,11 +254,8 @@ class Settings(BaseSettings):
     )
 
     # Checks
-    unsupported: Literal["auto", "flag", "drop", "repair"] = Field(
-        "auto", description="Sentences with numbers, dates or names the article does not "
-        "support: flag them, drop them, or repair them (llm: ask once more naming them, then "
-        "put the article's closest sentence in their place or drop them; seq2seq: the "
-        "sentence replaced or dropped); auto: repair for llm, flag for the others"
+    unsupported: Literal["flag", "drop"] = Field(
+        "flag", description="Sentences with unsupported facts: flag them, or drop them"
     )
 
     # Access and load
@@ -320,6 +312,17 @@ class Settings(BaseSettings):
     delivery_lease_s: float = Field(
         60.0, gt=0, description="A delivery lock not renewed for this long is taken over"
     )
+    digests_file: Path | None = Field(
+        None, description="A TOML file of [[digest]] tables: several digests, each with its "
+        "own schedule, selection and destinations (unset: one digest, `daily`)"
+    )
+    webhook_secret: SecretStr | None = Field(
+        None, description="Signs the JSON of webhook+https:// destinations "
+        "(X-Briefing-Signature: sha256=<HMAC-SHA256 of the body>)"
+    )
+    webhook_secret_file: Path | None = Field(
+        None, description="A file holding BRIEFING_WEBHOOK_SECRET"
+    )
 
     # Fetching URLs and following feeds (service/ingest)
     fetch_timeout_s: float = Field(
@@ -362,13 +365,6 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("BRIEFING_MODEL must name a hub id or a local directory")
         return value.strip()
-
-    @field_validator("output_language")
-    @classmethod
-    def _output_language(cls, value: str) -> str:
-        from service.output_language import parse_language
-
-        return parse_language(value, "BRIEFING_OUTPUT_LANGUAGE")
 
     @field_validator("llm_base_url")
     @classmethod

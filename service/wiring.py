@@ -30,7 +30,10 @@ from service.briefing import BriefingService
 from service.config import Settings
 from service.digest.compose import StoryBriefer
 from service.digest.fingerprint import ARTICLES
+from service.digest.ledger import DeliveryLedger
 from service.digest.scheduler import DailyRuntime
+from service.digest.specs import read_digests_file
+from service.digest.team import NamedJob, TeamRuntime, open_jobs
 from service.engines import EngineChoice, prompt_family, select_engine
 from service.engines.batcher import BatchedEngine
 from service.ingest.guard import Resolver
@@ -177,10 +180,27 @@ class Wiring:
         return StoryBriefer(cache.get, lambda: self.briefing)
 
     def daily(self, *, schedule: bool = True) -> DailyRuntime:
-        """The digest runtime over the request path; with ``schedule``, its cron."""
-        return DailyRuntime.open(self.settings, self.articles, self.database,
-                                 StoryBriefer.for_service(self.briefing), schedule=schedule,
-                                 metrics=self.metrics)
+        """The digest runtime over the request path; with ``schedule``, its cron. With
+        ``BRIEFING_DIGESTS_FILE``, the file's digests (each scheduled) and their alerts."""
+        briefer = StoryBriefer.for_service(self.briefing)
+        team = self.team(briefer, schedule=schedule) if self.settings.digests_file else None
+        return DailyRuntime.open(self.settings, self.articles, self.database, briefer,
+                                 schedule=schedule, metrics=self.metrics, team=team)
+
+    def digest_jobs(self, briefer: StoryBriefer | None = None) -> list[NamedJob]:
+        """The digests of ``BRIEFING_DIGESTS_FILE`` as jobs (the CLI runs them)."""
+        specs = read_digests_file(self.settings.digests_file, self.settings) \
+            if self.settings.digests_file else []
+        return open_jobs(specs, self.settings, self.articles, briefer or self.story_briefer(),
+                         DeliveryLedger(self.database))
+
+    def team(self, briefer: StoryBriefer, *, schedule: bool = True) -> TeamRuntime:
+        """The file's digests: jobs, runs, scheduler; their alerts hear each new article."""
+        team = TeamRuntime(self.digest_jobs(briefer), self.database,
+                           lease_s=self.settings.delivery_lease_s, schedule=schedule)
+        if team.alerts.active:
+            self.articles.listeners.append(team.alerts.on_article)
+        return team
 
     def ingest(self, *, resolver: Resolver | None = None, clock: Clock | None = None) -> Ingest:
         """Pages by URL and the feeds, over the request path (the caller closes it)."""

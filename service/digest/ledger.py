@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import Connection, select, update
 
@@ -57,14 +57,28 @@ Status = Literal["already_delivered", "delivered"]
 
 @dataclass(frozen=True)
 class DeliveryKey:
-    """What a delivery is unique by: the local day, its time zone and the webhook's id."""
+    """What a delivery is unique by: the digest's name, its period (the local day; or
+    ``alert:<article id>``), its time zone and the destination's id (``webhook_id``)."""
 
     day: str
     timezone: str
     webhook_id: str
+    digest: str = "daily"
 
     def __str__(self) -> str:
-        return f"{self.day} ({self.timezone}) to webhook {self.webhook_id}"
+        name = "" if self.digest == "daily" else f"digest {self.digest} "
+        return f"{name}{self.day} ({self.timezone}) to webhook {self.webhook_id}"
+
+
+class Sender(Protocol):
+    """Where a delivery posts: a Slack webhook, or any destination
+    (:mod:`service.digest.destinations`). ``send`` raises :class:`SlackDeliveryError` (or a
+    subclass) when a payload could not be delivered."""
+
+    redacted_url: str
+    webhook_id: str
+
+    def send(self, payload: Mapping[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -117,7 +131,8 @@ class DeliveryLedger:
 
     @staticmethod
     def lease_name(key: DeliveryKey) -> str:
-        return f"delivery:{key.day}|{key.timezone}|{key.webhook_id}"
+        name = "" if key.digest == "daily" else f"{key.digest}|"
+        return f"delivery:{name}{key.day}|{key.timezone}|{key.webhook_id}"
 
     def _write(self, fn: Callable[[Connection], Any]) -> Any:
         """Run ``fn`` in a write transaction (SQLite: the write lock taken up front)."""
@@ -126,8 +141,8 @@ class DeliveryLedger:
 
     @staticmethod
     def _where(key: DeliveryKey) -> tuple[Any, ...]:
-        return (deliveries.c.day == key.day, deliveries.c.timezone == key.timezone,
-                deliveries.c.webhook_id == key.webhook_id)
+        return (deliveries.c.digest == key.digest, deliveries.c.day == key.day,
+                deliveries.c.timezone == key.timezone, deliveries.c.webhook_id == key.webhook_id)
 
     @classmethod
     def _row(cls, db: Connection, key: DeliveryKey, *, lock: bool = False) -> LedgerRow | None:
@@ -151,6 +166,20 @@ class DeliveryLedger:
         with self.database.read("delivery ledger read failed") as conn:
             return self._row(conn, key)
 
+    def count_since(self, digest: str, webhook_id: str, prefix: str, since: datetime) -> int:
+        """How many deliveries of ``digest`` to ``webhook_id`` whose period starts with
+        ``prefix`` were first claimed at or after ``since`` (the alerts of the last hour)."""
+        from sqlalchemy import func
+
+        with self.database.read("delivery ledger read failed") as conn:
+            found = conn.execute(
+                select(func.count()).select_from(deliveries).where(
+                    deliveries.c.digest == digest, deliveries.c.webhook_id == webhook_id,
+                    deliveries.c.day.startswith(prefix, autoescape=True),
+                    deliveries.c.created_at >= since)
+            ).scalar_one()
+        return int(found)
+
     def claim(self, key: DeliveryKey, owner: str, *, lease_s: float, force: bool) -> Claim:
         """Take the lease unless delivered (and not ``force``) or leased by a live holder."""
         name = self.lease_name(key)
@@ -164,9 +193,10 @@ class DeliveryLedger:
                 # Two first claims at once: the lease let one through; the primary key
                 # stays the last word.
                 first = self.database.upsert(
-                    deliveries, ["day", "timezone", "webhook_id"], update=[])
+                    deliveries, ["digest", "day", "timezone", "webhook_id"], update=[])
                 db.execute(first.values(
-                    day=key.day, timezone=key.timezone, webhook_id=key.webhook_id,
+                    digest=key.digest, day=key.day, timezone=key.timezone,
+                    webhook_id=key.webhook_id,
                     status="pending", attempts=1, created_at=_now(), updated_at=_now(),
                 ))
                 return Claim("claimed", self._row(db, key))
@@ -231,7 +261,7 @@ def deliver(
     ledger: DeliveryLedger,
     key: DeliveryKey,
     plan: Callable[[], Sequence[Payload]],
-    webhook: SlackWebhook,
+    webhook: Sender,
     *,
     force: bool = False,
     lease_s: float = 60.0,
@@ -308,8 +338,9 @@ def deliver(
         ledger.fail(key, owner, str(exc))
         sent = ledger.get(key)
         done = sent.sent if sent else 0
+        said = "Slack said" if isinstance(webhook, SlackWebhook) else "it said"
         raise DeliveryFailed(
-            f"delivery of {key} stopped at message {done + 1}: {exc} (Slack said "
+            f"delivery of {key} stopped at message {done + 1}: {exc} ({said} "
             f"{exc.slack_error or 'nothing'!r}); {done} sent, the next run resumes"
         ) from None
     except BaseException:
@@ -333,6 +364,7 @@ __all__ = [
     "DeliveryKey",
     "DeliveryLedger",
     "DeliveryOutcome",
+    "Sender",
     "deliver",
     "new_owner",
 ]

@@ -183,18 +183,22 @@ class DailyRuntime:
     whose process stopped is taken over after ``BRIEFING_DELIVERY_LEASE_S``)."""
 
     def __init__(self, settings: Settings, job: DailyJob, ledger: DeliveryLedger,
-                 scheduler: DailyScheduler | None) -> None:
+                 scheduler: DailyScheduler | None, team: Any = None) -> None:
         self.settings = settings
         self.job = job
         self.ledger = ledger
         self.scheduler = scheduler
         self.runs = DigestRuns(job, ledger.database, name=DAILY,
                                lease_s=settings.delivery_lease_s)
+        # BRIEFING_DIGESTS_FILE: its digests (service.digest.team.TeamRuntime); the implicit
+        # `daily` above is then neither scheduled nor shown
+        self.team = team
 
     @classmethod
     def open(
         cls, settings: Settings, store: ArticleStore, database: Database,
         briefer: StoryBriefer, *, schedule: bool = True, metrics: Metrics | None = None,
+        team: Any = None,
     ) -> DailyRuntime:
         """Open the ledger in ``database``, make the job over the article ``store`` and
         ``briefer``, and start the scheduler (if a cron).
@@ -210,19 +214,57 @@ class DailyRuntime:
         ledger = DeliveryLedger(database)
         job = DailyJob(settings, store, briefer, ledger, **_counting(metrics))
         scheduler = None
-        if schedule and settings.daily_cron:
+        if schedule and settings.daily_cron and team is None:
             scheduler = DailyScheduler(settings, job)
             scheduler.start()
-        return cls(settings, job, ledger, scheduler)
+        return cls(settings, job, ledger, scheduler, team)
 
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
         self.runs.close()
+        if self.team is not None:
+            self.team.close()
+
+    # -- several digests (BRIEFING_DIGESTS_FILE); without it, the one `daily` -------------
+
+    def digests(self) -> list[dict[str, Any]]:
+        """``GET /v1/digests``: each digest, its destinations redacted."""
+        if self.team is not None:
+            listed: list[dict[str, Any]] = self.team.list()
+            return listed
+        from service.digest.specs import default_digest
+
+        return [default_digest(self.settings).public()]
+
+    def show_named(self, name: str, day_text: str) -> dict[str, Any]:
+        """``GET /v1/digests/{name}/{date}``."""
+        if self.team is not None:
+            shown: dict[str, Any] = self.team.show(name, day_text)
+            return shown
+        self._only_daily(name)
+        return self.show(day_text)
+
+    def start_named(self, name: str, day_text: str, *, send: bool = True,
+                    force: bool = False) -> dict[str, Any]:
+        """``POST /v1/digests/{name}/{date}``."""
+        if self.team is not None:
+            started: dict[str, Any] = self.team.start(name, day_text, send=send, force=force)
+            return started
+        self._only_daily(name)
+        return self.start(day_text, send=send, force=force)
+
+    @staticmethod
+    def _only_daily(name: str) -> None:
+        if name != DAILY:
+            raise DigestNotFound(f"no digest named {name!r}: without BRIEFING_DIGESTS_FILE "
+                                 "the one digest is `daily`")
 
     def show(self, day_text: str) -> dict[str, Any]:
         """``GET /v1/digests/{date}``: the stored digest, its delivery state, the day's latest
         run (started by any replica)."""
+        if self.team is not None:
+            return self.show_named(DAILY, day_text)
         day = parse_day(day_text)
         digest = self.job.store.load_digest(day.isoformat(), self.settings.timezone)
         run = self.runs.status(day)
@@ -238,6 +280,8 @@ class DailyRuntime:
         configured) and answer at once with what ``show`` answers; a day whose run is queued
         or running in any replica gets that run (409 ``digest_run_in_progress`` for ``force``
         while an unforced run runs)."""
+        if self.team is not None:
+            return self.start_named(DAILY, day_text, send=send, force=force)
         day = parse_day(day_text)
         self.runs.start(day, send=send, force=force)
         return self.show(day_text)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -93,6 +94,9 @@ class ArticleStore:
     def __init__(self, database: Database, fingerprints: Fingerprints | None = None) -> None:
         self.database = database
         self.fingerprints = fingerprints
+        # told each new article's id once it is committed (the digests' alerts); a listener
+        # must return at once (queue the work)
+        self.listeners: list[Callable[[int], None]] = []
 
     def add(
         self, article: Article, *, received_at: datetime | None = None,
@@ -110,6 +114,11 @@ class ArticleStore:
         }
         with self.database.write("could not store the article") as conn:
             new_id = conn.execute(insert(articles).returning(articles.c.id), row).scalar_one()
+        for listener in self.listeners:
+            try:
+                listener(int(new_id))
+            except Exception:  # the article is stored; an alert is not worth a failed request
+                log.exception("article listener failed for article %d", new_id)
         return int(new_id)
 
     def link_briefing(self, article_id: int, briefing_id: str) -> None:
@@ -209,18 +218,34 @@ class ArticleStore:
 
     # -- built digests -------------------------------------------------------------------
 
-    def save_digest(self, day: str, timezone: str, digest: dict[str, Any]) -> None:
-        """Keep the digest built for ``day`` in ``timezone`` (replacing an earlier build)."""
-        row = {"day": day, "timezone": timezone,
+    def save_digest(self, day: str, timezone: str, digest: dict[str, Any], *,
+                    name: str = "daily") -> None:
+        """Keep the digest ``name`` built for ``day`` (its period) in ``timezone``
+        (replacing an earlier build)."""
+        row = {"name": name, "day": day, "timezone": timezone,
                "digest": json.dumps(digest, ensure_ascii=False), "built_at": datetime.now(UTC)}
         with self.database.write("could not store the digest") as conn:
-            conn.execute(self.database.upsert(digests, ["day", "timezone"]), row)
+            conn.execute(self.database.upsert(digests, ["name", "day", "timezone"]), row)
 
-    def load_digest(self, day: str, timezone: str) -> dict[str, Any] | None:
-        """The digest built for ``day`` in ``timezone``, or None."""
+    def load_digest(self, day: str, timezone: str, *,
+                    name: str = "daily") -> dict[str, Any] | None:
+        """The digest ``name`` built for ``day`` in ``timezone``, or None."""
         with self.database.read("could not read the digest") as conn:
             found = conn.execute(
                 select(digests.c.digest)
-                .where(digests.c.day == day, digests.c.timezone == timezone)
+                .where(digests.c.name == name, digests.c.day == day,
+                       digests.c.timezone == timezone)
+            ).scalar_one_or_none()
+        return json.loads(found) if found is not None else None
+
+    def earlier_digest(self, name: str, timezone: str, before: str) -> dict[str, Any] | None:
+        """The digest ``name`` of the latest period before ``before`` (periods sort as text),
+        or None."""
+        with self.database.read("could not read the digest") as conn:
+            found = conn.execute(
+                select(digests.c.digest)
+                .where(digests.c.name == name, digests.c.timezone == timezone,
+                       digests.c.day < before)
+                .order_by(digests.c.day.desc()).limit(1)
             ).scalar_one_or_none()
         return json.loads(found) if found is not None else None

@@ -7,8 +7,8 @@ a column added here without a migration fails.
     articles    every accepted article, stored (committed) before any work starts
     briefings   the cache: results by content-addressed key
     aliases     raw-text keys leading to a ``briefings`` key (a repeated POST skips cleaning)
-    digests     built daily digests by (day, time zone)
-    deliveries  the Slack delivery ledger: one row per (day, time zone, webhook id)
+    digests     built digests by (digest name, period, time zone)
+    deliveries  the delivery ledger: one row per (digest, period, time zone, destination id)
     feeds       the feeds followed: validators, the last poll, backoff, a claim
     feed_entries  keys of feed entries seen (guid, link, canonical URL): never fetched twice
     entry_listings  another feed listing an entry a first feed brought in (no second copy)
@@ -123,7 +123,9 @@ aliases = Table(
 
 digests = Table(
     "digests", metadata,
-    Column("day", String(10), primary_key=True),
+    Column("name", String(64), primary_key=True, server_default="daily"),  # the digest (0005)
+    # the period: YYYY-MM-DD (day, week: its last day), YYYY-MM-DDTHH:MM (since_last) (0005)
+    Column("day", String(32), primary_key=True),
     Column("timezone", String(64), primary_key=True),
     Column("digest", Text, nullable=False),
     Column("built_at", UTCDateTime, nullable=False),
@@ -131,7 +133,9 @@ digests = Table(
 
 deliveries = Table(
     "deliveries", metadata,
-    Column("day", String(10), primary_key=True),
+    Column("digest", String(64), primary_key=True, server_default="daily"),  # its name (0005)
+    # the digest's period (as digests.day), or alert:<article id> for an alert (0005)
+    Column("day", String(32), primary_key=True),
     Column("timezone", String(64), primary_key=True),
     Column("webhook_id", String(64), primary_key=True),
     Column("status", String(16), nullable=False),
@@ -196,7 +200,7 @@ leases = Table(
 digest_runs = Table(
     "digest_runs", metadata,
     Column("name", String(64), primary_key=True),  # the digest ("daily")
-    Column("day", String(10), primary_key=True),
+    Column("day", String(32), primary_key=True),
     Column("status", String(16), nullable=False),  # queued, running, done, failed
     Column("deliver", Integer, nullable=False),
     Column("force", Integer, nullable=False),
