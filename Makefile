@@ -42,7 +42,11 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
+# The model first: pulled when it is missing and the hub answers within 3 s (its size and a
+# progress bar), else a line saying why the service starts on the extractive engine.
+# `briefing serve` itself never downloads.
 run: install
+	@$(BIN)/briefing model pull --if-missing
 	$(BIN)/briefing serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 # The browser tests drive Debian's Chromium (never a browser download): installed here when

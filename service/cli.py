@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import errno
+import functools
 import json
 import logging
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -291,6 +293,8 @@ def cmd_model_pull(args: argparse.Namespace) -> int:
     from service.engines.seq2seq import pull_model
 
     settings = get_settings()
+    if args.if_missing:
+        return _pull_if_missing(settings, args)
     model_id = args.model_id or settings.model
     target = pull_model(settings, model_id, directory=args.dir, timeout_s=args.timeout)
     use = target if args.dir else model_id
@@ -310,6 +314,47 @@ def cmd_eval(args: argparse.Namespace) -> int:
         systems = [System(settings.engine)]
     results = evaluate(rows, systems, settings, progress=progress_bar)
     print(json.dumps(results, indent=2) if args.json else render_table(results))
+    return 0
+
+
+def _pull_if_missing(settings: Any, args: argparse.Namespace) -> int:
+    """``make run``'s first step: the configured model, pulled when it is missing and the
+    hub answers within ``--hub-timeout`` seconds; otherwise a line saying why the service
+    will start on the extractive engine. Never fails: the service starts either way."""
+    from service.engines.seq2seq import (
+        HF_ENDPOINT,
+        hub_reachable,
+        local_model_dir,
+        model_is_here,
+        pull_model,
+        pull_plan,
+    )
+
+    say = functools.partial(print, file=sys.stderr, flush=True)
+    if settings.engine in ("extractive", "llm") or model_is_here(settings):
+        return 0
+    model_id = settings.model
+    started = time.monotonic()
+    if not hub_reachable(args.hub_timeout):
+        say(f"==> model {model_id!r} is not here and the model hub ({HF_ENDPOINT}) did not "
+            f"answer within {args.hub_timeout:g} s: the service starts on the extractive "
+            f"engine. On a machine with internet: `briefing model pull {model_id}`, then "
+            f"copy {local_model_dir(settings)} here.")
+        return 0
+    try:
+        patterns, size = pull_plan(settings, model_id)
+        shown = f"{size / 1e6:,.0f} MB" if size is not None else "size unknown"
+        say(f"==> downloading {model_id} ({shown}) into {local_model_dir(settings)}, once; "
+            "Ctrl+C stops it and the service starts on the extractive engine")
+        target = pull_model(settings, model_id, timeout_s=args.timeout, patterns=patterns)
+    except KeyboardInterrupt:
+        say("==> download stopped: the service starts on the extractive engine")
+        return 0
+    except Exception as exc:  # the hub, the network, the disk: the service starts anyway
+        say(f"==> could not download {model_id!r} ({type(exc).__name__}: {exc}): the "
+            "service starts on the extractive engine")
+        return 0
+    say(f"==> model saved in {target} in {time.monotonic() - started:.0f} s")
     return 0
 
 
@@ -464,6 +509,13 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("model_id", nargs="?", help="hub id (default: BRIEFING_MODEL)")
     pull.add_argument("--dir", type=Path, help="save here instead of the data dir")
     pull.add_argument("--timeout", type=float, default=600.0, help="give up after seconds")
+    pull.add_argument(
+        "--if-missing", action="store_true",
+        help="BRIEFING_MODEL only when it is not here and the seq2seq engine may use it, "
+        "when the hub answers within --hub-timeout; otherwise say so and exit 0 (make run)",
+    )
+    pull.add_argument("--hub-timeout", type=float, default=3.0,
+                      help="--if-missing: seconds the hub has to answer (default 3)")
     pull.set_defaults(func=cmd_model_pull)
     return parser
 

@@ -63,6 +63,11 @@ def directory_fingerprint(directory: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def model_is_here(settings: Settings) -> bool:
+    """Whether the configured model is a local directory or was pulled into the data dir."""
+    return Path(settings.model).expanduser().is_dir() or local_model_dir(settings).is_dir()
+
+
 def hub_reachable(timeout_s: float = 3.0) -> bool:
     """One quick request instead of the hub client's minute of retries on a closed network."""
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
@@ -414,8 +419,34 @@ def model_family(settings: Settings) -> Family | None:
         return None
 
 
+# What a pull downloads: configs, tokenizer files, safetensors weights; a repository without
+# safetensors (csebuetnlp/mT5_multilingual_XLSum) gets its PyTorch weights instead.
+PULL_PATTERNS = ["*.json", "*.model", "*.safetensors", "*.txt"]
+TORCH_WEIGHTS = "pytorch_model*.bin"
+
+
+def pull_plan(settings: Settings, model_id: str) -> tuple[list[str], int | None]:
+    """(the file patterns a pull of ``model_id`` downloads, their size in bytes, None when
+    the hub did not say) from the hub's file listing."""
+    from fnmatch import fnmatch
+
+    from huggingface_hub import HfApi
+
+    info = HfApi(endpoint=HF_ENDPOINT).model_info(
+        model_id, revision=settings.model_revision, files_metadata=True, timeout=10)
+    files = [(s.rfilename, s.size) for s in info.siblings or []]
+    patterns = list(PULL_PATTERNS)
+    if not any(name.endswith(".safetensors") for name, _ in files):
+        patterns.append(TORCH_WEIGHTS)
+    chosen = [size for name, size in files
+              if "/" not in name and any(fnmatch(name, p) for p in patterns)]
+    size = sum(chosen) if chosen and all(s is not None for s in chosen) else None
+    return patterns, size
+
+
 def pull_model(
-    settings: Settings, model_id: str, *, directory: Path | None = None, timeout_s: float = 600.0
+    settings: Settings, model_id: str, *, directory: Path | None = None, timeout_s: float = 600.0,
+    patterns: list[str] | None = None,
 ) -> Path:
     """Download a hub model into the data dir so the service can start offline later."""
     if not hub_reachable():
@@ -430,7 +461,6 @@ def pull_model(
     target = directory or local_model_dir(settings, model_id)
     snapshot_download(
         repo_id=model_id, revision=settings.model_revision, local_dir=target,
-        allow_patterns=["*.json", "*.model", "*.safetensors", "*.txt"],
-        etag_timeout=min(timeout_s, 30.0),
+        allow_patterns=patterns or PULL_PATTERNS, etag_timeout=min(timeout_s, 30.0),
     )
     return target
