@@ -53,6 +53,25 @@ def test_compose_runs_two_replicas_on_postgres_and_redis_behind_nginx() -> None:
     assert (ROOT / mounted).resolve() == (ROOT / "deploy" / "nginx.conf").resolve()
 
 
+def test_compose_profile_ollama_adds_the_server_and_pulls_the_model() -> None:
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert services["ollama"]["profiles"] == ["ollama"]
+    assert services["ollama-pull"]["profiles"] == ["ollama"]
+    assert services["ollama-pull"]["command"][0] == "pull"
+    assert services["ollama-pull"]["environment"]["OLLAMA_HOST"] == "ollama:11434"
+    for name in ("replica1", "replica2"):  # not in the profile: they start without it
+        assert "profiles" not in services[name]
+        env = services[name]["environment"]
+        assert env["BRIEFING_LLM_BASE_URL"] == "${BRIEFING_LLM_BASE_URL:-}"
+        assert env["BRIEFING_ENGINE"] == "${BRIEFING_ENGINE:-auto}"
+    header = (ROOT / "docker-compose.yml").read_text().split("x-briefing")[0]
+    assert "BRIEFING_LLM_BASE_URL=http://ollama:11434/v1" in header
+    assert "--profile ollama" in header and "ollama pull" in header
+
+
 def test_a_wheel_install_has_the_prompts_and_the_version(tmp_path: Path) -> None:
     """Build the wheel from a copy of the sources, unpack it (a non-editable install), and
     load the prompts from it with nothing of the checkout on the path."""
