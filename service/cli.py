@@ -256,6 +256,8 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
 
 
 def cmd_daily(args: argparse.Namespace) -> int:
+    if getattr(args, "digest", None) and get_settings().digests_file is not None:
+        return cmd_digest_named(args)
     from service.digest.job import DailyJob
     from service.digest.ledger import DeliveryLedger
     from service.digest.window import parse_day, yesterday
@@ -287,6 +289,86 @@ def cmd_daily(args: argparse.Namespace) -> int:
               f"delivery: {delivery['status']}"
               + (f" ({delivery['detail']})" if delivery.get("detail") else ""))
     return 0
+
+
+def _named_job(wiring: Any, name: str) -> Any:
+    """The digest ``name`` of BRIEFING_DIGESTS_FILE as a job; SystemExit naming the others."""
+    jobs = {job.spec.name: job for job in wiring.digest_jobs()}
+    if name not in jobs:
+        raise SystemExit(f"briefing: no digest named {name!r} in BRIEFING_DIGESTS_FILE "
+                         f"(digests: {', '.join(jobs) or 'none'})")
+    return jobs[name]
+
+
+def cmd_digest_named(args: argparse.Namespace) -> int:
+    """``briefing daily --digest NAME`` and ``briefing digests run NAME``."""
+    from service.digest.window import parse_day, yesterday
+    from service.wiring import Wiring
+
+    settings = get_settings()
+    wiring = Wiring(settings)
+    try:
+        job = _named_job(wiring, args.digest)
+        day = parse_day(args.date) if args.date else yesterday(job.spec.zone)
+        if getattr(args, "preview", False):
+            from service.digest.destinations import plan_payloads
+
+            digest = job.build(day)
+            period = job.period(day)
+            print(json.dumps({d.shown: plan_payloads(d, digest, title=job._title(period),
+                                                     link=job.link(period))
+                              for d in job.spec.destinations}, ensure_ascii=False, indent=2))
+            return 0
+        result = job.run(day, send=not args.no_deliver, force=args.force)
+    finally:
+        wiring.close()
+    delivery = result["delivery"]
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        digest = result["digest"]
+        print(f"digest {job.spec.name} {digest.get('key', digest['date'])} "
+              f"({digest['timezone']}): {digest['articles']} article(s), "
+              f"{len(digest['stories'])} of {digest['stories_total']} story(ies); "
+              f"delivery: {delivery['status']}"
+              + (f" ({delivery['detail']})" if delivery.get("detail") else ""))
+        for dest in delivery.get("destinations", []):
+            print(f"  {dest['service']} {dest['url']}: {dest['status']}"
+                  + (f" ({dest['detail']})" if dest.get("detail") else ""))
+    return 1 if delivery["status"] in ("failed", "busy") else 0
+
+
+def cmd_digests(args: argparse.Namespace) -> int:
+    """``briefing digests list|run|test``."""
+    from service.digest.specs import load_digests
+
+    settings = get_settings()
+    if args.digests_command == "list":
+        specs = load_digests(settings)
+        if args.json:
+            print(json.dumps([s.public() for s in specs], ensure_ascii=False, indent=2))
+            return 0
+        for spec in specs:
+            print(f"{spec.name}: {spec.title!r}, {spec.period}, "
+                  f"{spec.schedule or 'not scheduled'} ({spec.timezone}), "
+                  f"at most {spec.max_stories} stories"
+                  + (", alerts" if spec.alerts else ""))
+            for dest in spec.destinations:
+                print(f"  -> {dest.service} {dest.shown} (id {dest.id})")
+        return 0
+    if args.digests_command == "run":
+        return cmd_digest_named(args)
+    from service.wiring import Wiring
+
+    wiring = Wiring(settings)
+    try:
+        results = _named_job(wiring, args.digest).send_test()
+    finally:
+        wiring.close()
+    for result in results:
+        print(f"{result['service']} {result['url']}: {result['status']}"
+              + (f" ({result['detail']})" if result.get("detail") else ""))
+    return 0 if all(r["status"] == "sent" for r in results) else 1
 
 
 def cmd_model_pull(args: argparse.Namespace) -> int:
@@ -449,7 +531,24 @@ def build_parser() -> argparse.ArgumentParser:
     daily.add_argument("--json", action="store_true", help="print the digest and delivery")
     daily.add_argument("--preview", action="store_true",
                        help="print the Slack messages (Block Kit JSON) it would post; send none")
+    daily.add_argument("--digest", help="a digest of BRIEFING_DIGESTS_FILE by name")
     daily.set_defaults(func=cmd_daily)
+
+    digests = sub.add_parser("digests", help="the digests: list them, run one, test one")
+    digests_sub = digests.add_subparsers(dest="digests_command", required=True)
+    listing = digests_sub.add_parser("list", help="each digest, its destinations redacted")
+    listing.add_argument("--json", action="store_true", help="print the digests as JSON")
+    listing.set_defaults(func=cmd_digests)
+    running = digests_sub.add_parser("run", help="build a digest's period and deliver it")
+    running.add_argument("digest", help="the digest's name")
+    running.add_argument("--date", help="local date YYYY-MM-DD (default: yesterday)")
+    running.add_argument("--force", action="store_true", help="re-send, or send early")
+    running.add_argument("--no-deliver", action="store_true", help="build and store only")
+    running.add_argument("--json", action="store_true", help="print the digest and delivery")
+    running.set_defaults(func=cmd_digests)
+    trial = digests_sub.add_parser("test", help="a test message to each destination")
+    trial.add_argument("digest", help="the digest's name")
+    trial.set_defaults(func=cmd_digests)
 
     evaluation = sub.add_parser(
         "eval", help="measure engines and models on articles with reference summaries (ROUGE, "

@@ -434,3 +434,67 @@ destinations = ["webhook+http://{hook.url}/quiet"]
         assert [p["path"] for p in posted] == ["/alerts", "/alerts"]  # the cap: 2 an hour
         assert json.loads(posted[0]["body"])["stories"][0]["title"] == "Ferries stop"
         assert [r["status"] for r in alerts.dispatch(third)] == ["rate_limited"]
+
+
+# -- surfaces: the API and the CLI ---------------------------------------------------------
+
+
+def test_the_api_lists_runs_and_shows_each_digest_with_its_destinations(
+    make_client: Callable[..., Any], tmp_path: Path
+) -> None:
+    from tests.digest_support import run_digest
+
+    with receiver() as slack, receiver() as hook:
+        path = write(tmp_path, f"""
+[[digest]]
+name = "ferries"
+title = "Ferry watch"
+include = ["ferries"]
+destinations = ["slack+http://{slack.url}/services/T/B/apisecret",
+                "webhook+http://{hook.url}/hooksecret"]
+[[digest]]
+name = "daily"
+destinations = ["webhook+http://{hook.url}/dailysecret"]
+""")
+        client = make_client(digests_file=path, slack_allowed_hosts="127.0.0.1",
+                             slack_message_interval_s=0, slack_backoff_s=0)
+        listed = client.get("/v1/digests").json()["digests"]
+        assert [d["name"] for d in listed] == ["ferries", "daily"]
+        assert "secret" not in json.dumps(listed)
+        day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+        answer = client.post("/v1/briefings", json={"text": FERRY_A, "title": "Ferries stop"})
+        assert answer.status_code == 200, answer.text
+        # the article arrived today: today's period, sent before it ends (force)
+        today = datetime.now(UTC).date().isoformat()
+        state = run_digest(client, f"/v1/digests/ferries/{today}", force="true")
+        assert state["run"]["status"] == "done", state
+        statuses = [d["status"] for d in state["delivery"]["destinations"]]
+        assert statuses == ["delivered", "delivered"]
+        assert "secret" not in json.dumps(state)
+        assert len(slack.accepted()) == 1 and len(hook.accepted()) == 1
+        assert client.get(f"/v1/digests/nope/{day}").status_code == 404
+        # /v1/digests/{date} is the file's `daily`: not built yet
+        assert client.get(f"/v1/digests/{day}").json()["error"]["code"] == "digest_not_found"
+
+
+def test_the_cli_lists_the_digests_redacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from service.cli import main
+    from service.config import get_settings
+
+    path = write(tmp_path, """
+[[digest]]
+name = "energy"
+period = "week"
+destinations = ["https://hooks.slack.com/services/T0/B0/clisecret", "ntfy://ntfy.sh/topic"]
+""")
+    monkeypatch.setenv("BRIEFING_DIGESTS_FILE", str(path))
+    monkeypatch.setenv("BRIEFING_DATA_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    try:
+        assert main(["digests", "list"]) == 0
+    finally:
+        get_settings.cache_clear()
+    out = capsys.readouterr().out
+    assert "energy" in out and "week" in out and "hooks.slack.com/services/***" in out
+    assert "clisecret" not in out
