@@ -111,6 +111,11 @@ class Settings(BaseSettings):
         "en", description="Comma-separated ISO 639-1 codes the model is meant for; an article "
         "detected in another language gets a warning"
     )
+    output_language: str = Field(
+        "auto", description="The language briefings are written in when a request asks for "
+        "none (digests and feeds too): auto (the article's own language) or a code such as "
+        "de; only the llm engine writes in a language other than the article's"
+    )
     max_input_tokens: int | None = Field(
         None, gt=8, description="Model input window in tokens (prompt included); unset: the "
         "model's own (its tokenizer's and position limit: 1024 for BART and PEGASUS, 512 for "
@@ -254,8 +259,11 @@ class Settings(BaseSettings):
     )
 
     # Checks
-    unsupported: Literal["flag", "drop"] = Field(
-        "flag", description="Sentences with unsupported facts: flag them, or drop them"
+    unsupported: Literal["auto", "flag", "drop", "repair"] = Field(
+        "auto", description="Sentences with numbers, dates or names the article does not "
+        "support: flag them, drop them, or repair them (llm: ask once more naming them, then "
+        "put the article's closest sentence in their place or drop them; seq2seq: the "
+        "sentence replaced or dropped); auto: repair for llm, flag for the others"
     )
 
     # Access and load
@@ -365,6 +373,13 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("BRIEFING_MODEL must name a hub id or a local directory")
         return value.strip()
+
+    @field_validator("output_language")
+    @classmethod
+    def _output_language(cls, value: str) -> str:
+        from service.output_language import parse_language
+
+        return parse_language(value, "BRIEFING_OUTPUT_LANGUAGE")
 
     @field_validator("llm_base_url")
     @classmethod
