@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -148,9 +148,11 @@ def test_articles_and_digest_pages_read_the_days_store(
     assert digest.status_code == 200
     assert "Porto museum reopens" in digest.text and "1 source" in digest.text
     assert "digest so far" in digest.text
-    assert client.get("/digests", follow_redirects=False).headers["location"] == (
-        f"/digests/{today}"
-    )
+    assert client.get(f"/digests?date={today}", follow_redirects=False).headers[
+        "location"] == f"/digests/{today}"
+    listed = client.get("/digests")  # without a digests file: the one `daily`
+    assert listed.status_code == 200 and f'href="/digests/{today}"' in listed.text
+    assert "<code>daily</code>" in listed.text
     past = client.get("/digests/2020-01-01")
     assert past.status_code == 404 and "No digest was built for this day." in past.text
     assert "/v1/" not in past.text.split('id="result"')[1]  # no API call to make by hand
@@ -394,3 +396,73 @@ def test_an_unknown_path_is_a_page_for_a_browser_and_json_for_an_api_client(
     assert client.get("/v1/nothing").json()["error"]["code"] == "not_found"
     wrong_method = client.delete("/", headers={"Accept": "text/html"})
     assert wrong_method.status_code == 405 and wrong_method.json()["error"]
+
+
+def test_each_digest_of_the_file_has_a_page_with_its_destinations_redacted(
+    make_client: Callable[..., TestClient], tmp_path: Path,
+) -> None:
+    from tests.digest_support import FERRY_A, run_digest
+    from tests.test_digests_team import receiver, write
+
+    with receiver() as slack, receiver() as hook:
+        path = write(tmp_path, f"""
+[[digest]]
+name = "ferries"
+title = "Ferry <script>alert(1)</script> watch"
+include = ["ferries"]
+schedule = "0 7 * * *"
+timezone = "Europe/Oslo"
+destinations = ["slack+http://{slack.url}/services/T/B/pgS3KRIT",
+                "webhook+http://{hook.url}/hkS3KRIT"]
+[[digest]]
+name = "daily"
+destinations = ["webhook+http://{hook.url}/dyS3KRIT"]
+""")
+        client = make_client(digests_file=path, slack_allowed_hosts="127.0.0.1",
+                             slack_message_interval_s=0, slack_backoff_s=0, api_keys="k1")
+        key = {"Authorization": "Bearer k1"}
+        for page_path in ("/digests", "/digests/ferries/2026-01-05"):
+            refused = client.get(page_path)
+            assert refused.status_code == 401 and 'id="api-key"' in refused.text
+            assert "ferries" not in refused.text.lower().split("<main")[1]
+        listed = client.get("/digests", headers=key)
+        assert listed.status_code == 200
+        html = listed.text
+        assert "S3KRIT" not in html
+        assert "<script>alert(1)" not in html and "Ferry &lt;script&gt;alert(1)" in html
+        assert "<code>0 7 * * *</code>" in html and "Europe/Oslo" in html
+        assert "/services/***" in html or "***" in html  # the URLs, redacted
+        oslo_today = datetime.now(ZoneInfo("Europe/Oslo")).date()
+        assert f'href="/digests/ferries/{oslo_today}"' in html
+
+        article = {"text": FERRY_A, "title": "Ferries <b>stop</b>"}
+        assert client.post("/v1/briefings", json=article, headers=key).status_code == 200
+        today = datetime.now(ZoneInfo("Europe/Oslo")).date().isoformat()
+        # Today's period so far, built on the page, not sent; both destinations not yet.
+        page = client.get(f"/digests/ferries/{today}", headers=key)
+        assert page.status_code == 200, page.text
+        assert "Ferries &lt;b&gt;stop&lt;/b&gt;" in page.text and "<b>stop" not in page.text
+        assert "digest so far" in page.text and page.text.count("Not delivered yet.") == 2
+        assert "S3KRIT" not in page.text and slack.accepted() == []
+        assert 'href="/digests"' in page.text  # the way back to the list
+        assert 'name="digest" value="ferries"' in page.text  # the day picker stays on it
+        picked = client.get(f"/digests?date={today}&digest=ferries", follow_redirects=False)
+        assert picked.headers["location"] == f"/digests/ferries/{today}"
+        # Delivered by the API's run: each destination's status on the page.
+        client.headers.update(key)
+        state = run_digest(client, f"/v1/digests/ferries/{today}", force="true")
+        assert state["run"]["status"] == "done", state
+        page = client.get(f"/digests/ferries/{today}")
+        assert page.text.count('data-status="delivered"') == 2
+        assert "Delivered on" in page.text and "S3KRIT" not in page.text
+        # A day without a digest offers the build button (not delivered); an unknown name 404s.
+        past = client.get("/digests/ferries/2020-01-02")
+        assert past.status_code == 404 and 'action="/digests/ferries/2020-01-02"' in past.text
+        built = client.post("/digests/ferries/2020-01-02", headers=FORM,
+                            follow_redirects=False)
+        assert built.headers["location"] == "/digests/ferries/2020-01-02"
+        assert client.get("/digests/nope/2020-01-02").status_code == 404
+        # With the file, /digests/{date} is the file's `daily`.
+        moved = client.get("/digests/2020-01-02", follow_redirects=False)
+        assert moved.headers["location"] == "/digests/daily/2020-01-02"
+        assert len(slack.accepted()) == 1

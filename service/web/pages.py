@@ -9,14 +9,17 @@ with ``Authorization: Bearer <key>``, exactly as an API client sends it.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -25,10 +28,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.bodies import article_request, body_limits, read_body
 from service.api.calls import brief_url_within_timeout, brief_within_timeout
-from service.api.deps import DailyDep, IngestDep, ServiceDep, require_api_key
+from service.api.deps import (
+    DailyDep,
+    IngestDep,
+    ServiceDep,
+    _daily,
+    require_api_key,
+)
+from service.api.deps import _bearer as bearer
 from service.articles import list_articles
 from service.briefing import BriefingService
 from service.config import Settings
+from service.digest.scheduler import DailyRuntime
+from service.digest.specs import DAILY
 from service.digest.window import parse_day
 from service.errors import (
     BriefingError,
@@ -43,6 +55,7 @@ from service.web.present import (
     articles_in,
     day_nav,
     delivery_words,
+    destination_words,
     error_words,
     human_time,
     local_time,
@@ -108,6 +121,7 @@ class Pages:
             local_time=lambda moment: local_time(moment, zone),
             human_time=lambda moment: human_time(moment, zone),
             delivery_words=lambda delivery: delivery_words(delivery, zone),
+            destination_words=lambda entry, at=zone: destination_words(entry, at),
         )
         headers = dict(PAGE_HEADERS)
         if status == 401:
@@ -243,10 +257,32 @@ async def articles(request: Request, service: ServiceDep, date: str | None = Non
 
 
 @router.get("/digests", response_class=HTMLResponse)
-async def pick_digest(request: Request, date: str | None = None) -> Response:
-    """The digest of ``?date=`` (the day picker's form), else today's so far."""
-    day = parse_day(date) if date else _pages(request).today()
-    return RedirectResponse(f"/digests/{day.isoformat()}", status_code=303)
+async def pick_digest(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    date: str | None = None, digest: str | None = None,
+) -> Response:
+    """With ``?date=`` (the day picker's form; ``&digest=NAME`` on a named digest's page):
+    that day's digest. Without: the configured digests (the key asked for, as on every page
+    with data), each with its schedule, time zone and destinations, redacted."""
+    if date:
+        day = parse_day(date)
+        if digest and _NAME.fullmatch(digest):
+            return RedirectResponse(f"/digests/{digest}/{day.isoformat()}", status_code=303)
+        return RedirectResponse(f"/digests/{day.isoformat()}", status_code=303)
+    require_api_key(request, credentials)
+    pages = _pages(request)
+    daily: DailyRuntime = _daily(request)
+    listed = await run_in_threadpool(daily.digests)
+    for item in listed:
+        today = datetime.now(ZoneInfo(item["timezone"])).date().isoformat()
+        item["href"] = (f"/digests/{item['name']}/{today}" if daily.team is not None
+                        else f"/digests/{today}")
+    return pages.render(request, "digests.html", active="digest", digests=listed,
+                        from_file=daily.team is not None)
+
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 @router.get("/digests/{day}", response_class=HTMLResponse, dependencies=KEY)
@@ -254,6 +290,10 @@ async def digest(request: Request, day: str, daily: DailyDep) -> Response:
     """A day's digest as stored; today's is built now from the articles so far (not sent)."""
     pages = _pages(request)
     shown = parse_day(day)
+    if daily.team is not None:  # BRIEFING_DIGESTS_FILE: its `daily`, else the list
+        target = f"/digests/{DAILY}/{shown.isoformat()}" if DAILY in daily.team.jobs \
+            else "/digests"
+        return RedirectResponse(target, status_code=303)
     nav = day_nav(shown, pages.today())
     if shown > pages.today():  # nothing to show or build yet; the page says so
         return pages.render(request, "digest.html", 404, active="digest", nav=nav,
@@ -285,6 +325,58 @@ async def build_digest(request: Request, day: str, daily: DailyDep) -> Response:
     return RedirectResponse(f"/digests/{shown.isoformat()}", status_code=303)
 
 
+@router.get("/digests/{name}/{day}", response_class=HTMLResponse, dependencies=KEY)
+async def named_digest(request: Request, name: str, day: str, daily: DailyDep) -> Response:
+    """A digest of BRIEFING_DIGESTS_FILE: the period named by a local day in the digest's
+    time zone, its stories, and each destination's delivery (redacted). Today's period is
+    built now from the articles so far (not sent). Without the file, ``daily``'s page."""
+    pages = _pages(request)
+    shown = parse_day(day)
+    if daily.team is None:
+        if name != DAILY:
+            raise DigestNotFound(f"no digest named {name!r}: without BRIEFING_DIGESTS_FILE "
+                                 "the one digest is `daily`")
+        return RedirectResponse(f"/digests/{shown.isoformat()}", status_code=303)
+    job = daily.team.job(name)  # 404 digest_not_found for a name not in the file
+    today = datetime.now(job.spec.zone).date()
+    context: dict[str, Any] = {
+        "active": "digest", "nav": day_nav(shown, today), "spec": job.spec.public(),
+        "digest": None, "delivery": None, "run": None, "missing": None,
+        "day_href": lambda other: f"/digests/{name}/{other.isoformat()}",
+    }
+    if shown > today:  # nothing to show or build yet; the page says so
+        return pages.render(request, "named_digest.html", 404, **context)
+    if shown == today:  # the period so far: built (and stored) now, never sent
+        await run_in_threadpool(job.build, shown)
+    try:
+        found = await run_in_threadpool(daily.team.show, name, shown.isoformat())
+    except DigestNotFound as exc:
+        delivery = await run_in_threadpool(job.status, shown)
+        return pages.render(request, "named_digest.html", 404,
+                            **{**context, "missing": exc, "delivery": delivery})
+    context.update(digest=found["digest"], delivery=found["delivery"], run=found.get("run"))
+    return pages.render(request, "named_digest.html", **context)
+
+
+@router.post("/digests/{name}/{day}", response_class=HTMLResponse, dependencies=KEY)
+async def build_named_digest(request: Request, name: str, day: str,
+                             daily: DailyDep) -> Response:
+    """The button of a period without a digest: the API's run for it, built and stored, not
+    delivered (``POST /v1/digests/{name}/{day}?deliver=false``); then its page."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != FORM_TYPE:
+        raise UnsupportedMediaType(f"the form is sent as {FORM_TYPE}, not {media_type!r}")
+    shown = parse_day(day)
+    if daily.team is None:
+        daily.start_named(name, shown.isoformat(), send=False)
+        return RedirectResponse(f"/digests/{shown.isoformat()}", status_code=303)
+    job = daily.team.job(name)
+    if shown > datetime.now(job.spec.zone).date():
+        raise InvalidDate(f"{shown} has not begun yet ({job.spec.timezone})")
+    await run_in_threadpool(daily.team.start, name, shown.isoformat(), send=False)
+    return RedirectResponse(f"/digests/{name}/{shown.isoformat()}", status_code=303)
+
+
 def install_pages(app: FastAPI, settings: Settings) -> None:
     """Mount the pages and their static files on ``app``; security headers on every answer."""
     app.state.pages = Pages(settings)
@@ -305,12 +397,34 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
 
     app.add_exception_handler(StarletteHTTPException, http_error)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        for name, value in COMMON_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(_SecurityHeaders)
+
+
+class _SecurityHeaders:
+    """``COMMON_HEADERS`` on every answer that does not set them itself. A plain ASGI
+    middleware: ``@app.middleware("http")`` (BaseHTTPMiddleware) costs each request a task
+    group and wrapped streams, more than a cache hit itself (issue 25)."""
+
+    _HEADERS = [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in COMMON_HEADERS.items()]
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(item for item in self._HEADERS if item[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 __all__ = ["CONTENT_SECURITY_POLICY", "install_pages", "router"]

@@ -123,6 +123,30 @@ def delivery_words(delivery: dict[str, Any] | None, zone: ZoneInfo | None = None
     return words
 
 
+_DESTINATION = {
+    "not_delivered": "Not delivered yet.",
+    "pending": "Delivery has begun.",
+    "sending": "Being delivered.",
+    "busy": "Another run is delivering it now.",
+    "failed": "Delivery failed; the next run retries this destination on its own.",
+}
+
+
+def destination_words(entry: dict[str, Any], zone: ZoneInfo | None = None) -> str:
+    """One destination's delivery of a digest's period (``GET /v1/digests/{name}/{date}``'s
+    ``delivery.destinations[i]``) in one sentence; its URL is never part of it."""
+    status = entry.get("status") or "unknown"
+    if status in ("delivered", "already_delivered"):
+        at = human_time(entry.get("delivered_at"), zone)
+        messages = entry.get("messages") or 0
+        words = f"Delivered on {at}" if at else "Delivered"
+        return words + (f" in {messages} messages." if messages > 1 else ".")
+    words = _DESTINATION.get(status, f"Delivery: {status.replace('_', ' ')}.")
+    if status == "failed" and entry.get("last_error"):
+        words += f" The last error: {entry['last_error']}"
+    return words
+
+
 def run_words(run: dict[str, Any] | None) -> str:
     """The latest run that ``POST /v1/digests/{date}`` started, in one sentence."""
     if not run:
@@ -311,6 +335,6 @@ def day_nav(day: date, today: date) -> DayNav:
 
 __all__ = [
     "DayNav", "ErrorWords", "Marked", "Segment", "articles_in", "day_nav", "delivery_words",
-    "error_words", "human_time", "local_time", "mark_flags", "removed_summary", "run_words",
-    "safe_link",
+    "destination_words", "error_words", "human_time", "local_time", "mark_flags",
+    "removed_summary", "run_words", "safe_link",
 ]
