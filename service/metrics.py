@@ -31,6 +31,9 @@ DELIVERY_STATUSES = (
     "delivered", "already_delivered", "failed", "busy", "day_not_over", "not_configured",
     "not_requested", "error",
 )
+# A digest's delivery to one destination, and an alert to one (several digests, issue 24)
+DESTINATION_OUTCOMES = ("delivered", "failed", "skipped")
+ALERT_OUTCOMES = ("sent", "failed", "rate_limited", "skipped")
 
 # How a fetch ended (service/ingest/fetch.py): fetched, answered 304, or the error's code.
 FETCH_OUTCOMES = (
@@ -172,6 +175,22 @@ class Metrics:
         self.slack_messages = Counter(
             "briefing_slack_messages", "Slack messages posted successfully",
             registry=self.registry,
+        )
+        # -- several digests (issue 24): per digest and destination kind -------------------
+        self.destination_deliveries = Counter(
+            "briefing_digest_destination_deliveries",
+            "Deliveries of a digest's period to one destination in this server, by digest, "
+            "destination kind (slack, webhook, apprise) and outcome: delivered, failed, "
+            "skipped (delivered before, being delivered by another run, or an empty digest "
+            "not posted)",
+            ["digest", "kind", "outcome"], registry=self.registry,
+        )
+        self.digest_alerts = Counter(
+            "briefing_digest_alerts",
+            "Alerts (an article sent at once by a digest with alerts = true) to one "
+            "destination in this server, by digest, destination kind and outcome: sent, "
+            "failed, rate_limited (alert_max_per_hour), skipped (sent before, or being sent)",
+            ["digest", "kind", "outcome"], registry=self.registry,
         )
 
         # -- ingest: URLs and feeds -------------------------------------------------------

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from service.briefing import BriefingService
 from service.config import Settings
@@ -39,7 +39,7 @@ from service.engines.batcher import BatchedEngine
 from service.ingest.guard import Resolver
 from service.ingest.poller import Clock
 from service.ingest.runtime import Ingest
-from service.metrics import Metrics
+from service.metrics import ALERT_OUTCOMES, DESTINATION_OUTCOMES, Metrics
 from service.preprocess.pysbd_runner import use_fast_path
 from service.prompts import PromptSet, load_prompts
 from service.ratelimit import RateLimiter
@@ -187,17 +187,30 @@ class Wiring:
         return DailyRuntime.open(self.settings, self.articles, self.database, briefer,
                                  schedule=schedule, metrics=self.metrics, team=team)
 
-    def digest_jobs(self, briefer: StoryBriefer | None = None) -> list[NamedJob]:
+    def digest_jobs(self, briefer: StoryBriefer | None = None, **hooks: Any) -> list[NamedJob]:
         """The digests of ``BRIEFING_DIGESTS_FILE`` as jobs (the CLI runs them)."""
         specs = read_digests_file(self.settings.digests_file, self.settings) \
             if self.settings.digests_file else []
         return open_jobs(specs, self.settings, self.articles, briefer or self.story_briefer(),
-                         DeliveryLedger(self.database))
+                         DeliveryLedger(self.database), **hooks)
 
     def team(self, briefer: StoryBriefer, *, schedule: bool = True) -> TeamRuntime:
-        """The file's digests: jobs, runs, scheduler; their alerts hear each new article."""
-        team = TeamRuntime(self.digest_jobs(briefer), self.database,
-                           lease_s=self.settings.delivery_lease_s, schedule=schedule)
+        """The file's digests: jobs, runs, scheduler; their alerts hear each new article.
+        Each destination's deliveries and alerts are counted in the metrics."""
+        metrics = self.metrics
+        jobs = self.digest_jobs(briefer, on_destination=lambda digest, kind, outcome:
+                                metrics.destination_deliveries.labels(digest, kind,
+                                                                      outcome).inc())
+        for job in jobs:  # zeros to rate() from, for each digest and kind configured
+            for kind in {d.kind for d in job.spec.destinations}:
+                for outcome in DESTINATION_OUTCOMES:
+                    metrics.destination_deliveries.labels(job.spec.name, kind, outcome)
+                for outcome in ALERT_OUTCOMES if job.spec.alerts else ():
+                    metrics.digest_alerts.labels(job.spec.name, kind, outcome)
+        team = TeamRuntime(jobs, self.database, lease_s=self.settings.delivery_lease_s,
+                           schedule=schedule,
+                           on_alert=lambda digest, kind, outcome:
+                           metrics.digest_alerts.labels(digest, kind, outcome).inc())
         if team.alerts.active:
             self.articles.listeners.append(team.alerts.on_article)
         return team

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -224,3 +225,49 @@ def test_process_and_build_info_series(make_client: Callable[..., TestClient]) -
     if sys.platform.startswith("linux"):
         memory = next(line for line in found if line.startswith("briefing_process_resident"))
         assert float(memory.split()[-1]) > 1_000_000
+
+
+def test_deliveries_and_alerts_are_counted_by_digest_and_destination_kind(
+    make_client: Callable[..., TestClient], tmp_path: Path,
+) -> None:
+    from tests.test_digests_team import receiver, write
+
+    with receiver() as slack, receiver() as hook, receiver() as broken:
+        broken.script = [404] * 5  # refused, not retried
+        path = write(tmp_path, f"""
+[[digest]]
+name = "ferries"
+include = ["ferries"]
+alerts = true
+destinations = ["slack+http://{slack.url}/services/T/B/mtsecret", "webhook+http://{hook.url}/h"]
+[[digest]]
+name = "broken"
+destinations = ["webhook+http://{broken.url}/b"]
+""")
+        client = make_client(digests_file=path, slack_allowed_hosts="127.0.0.1",
+                             slack_message_interval_s=0, slack_backoff_s=0)
+        zero = 'briefing_digest_destination_deliveries_total{digest="ferries",kind="slack",' \
+               'outcome="failed"} 0.0'
+        assert zero in samples(client)  # every configured digest and kind from the start
+        assert client.post("/v1/briefings", json={"text": FERRY_A}).status_code == 200
+        alert = 'briefing_digest_alerts_total{digest="ferries",kind="%s",outcome="sent"} 1.0'
+        deadline = time.monotonic() + 20  # the alerts are sent beside the request
+        while not {alert % "slack", alert % "webhook"} <= samples(client):
+            assert time.monotonic() < deadline, sorted(samples(client))
+            time.sleep(0.05)
+        today = datetime.now(UTC).date().isoformat()
+        for _ in range(2):  # forced: delivered twice
+            assert run_digest(client, f"/v1/digests/ferries/{today}", force="true")
+        run_digest(client, f"/v1/digests/ferries/{today}")  # the day is not over: no count
+        yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+        run_digest(client, f"/v1/digests/ferries/{yesterday}")  # empty: skipped, not posted
+        run_digest(client, f"/v1/digests/broken/{today}", force="true")
+        found = samples(client)
+        text = client.get("/metrics").text
+    line = 'briefing_digest_destination_deliveries_total{digest="%s",kind="%s",outcome="%s"} %s'
+    for kind in ("slack", "webhook"):
+        assert line % ("ferries", kind, "delivered", "2.0") in found  # forced twice
+        assert line % ("ferries", kind, "skipped", "1.0") in found
+        assert line % ("ferries", kind, "failed", "0.0") in found
+    assert line % ("broken", "webhook", "failed", "1.0") in found
+    assert "mtsecret" not in text and "Havnes" not in text

@@ -165,14 +165,29 @@ class DailyScheduler:
                  delivery.get("detail") or delivery.get("status", "done"))
 
 
+# A run's (or one destination's) delivery status as the per-destination metric counts it;
+# a run that posts nothing by design (not_requested, day_not_over, not_configured) is none.
+DESTINATION_OUTCOME = {
+    "delivered": "delivered", "failed": "failed", "error": "failed",
+    "already_delivered": "skipped", "busy": "skipped", "skipped": "skipped",
+}
+
+
 def _counting(metrics: Metrics | None) -> dict[str, Any]:
     """DailyJob's ``on_delivery`` and ``on_message`` hooks, counting into ``metrics``."""
     if metrics is None:
         return {}
     deliveries, messages = metrics.digest_deliveries, metrics.slack_messages
+    per_destination = metrics.destination_deliveries
+    for outcome in ("delivered", "failed", "skipped"):
+        per_destination.labels(DAILY, "slack", outcome)
 
     def on_delivery(status: str) -> None:
         deliveries.labels(status).inc()
+        # the one destination of `daily` without a digests file: its Slack webhook
+        outcome = DESTINATION_OUTCOME.get(status)
+        if outcome is not None:
+            per_destination.labels(DAILY, "slack", outcome).inc()
 
     return {"on_delivery": on_delivery, "on_message": messages.inc}
 

@@ -52,7 +52,7 @@ from service.digest.fingerprint import FINGERPRINT_VERSION
 from service.digest.ledger import DeliveryKey, DeliveryLedger, deliver
 from service.digest.ranking import cap, rank_scored
 from service.digest.runs import DigestRuns
-from service.digest.scheduler import last_fire
+from service.digest.scheduler import DESTINATION_OUTCOME, last_fire
 from service.digest.specs import DigestSpec
 from service.digest.stories import cluster, source_key
 from service.digest.window import day_window, parse_day
@@ -69,6 +69,8 @@ from service.storage.schema import articles
 log = logging.getLogger(__name__)
 
 ALERT_PREFIX = "alert:"
+# An alert's outcome (what Alerts._send answers) as the metrics count it
+ALERT_OUTCOME = {"delivered": "sent", "failed": "failed", "rate_limited": "rate_limited"}
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class NamedJob:
         sleep: Callable[[float], None] = time.sleep,
         on_delivery: Callable[[str], None] | None = None,
         on_message: Callable[[], None] | None = None,
+        on_destination: Callable[[str, str, str], None] | None = None,
     ) -> None:
         self.spec = spec
         self.settings = settings
@@ -105,6 +108,9 @@ class NamedJob:
         self._sleep = sleep
         self._on_delivery = on_delivery
         self._on_message = on_message
+        # told (digest, destination kind, outcome) for each destination a run delivered to
+        # ("delivered"), failed ("failed") or did not post to ("skipped"): the metrics
+        self._on_destination = on_destination
 
     # -- periods ---------------------------------------------------------------------------
 
@@ -253,9 +259,12 @@ class NamedJob:
         self.check(day)
         return self.run_period(self.period(day), send=send, force=force)
 
-    def _report(self, status: str) -> None:
+    def _report(self, status: str, destination: Destination | None = None) -> None:
         if self._on_delivery is not None:
             self._on_delivery(status)
+        outcome = DESTINATION_OUTCOME.get(status)
+        if destination is not None and outcome and self._on_destination is not None:
+            self._on_destination(self.spec.name, destination.kind, outcome)
 
     def run_period(self, period: Period, *, send: bool = True,
                    force: bool = False) -> dict[str, Any]:
@@ -280,6 +289,8 @@ class NamedJob:
 
         pending = [d for d in spec.destinations if force or not self._delivered(period, d)]
         if pending and not self.settings.digest_post_empty and not digest()["stories"]:
+            for destination in pending:
+                self._report("skipped", destination)
             return {"digest": digest(), "delivery": {
                 "status": "skipped",
                 "detail": f"no stories in {spec.name} {period.key}: an empty digest is not "
@@ -318,13 +329,13 @@ class NamedJob:
                                               if destination.kind == "slack" else 0.0),
                                   sleep=self._sleep, on_sent=self._on_message)
         except DeliveryBusy as exc:
-            self._report("busy")
+            self._report("busy", destination)
             return {**shown, "status": "busy", "detail": exc.message}
         except DeliveryFailed as exc:
-            self._report("failed")
+            self._report("failed", destination)
             log.error("digest %s %s: %s", self.spec.name, period.key, exc.message)
             return {**shown, "status": "failed", "detail": exc.message}
-        self._report(outcome.status)
+        self._report(outcome.status, destination)
         result = outcome.as_dict()
         result.pop("webhook", None)
         result.pop("webhook_id", None)
@@ -404,8 +415,11 @@ class Alerts:
     """Each newly stored article that a digest with ``alerts = true`` takes is sent at once to
     that digest's destinations: once per (article, digest, destination)."""
 
-    def __init__(self, jobs: list[NamedJob], *, background: bool = True) -> None:
+    def __init__(self, jobs: list[NamedJob], *, background: bool = True,
+                 on_alert: Callable[[str, str, str], None] | None = None) -> None:
         self.jobs = [j for j in jobs if j.spec.alerts and j.spec.destinations]
+        # told (digest, destination kind, outcome: sent, failed, rate_limited, skipped)
+        self._on_alert = on_alert
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-alerts") \
             if background and self.jobs else None
         self._lock = threading.Lock()
@@ -451,8 +465,11 @@ class Alerts:
             if not job.spec.selection.matches(stored):
                 continue
             for destination in job.spec.destinations:
-                results.append({"digest": job.spec.name, **destination.public(),
-                                **self._send(job, stored, destination)})
+                result = self._send(job, stored, destination)
+                if self._on_alert is not None:
+                    self._on_alert(job.spec.name, destination.kind,
+                                   ALERT_OUTCOME.get(result["status"], "skipped"))
+                results.append({"digest": job.spec.name, **destination.public(), **result})
         return results
 
     def _send(self, job: NamedJob, stored: StoredArticle,
@@ -567,14 +584,15 @@ class TeamRuntime:
     scheduler and alerts."""
 
     def __init__(self, jobs: list[NamedJob], database: Any, *, lease_s: float,
-                 schedule: bool = True, alerts_in_background: bool = True) -> None:
+                 schedule: bool = True, alerts_in_background: bool = True,
+                 on_alert: Callable[[str, str, str], None] | None = None) -> None:
         self.jobs = {job.spec.name: job for job in jobs}
         self.runs = {name: DigestRuns(job, database, name=name, lease_s=lease_s)
                      for name, job in self.jobs.items()}
         self.scheduler = TeamScheduler(jobs) if schedule else None
         if self.scheduler is not None:
             self.scheduler.start()
-        self.alerts = Alerts(jobs, background=alerts_in_background)
+        self.alerts = Alerts(jobs, background=alerts_in_background, on_alert=on_alert)
 
     def job(self, name: str) -> NamedJob:
         try:
