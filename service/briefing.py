@@ -32,7 +32,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +91,49 @@ class Condensed:
     selection: str = "all"  # "all", or "salient": the extractive ranker chose what to read
 
 
+class RecentAnswers:
+    """The last ``capacity`` answers by raw-text alias, in this process (0: none kept).
+
+    The alias is a hash over the raw text and everything that decides the answer (engine,
+    model and revision, prompts, generation settings, preprocessing version, length rules,
+    output language): a change to any of them is another alias, exactly as for the cache
+    key, so an entry is never stale for its alias. An entry is kept ``ttl_s`` at most, so a
+    briefing that retention deleted from the database (``service.storage.retention``, possibly in
+    another process) is not answered from here for long after. Entries are read-only: callers
+    copy (``{**hit, ...}``) before changing anything.
+    """
+
+    def __init__(self, capacity: int, ttl_s: float = 300.0) -> None:
+        self.capacity = capacity
+        self.ttl_s = ttl_s
+        self._entries: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, alias: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._entries.get(alias)
+            if found is None:
+                return None
+            if time.monotonic() - found[0] > self.ttl_s:
+                del self._entries[alias]
+                return None
+            self._entries.move_to_end(alias)
+            return found[1]
+
+    def put(self, alias: str, result: dict[str, Any]) -> None:
+        if self.capacity <= 0:
+            return
+        with self._lock:
+            self._entries[alias] = (time.monotonic(), result)
+            self._entries.move_to_end(alias)
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
 @dataclass
 class PassBudget:
     """Model passes (prompts run) one request may spend; spending past it is a bug."""
@@ -113,7 +158,7 @@ class BriefingService:
     def __init__(
         self, settings: Settings, choice: EngineChoice, prompts: PromptSet,
         cache: BriefingCache, store: ArticleStore, metrics: Metrics, *,
-        replica_flight: ReplicaFlight | None = None,
+        replica_flight: ReplicaFlight | None = None, recent_answers: int = 256,
     ) -> None:
         self.settings = settings
         self.choice = choice
@@ -125,6 +170,8 @@ class BriefingService:
         self.admission = Admission(settings.max_queue + 1)
         self.flights = SingleFlight()
         self.replica_flight = replica_flight
+        # 0. repeat: the answers of recent raw texts, in process (a hit is a dict lookup)
+        self.recent = RecentAnswers(recent_answers)
         admission = self.admission
         metrics.inflight_briefings.set_function(lambda: admission.in_flight)
 
@@ -196,7 +243,11 @@ class BriefingService:
         raw = f"{article.title}\x00{article.text}" if article.title else article.text
         alias = self._key(raw, lengths, raw=True,
                           language=f"{asked}|{'request' if from_request else 'setting'}")
-        hit = self._cached(self.cache.get_by_alias, alias)
+        hit = self.recent.get(alias)
+        if hit is None:
+            hit = self._cached(self.cache.get_by_alias, alias)
+            if hit is not None:
+                self.recent.put(alias, hit)
         if hit is not None:
             stored(hit["id"])
             return self._from_cache(hit)
@@ -300,6 +351,9 @@ class BriefingService:
             self.cache.put(key, result, aliases=(alias,) if alias else ())
         except StorageError as exc:
             log.warning("briefing %s not cached: %s", key[:12], exc.message)
+        else:
+            if alias:
+                self.recent.put(alias, result)
         return result
 
     def _fall_back(

@@ -273,3 +273,36 @@ def test_a_repeated_article_is_stored_and_linked_in_one_write(
         assert [row[0] for row in linked] == [first["id"]] * 3
     finally:
         wiring.close()
+
+
+def test_a_repeated_article_answers_from_the_recent_answers_without_reading_the_cache(
+    make_settings: Callable[..., Settings],
+) -> None:
+    service = _service(make_settings(), ExtractiveEngine())
+    reads: list[str] = []
+    by_alias = service.cache.get_by_alias
+
+    def counted(alias: str) -> object:
+        reads.append(alias)
+        return by_alias(alias)
+
+    service.cache.get_by_alias = counted  # type: ignore[method-assign]
+    try:
+        article = Article(text=story(1))
+        first = service.brief(article)
+        again = service.brief(article)
+        assert reads == [reads[0]]  # the miss looked up the alias; the repeat did not
+        assert again["cached"] is True and again["id"] == first["id"]
+        assert {k: v for k, v in again.items() if k != "cached"} == {
+            k: v for k, v in first.items() if k != "cached"}
+        assert service.store.count() == 2  # the repeat is still stored
+        # another setting that shapes the answer is another alias: looked up, not reused
+        assert service.brief(article, ["short"])["id"] != first["id"]
+        assert len(reads) == 2
+        # without the recent answers (capacity 0), every repeat reads the cache
+        service.recent.capacity = 0
+        service.recent.clear()
+        assert service.brief(article)["cached"] is True
+        assert len(reads) == 3
+    finally:
+        service.close()
