@@ -7,6 +7,7 @@ releases), so "before the load finishes" is a fact of the test, not a race.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -207,3 +208,42 @@ def test_stopping_during_the_start_neither_hangs_nor_leaks(
     assert app.state.service is None and app.state.daily is None and app.state.ingest is None
     assert startup.opened.service is None
     assert not [t for t in threading.enumerate() if t.name in ("retention", "feed-poller")]
+
+
+_FIRST_REQUEST = """
+import json, sys, tempfile
+from pathlib import Path
+from fastapi.testclient import TestClient
+from service.app import create_app
+from service.config import Settings
+from service.preprocess import language
+
+text = Path(sys.argv[1]).read_text(encoding="utf-8")
+settings = Settings(data_dir=Path(tempfile.mkdtemp()), engine="extractive", daily_cron="")
+with TestClient(create_app(settings)) as client:
+    assert client.get("/readyz").status_code == 200
+    identifier_loaded = language._identifier.cache_info().currsize == 1
+    before = set(sys.modules)
+    answer = client.post("/v1/briefings", json={"text": text})
+    assert answer.status_code == 200, answer.text
+    print(json.dumps({"loaded": identifier_loaded,
+                      "imported": sorted(set(sys.modules) - before)}))
+"""
+
+
+def test_the_first_request_after_ready_loads_nothing_new() -> None:
+    """A fresh process: what the request path loads on first use (language identification
+    and its model, splitter rules, check patterns) loads before /readyz says ready, so the
+    first request imports no module the start did not (the cost ratio is bench/latency.py's
+    to measure, not a test's)."""
+    seed = Path(__file__).resolve().parent / "seed_article.txt"
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_REQUEST, str(seed)], capture_output=True, text=True,
+        timeout=120, check=False,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")},
+             "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "HF_HUB_OFFLINE": "1"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["loaded"] is True
+    assert found["imported"] == []

@@ -198,6 +198,13 @@ class Startup:
                         f"{settings.model_load_timeout_s:g}s), then opening storage")
         opened.wiring = wiring = Wiring.open(settings, metrics)
         opened.service = wiring.briefing
+        # What loads on first use (language identification, splitter rules, check patterns)
+        # loads now: the first request after ready costs what the next ones do.
+        self._stage("warming the request path")
+        try:
+            log.info("request path warmed in %.0f ms", wiring.briefing.warm() * 1000)
+        except Exception:  # only a warm-up: the first request then pays for what it loads
+            log.warning("warming the request path failed", exc_info=True)
         # The daily digest job (and its scheduler when BRIEFING_DAILY_CRON is set).
         self._stage("starting the daily digest job")
         opened.daily = wiring.daily()
