@@ -9,6 +9,7 @@ import hmac
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -434,6 +435,62 @@ destinations = ["webhook+http://{hook.url}/quiet"]
         assert [p["path"] for p in posted] == ["/alerts", "/alerts"]  # the cap: 2 an hour
         assert json.loads(posted[0]["body"])["stories"][0]["title"] == "Ferries stop"
         assert [r["status"] for r in alerts.dispatch(third)] == ["rate_limited"]
+
+
+def test_alerts_resume_after_a_restart_from_the_mark_in_the_database(
+    world: World, tmp_path: Path
+) -> None:
+    with receiver() as hook:
+        path = write(tmp_path, f"""
+[[digest]]
+name = "ferries"
+include = ["ferries"]
+alerts = true
+destinations = ["webhook+http://{hook.url}/alerts"]
+""")
+        now = datetime.now(UTC)
+        first = Alerts(list(world.jobs(path, now).values()), background=False)
+        assert first.scan() == []  # the mark: now
+        first.close()
+        # No process runs alerts: the article is stored with no listener to hear it.
+        stored = world.add(FERRY_A, now + timedelta(minutes=5), title="Ferries stop")
+        world.add(LIBRARY, now + timedelta(minutes=6), title="Library")
+        later = now + timedelta(minutes=10)
+        restarted = Alerts(list(world.jobs(path, later).values()), background=False)
+        results = restarted.scan()
+        assert [(r["article_id"], r["status"]) for r in results] == [(stored, "delivered")]
+        assert restarted.scan() == []  # the mark moved past it
+        # the listener too (as in another replica): the ledger keeps it to one message
+        assert [r["status"] for r in restarted.dispatch(stored)] == ["already_delivered"]
+        assert len(hook.accepted()) == 1
+        assert json.loads(hook.accepted()[0]["body"])["stories"][0]["title"] == "Ferries stop"
+
+
+def test_an_article_stored_while_no_process_ran_gets_its_alert_when_the_service_starts(
+    make_client: Callable[..., Any], make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    from tests.storage_support import OwnStore
+
+    store = OwnStore(make_settings())
+    store.add(Article(text=FERRY_A, title="Ferries stop"),
+              received_at=datetime.now(UTC) - timedelta(minutes=3))
+    store.close()
+    with receiver() as hook:
+        path = write(tmp_path, f"""
+[[digest]]
+name = "ferries"
+include = ["ferries"]
+alerts = true
+destinations = ["webhook+http://{hook.url}/alerts"]
+""")
+        make_client(digests_file=path, slack_allowed_hosts="127.0.0.1")
+        deadline = time.monotonic() + 20  # the scan runs as the scheduler starts
+        while not hook.accepted():
+            assert time.monotonic() < deadline, "no alert after the start"
+            time.sleep(0.05)
+        time.sleep(0.3)
+        assert len(hook.accepted()) == 1
+        assert json.loads(hook.accepted()[0]["body"])["stories"][0]["title"] == "Ferries stop"
 
 
 # -- surfaces: the API and the CLI ---------------------------------------------------------

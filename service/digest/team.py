@@ -20,6 +20,9 @@ delivered once to each of its destinations; alerts as articles arrive.
 :class:`Alerts` sends each newly stored article a digest with ``alerts = true`` takes, at
 once, to its destinations: once per (article, digest, destination), keyed
 ``alert:<article id>`` in the same ledger, at most ``alert_max_per_hour`` per destination.
+The store's listener sends them as the article is stored; the scan on the scheduler's tick
+(at start, then every ``ALERT_SCAN_S``) reads the articles received since each digest's mark
+in ``alert_marks``, so an article stored while no process ran gets its alert when one starts.
 
 :class:`TeamRuntime` holds the jobs, their runs (``POST``), one cron scheduler for all of them
 (with the catch-up of each digest's missed run) and the alerts.
@@ -64,11 +67,17 @@ from service.errors import (
     InvalidDate,
 )
 from service.storage.articles import ArticleStore, StoredArticle
-from service.storage.schema import articles
+from service.storage.schema import alert_marks, articles
 
 log = logging.getLogger(__name__)
 
 ALERT_PREFIX = "alert:"
+# The alert scan (Alerts.scan) on the scheduler's tick: how often, how far before its mark it
+# reads again, how far back it reads without a mark, and at most.
+ALERT_SCAN_S = 30.0
+ALERT_OVERLAP = timedelta(minutes=2)
+ALERT_LOOKBACK = timedelta(hours=1)
+ALERT_MAX_BACK = timedelta(days=1)
 # An alert's outcome (what Alerts._send answers) as the metrics count it
 ALERT_OUTCOME = {"delivered": "sent", "failed": "failed", "rate_limited": "rate_limited"}
 
@@ -462,15 +471,71 @@ class Alerts:
             stored = stored or self._article(job, article_id)
             if stored is None:
                 return results
-            if not job.spec.selection.matches(stored):
-                continue
-            for destination in job.spec.destinations:
-                result = self._send(job, stored, destination)
-                if self._on_alert is not None:
-                    self._on_alert(job.spec.name, destination.kind,
-                                   ALERT_OUTCOME.get(result["status"], "skipped"))
-                results.append({"digest": job.spec.name, **destination.public(), **result})
+            if job.spec.selection.matches(stored):
+                results += self._send_all(job, stored)
         return results
+
+    def _send_all(self, job: NamedJob, stored: StoredArticle, *,
+                  scan: bool = False) -> list[dict[str, Any]]:
+        results = []
+        for destination in job.spec.destinations:
+            result = self._send(job, stored, destination)
+            # a scan meets articles sent (or capped) before: only what it did is counted
+            counted = not scan or result["status"] in ("delivered", "failed")
+            if self._on_alert is not None and counted:
+                self._on_alert(job.spec.name, destination.kind,
+                               ALERT_OUTCOME.get(result["status"], "skipped"))
+            results.append({"digest": job.spec.name, **destination.public(),
+                            "article_id": stored.id, **result})
+        return results
+
+    # -- the scan: alerts that survive a restart ---------------------------------------------
+
+    def scan(self) -> list[dict[str, Any]]:
+        """Send the alerts of the articles received since each digest's mark (``alert_marks``,
+        in the database: kept across restarts and shared by replicas), then move the mark to
+        now. The scan starts ``ALERT_OVERLAP`` before the mark (an article committed late
+        with an earlier time is not missed), and at most ``ALERT_MAX_BACK`` ago; without a
+        mark, ``ALERT_LOOKBACK`` ago. The ledger keeps each (article, digest, destination)
+        to one message, whoever sends it (the listener, this scan, another replica)."""
+        results: list[dict[str, Any]] = []
+        with self._lock:
+            for job in self.jobs:
+                now = job.clock()
+                mark = self._mark(job)
+                start = now - ALERT_LOOKBACK if mark is None \
+                    else max(mark - ALERT_OVERLAP, now - ALERT_MAX_BACK)
+                for stored in job.store.received_between(start, now):
+                    if job.spec.selection.matches(stored):
+                        results += self._send_all(job, stored, scan=True)
+                self._set_mark(job, now)
+        return results
+
+    def scan_safely(self) -> None:
+        """The scheduler's tick: :meth:`scan`, its failures logged (the next tick retries)."""
+        try:
+            sent = [r for r in self.scan() if r["status"] == "delivered"]
+        except Exception:
+            log.exception("the alert scan failed; the next one retries")
+            return
+        if sent:
+            log.info("alert scan: %d alert(s) sent for articles stored while none was",
+                     len(sent))
+
+    @staticmethod
+    def _mark(job: NamedJob) -> datetime | None:
+        with job.store.database.read("could not read the alert mark") as conn:
+            found: datetime | None = conn.execute(
+                select(alert_marks.c.scanned_to).where(alert_marks.c.digest == job.spec.name)
+            ).scalar()
+        return found
+
+    @staticmethod
+    def _set_mark(job: NamedJob, now: datetime) -> None:
+        database = job.store.database
+        with database.write("could not store the alert mark") as conn:
+            conn.execute(database.upsert(alert_marks, ["digest"]),
+                         {"digest": job.spec.name, "scanned_to": now})
 
     def _send(self, job: NamedJob, stored: StoredArticle,
               destination: Destination) -> dict[str, Any]:
@@ -524,9 +589,13 @@ class TeamScheduler:
     """Each digest's cron (in its time zone), and at start the catch-up of each one's latest
     missed run (not before the service's first article)."""
 
-    def __init__(self, jobs: list[NamedJob], *, clock: Callable[[], datetime] | None = None
-                 ) -> None:
+    def __init__(self, jobs: list[NamedJob], *, clock: Callable[[], datetime] | None = None,
+                 alert_scan: Callable[[], None] | None = None,
+                 alert_scan_s: float = ALERT_SCAN_S) -> None:
         self._clock = clock or (lambda: datetime.now(UTC))
+        # the alerts' scan: at start (what arrived while no process ran), then every tick
+        self._alert_scan = alert_scan
+        self._alert_scan_s = alert_scan_s
         self.entries = [(job, CronTrigger.from_crontab(job.spec.schedule,
                                                         timezone=job.spec.zone))
                         for job in jobs if job.spec.schedule]
@@ -545,6 +614,10 @@ class TeamScheduler:
             if catch_up:
                 self._scheduler.add_job(self._fire, args=(job, trigger, "catch-up"),
                                         id=f"digest-{job.spec.name}-catch-up")
+        if self._alert_scan is not None:
+            self._scheduler.add_job(self._alert_scan, "interval", seconds=self._alert_scan_s,
+                                    next_run_time=datetime.now(UTC), id="digest-alerts-scan",
+                                    name="digest alerts scan")
         self._scheduler.start()
         log.info("digests scheduled: %s", ", ".join(
             f"{j.spec.name} ({j.spec.schedule!r} in {j.spec.timezone})" for j, _ in self.entries)
@@ -585,14 +658,17 @@ class TeamRuntime:
 
     def __init__(self, jobs: list[NamedJob], database: Any, *, lease_s: float,
                  schedule: bool = True, alerts_in_background: bool = True,
-                 on_alert: Callable[[str, str, str], None] | None = None) -> None:
+                 on_alert: Callable[[str, str, str], None] | None = None,
+                 alert_scan_s: float = ALERT_SCAN_S) -> None:
         self.jobs = {job.spec.name: job for job in jobs}
         self.runs = {name: DigestRuns(job, database, name=name, lease_s=lease_s)
                      for name, job in self.jobs.items()}
-        self.scheduler = TeamScheduler(jobs) if schedule else None
+        self.alerts = Alerts(jobs, background=alerts_in_background, on_alert=on_alert)
+        self.scheduler = TeamScheduler(
+            jobs, alert_scan=self.alerts.scan_safely if self.alerts.active else None,
+            alert_scan_s=alert_scan_s) if schedule else None
         if self.scheduler is not None:
             self.scheduler.start()
-        self.alerts = Alerts(jobs, background=alerts_in_background, on_alert=on_alert)
 
     def job(self, name: str) -> NamedJob:
         try:

@@ -212,7 +212,15 @@ digest_runs = Table(
     Column("error", Text),  # JSON
 )
 
+# Where each digest's alert scan has read the articles to (0006): the next scan, in any
+# replica or after a restart, reads the articles received since (less a short overlap).
+alert_marks = Table(
+    "alert_marks", metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("scanned_to", UTCDateTime, nullable=False),
+)
+
 __all__ = [
-    "UTCDateTime", "aliases", "articles", "briefings", "deliveries", "digest_runs", "digests",
-    "entry_listings", "feed_entries", "feeds", "leases", "metadata",
+    "UTCDateTime", "alert_marks", "aliases", "articles", "briefings", "deliveries",
+    "digest_runs", "digests", "entry_listings", "feed_entries", "feeds", "leases", "metadata",
 ]
