@@ -47,6 +47,7 @@ class Receiver:
     requests: list[dict[str, Any]] = field(default_factory=list)
     script: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    delay_s: float = 0.0  # a slow receiver: each POST answered after this long
 
     def accepted(self) -> list[dict[str, Any]]:
         return [r for r in self.requests if r["status"] < 300]
@@ -59,6 +60,8 @@ def receiver(slack: bool = False) -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if rec.delay_s:
+                time.sleep(rec.delay_s)
             with rec.lock:
                 status = rec.script.pop(0) if rec.script else 200
                 rec.requests.append({"path": self.path, "headers": dict(self.headers),
@@ -532,6 +535,60 @@ destinations = ["webhook+http://{hook.url}/dailysecret"]
         assert client.get(f"/v1/digests/nope/{day}").status_code == 404
         # /v1/digests/{date} is the file's `daily`: not built yet
         assert client.get(f"/v1/digests/{day}").json()["error"]["code"] == "digest_not_found"
+
+
+def test_runs_from_the_api_the_cli_and_the_scheduler_race_for_one_digest_and_day(
+    make_client: Callable[..., Any], make_settings: Callable[..., Settings], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from service.cli import main
+    from service.config import get_settings
+    from tests.digest_support import run_digest
+    from tests.storage_support import OwnStore
+
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
+    store = OwnStore(make_settings())
+    store.add(Article(text=FERRY_A, title="Ferries stop"),
+              received_at=datetime.combine(yesterday, datetime.min.time(), UTC)
+              + timedelta(hours=12))
+    store.close()
+    with receiver() as slack, receiver() as hook:
+        slack.delay_s = hook.delay_s = 0.3  # slow enough for the three runs to overlap
+        path = write(tmp_path, f"""
+[[digest]]
+name = "team"
+timezone = "UTC"
+schedule = "0 0 * * *"
+destinations = ["slack+http://{slack.url}/services/T/B/race", "webhook+http://{hook.url}/h"]
+""")
+        monkeypatch.setenv("BRIEFING_DIGESTS_FILE", str(path))
+        monkeypatch.setenv("BRIEFING_DATA_DIR", str(tmp_path / "var"))
+        monkeypatch.setenv("BRIEFING_SLACK_ALLOWED_HOSTS", "127.0.0.1")
+        monkeypatch.setenv("BRIEFING_SLACK_MESSAGE_INTERVAL_S", "0")
+        get_settings.cache_clear()
+        codes: list[int] = []
+        cli = threading.Thread(target=lambda: codes.append(
+            main(["digests", "run", "team", "--date", yesterday.isoformat()])))
+        try:
+            # the scheduler: the cron fired at midnight, its catch-up runs as the app starts
+            client = make_client(digests_file=path, slack_allowed_hosts="127.0.0.1",
+                                 slack_message_interval_s=0, slack_backoff_s=0)
+            cli.start()
+            state = run_digest(client, f"/v1/digests/team/{yesterday}")  # the API
+            cli.join(60)
+        finally:
+            get_settings.cache_clear()
+        deadline = time.monotonic() + 20
+        while True:
+            statuses = [d["status"] for d in client.get(
+                f"/v1/digests/team/{yesterday}").json()["delivery"]["destinations"]]
+            if statuses == ["delivered", "delivered"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert statuses == ["delivered", "delivered"], state
+        time.sleep(0.5)  # a late duplicate would have arrived by now
+        assert len(slack.accepted()) == 1 and len(hook.accepted()) == 1
+        assert not cli.is_alive() and len(codes) == 1
 
 
 def test_the_cli_lists_the_digests_redacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
