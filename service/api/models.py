@@ -384,6 +384,70 @@ class DigestState(_Model):
     )
 
 
+class DigestDestination(_Model):
+    """Where a digest goes, as the API shows it: never the URL itself."""
+
+    id: str = Field(description="A hash of the destination's URL (the ledger's key)")
+    kind: str = Field(description="slack, webhook or apprise")
+    service: str = Field(description="What it reaches (Slack, Discord, email, …)")
+    url: str = Field(description="The URL redacted: scheme and host only")
+
+
+class DigestSpecShown(_Model):
+    """One digest of BRIEFING_DIGESTS_FILE (or the one `daily`)."""
+
+    name: str
+    title: str
+    schedule: str | None = Field(description="Its cron, in its time zone (null: not scheduled)")
+    timezone: str
+    period: str = Field(description="day, week or since_last")
+    include: list[str]
+    exclude: list[str]
+    feeds: list[str]
+    languages: list[str]
+    max_stories: int
+    max_per_source: int
+    destinations: list[DigestDestination]
+    alerts: bool
+    alert_max_per_hour: int
+
+
+class DigestList(_Model):
+    """``GET /v1/digests``."""
+
+    digests: list[DigestSpecShown]
+
+
+class DestinationDelivery(DigestDestination):
+    """One destination's delivery of a digest's period."""
+
+    status: str = Field(description="delivered, failed, not_delivered, …")
+    messages: int | None = None
+    sent: int | None = None
+    delivered_at: str | None = None
+    last_error: str | None = None
+
+
+class NamedDelivery(_Model):
+    """A named digest's period, delivered once to each destination."""
+
+    status: str = Field(description="delivered, partial, failed, not_delivered or "
+                        "not_configured")
+    period: str | None = Field(None, description="The period's key")
+    destinations: list[DestinationDelivery]
+
+
+class NamedDigestState(_Model):
+    """``GET`` and ``POST /v1/digests/{name}/{date}``: the stored digest of that period, each
+    destination's delivery, the latest run."""
+
+    digest: Digest | None = Field(None, description="The stored digest; null until built")
+    delivery: NamedDelivery | Delivery = Field(
+        description="Each destination's state (`daily` without a digests file: the ledger's "
+        "state of its one Slack webhook)")
+    run: DigestRun | None = Field(None, description="The latest run POST started, if any")
+
+
 # --- operations -------------------------------------------------------------------------------
 
 

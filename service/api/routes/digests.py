@@ -8,19 +8,22 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import DailyDep
-from service.api.models import DigestState, error_responses
+from service.api.models import DigestList, DigestState, NamedDigestState, error_responses
 
 router = APIRouter(prefix="/v1/digests", tags=["digests"])
 
 
-@router.get("", responses=error_responses(401, 429, 503))
+@router.get("", response_model=DigestList, responses=error_responses(401, 429, 503))
 async def list_digests(daily: DailyDep) -> dict[str, Any]:
     """The digests (BRIEFING_DIGESTS_FILE's, or the one `daily`): schedule, period, selection,
     caps, destinations (redacted: scheme and host, and each one's id)."""
     return {"digests": await run_in_threadpool(daily.digests)}
 
 
-@router.get("/{name}/{day}", responses=error_responses(401, 404, 429, 503))
+@router.get(
+    "/{name}/{day}", response_model=NamedDigestState, response_model_exclude_unset=True,
+    responses=error_responses(401, 404, 429, 503),
+)
 async def get_named_digest(name: str, day: str, daily: DailyDep) -> dict[str, Any]:
     """A digest's period named by a local date: the stored digest, each destination's
     delivery state, the latest run (404 `digest_not_found` for an unknown digest, or when
@@ -28,7 +31,10 @@ async def get_named_digest(name: str, day: str, daily: DailyDep) -> dict[str, An
     return await run_in_threadpool(daily.show_named, name, day)
 
 
-@router.post("/{name}/{day}", status_code=202, responses=error_responses(401, 404, 409, 429, 503))
+@router.post(
+    "/{name}/{day}", status_code=202, response_model=NamedDigestState,
+    response_model_exclude_unset=True, responses=error_responses(401, 404, 409, 429, 503),
+)
 async def create_named_digest(
     name: str, day: str, daily: DailyDep, deliver: bool = True, force: bool = False
 ) -> dict[str, Any]:
