@@ -45,7 +45,7 @@ from service.checks import SourceFacts, Unsupported, find_unsupported
 from service.checks.repair import repair_text
 from service.config import Settings
 from service.engines import EngineChoice, GenerationRequest
-from service.engines.extractive import select_within
+from service.engines.extractive import ExtractiveEngine, select_within
 from service.errors import (
     BriefingError,
     EmptyText,
@@ -398,7 +398,12 @@ class BriefingService:
         condensed = self._condense(doc, cancellation, budget, len(LENGTHS)) \
             if self.engine.name == "extractive" else Condensed(doc.text, 0, 1)
         if self.engine.name == "extractive":
-            outputs, _ = self._write(condensed.text, LENGTHS, cancellation, budget, out)
+            # A throwaway extractive engine warms the ranker's modules (stop words, TF-IDF):
+            # the serving engine is never asked, so nothing waits on its queue or its gate.
+            warmer = ExtractiveEngine()
+            outputs = dict(zip(LENGTHS, warmer.generate(
+                [GenerationRequest(condensed.text, self.prompts[k], out.prompt)
+                 for k in LENGTHS]), strict=True))
         else:
             outputs = {"long": " ".join(doc.sentences[:3]), "short": doc.sentences[0]}
         self._shape_and_check(doc.text, outputs, source_sentences=doc.sentences,
