@@ -232,18 +232,22 @@ def child_b(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
         brief(article)
         latencies.append(time.perf_counter() - t)
     threads = [threading.Thread(target=brief, args=(a,)) for a in articles]
+    batcher = engine.batcher  # type: ignore[attr-defined]
+    ran_before = len(batcher.batch_sizes)
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     total = time.perf_counter() - started
+    concurrent = batcher.batch_sizes[ran_before:]  # the batches of the callers at once
     runtime = engine.inner.runtime.name  # type: ignore[attr-defined]
     engine.close()  # type: ignore[attr-defined]
     return {"ready_s": ready, "first_s": first, "latency_s": statistics.median(latencies),
             "throughput": len(articles) / total, "rss_mb": peak_rss_mb(),
             "torch_imported": "torch" in sys.modules, "runtime": runtime,
-            "batch_sizes": engine.batcher.batch_sizes[-8:]}  # type: ignore[attr-defined]
+            "batch_sizes": concurrent,
+            "batch_mean": sum(concurrent) / max(1, len(concurrent))}
 
 
 def child_service(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
@@ -363,7 +367,10 @@ def print_table(shape: str, m: dict[str, dict[str, Any]], conversion: dict[str, 
               f"({_ratio(b2['latency_s'], b['latency_s'])} of B), throughput "
               f"{b2['throughput']:.3f}/s ({_ratio(b2['throughput'], b['throughput'])} of B)")
     print(f"torch imported: A {a['torch_imported']}, B {b['torch_imported']}, "
-          f"service {s['torch_imported']}; B batch sizes (last run): {b['batch_sizes']}")
+          f"service {s['torch_imported']}")
+    print(f"B batch sizes with {args.articles} callers at once (last run): "
+          f"{b['runs'][-1]['batch_sizes']}, mean {b['batch_mean']:.2f} prompts per batch "
+          f"(median of the runs' means)")
     how = "cached" if conversion["cached"] else f"{conversion['convert_s']:.1f} s, once"
     print(f"CTranslate2 conversion: {how}")
 

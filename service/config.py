@@ -131,11 +131,16 @@ class Settings(BaseSettings):
         "int8", description="CTranslate2 weights (converted once, cached in the data dir)"
     )
     max_batch_size: int = Field(8, ge=1, description="Most prompts generated in one batch")
+    # 16,384 = 8 prompts of 512 tokens at 4 beams. Measured (bench/batch_memory.py, int8):
+    # a 512-token prompt at 4 beams costs ~48 MB over the model with the flan-t5-base shape
+    # (~18 MB small), so a full batch of 8 is ~380 MB over a 290 MB model; a model with
+    # wider or more layers (flan-t5-large: ~2.7x base per token) may want it lower.
     max_batch_tokens: int = Field(
-        6144, ge=1, description="Most input tokens x beams in one batch (bounds its memory)"
+        16384, ge=1, description="Most input tokens x beams in one batch (bounds its memory)"
     )
     max_wait_ms: float = Field(
-        5.0, ge=0, description="How long a batch waits for more prompts before it runs"
+        5.0, ge=0, description="The most a batch waits for more prompts while callers are "
+        "still arriving (it runs once none arrived for 1 ms and none is being prepared)"
     )
     batch_max_queue: int = Field(
         256, ge=1, description="Prompts waiting for a batch; more get 429 overloaded"

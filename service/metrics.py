@@ -135,6 +135,12 @@ class Metrics:
             "briefing_batch_size", "Prompts per batch the micro-batcher ran (seq2seq engine)",
             registry=self.registry, buckets=(1, 2, 4, 8, 16, 32),
         )
+        self.batch_size_mean = Gauge(
+            "briefing_batch_size_mean",
+            "Mean prompts per batch the micro-batcher ran since the start (seq2seq engine; 0 "
+            "before the first batch): how well batches fill",
+            registry=self.registry,
+        )
         self.cancelled_prompts = Counter(
             "briefing_cancelled_prompts",
             "Prompts taken back from the micro-batcher because their request ended (timed out, "

@@ -156,6 +156,8 @@ class Wiring:
         engine = choice.engine
         if isinstance(engine, BatchedEngine):
             metrics.overloaded.labels("batcher")  # a zero to rate() from, before any refusal
+            batcher = engine.batcher
+            metrics.batch_size_mean.set_function(lambda: batcher.mean_batch_size)
         metrics.engine_info.labels(
             engine.name, engine.model_id, "yes" if choice.fallback_reason else "no"
         ).set(1)

@@ -253,11 +253,90 @@ def test_a_map_step_larger_than_the_queue_runs_when_the_queue_is_empty(
     assert batcher.generate(chunks) == [f"<chunk {n}>" for n in range(10)]
 
 
-def test_a_lone_request_waits_at_most_max_wait(engine: EchoEngine, make_batcher) -> None:
-    batcher = make_batcher(max_batch_size=8, max_wait_ms=50)
+def test_a_lone_request_does_not_wait_for_the_bound(engine: EchoEngine, make_batcher) -> None:
+    # Nobody else is preparing a prompt and none arrives: the batch of one runs at once,
+    # not after max_wait_ms (a minute here; the quiet gap is a millisecond).
+    batcher = make_batcher(max_batch_size=8, max_wait_ms=60_000)
     started = time.monotonic()
     assert batcher.generate([GenerationRequest("alone", SHORT)]) == ["<alone>"]
-    assert 0.04 <= time.monotonic() - started < 2
+    assert time.monotonic() - started < 30
+    assert engine.batches == [["alone"]]
+
+
+def test_a_batch_gathers_the_prompts_of_callers_still_preparing(
+    engine: EchoEngine, make_batcher
+) -> None:
+    # A caller is tokenizing when another's prompt is queued: the batch waits for it (within
+    # max_wait_ms) and both run together.
+    batcher = make_batcher(max_batch_size=8, max_wait_ms=60_000)
+    preparing, release = threading.Event(), threading.Event()
+    prepare = engine.prepare
+
+    def slow_prepare(request: GenerationRequest) -> Prepared:
+        if request.text == "slow":
+            preparing.set()
+            assert release.wait(10)
+        return prepare(request)
+
+    engine.prepare = slow_prepare  # type: ignore[method-assign]
+    with ThreadPoolExecutor(2) as pool:
+        slow = pool.submit(batcher.generate, [GenerationRequest("slow", SHORT)])
+        assert preparing.wait(5)
+        fast = pool.submit(batcher.generate, [GenerationRequest("fast", SHORT)])
+        deadline = time.monotonic() + 5
+        while batcher.waiting < 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.05)  # far past the quiet gap: the batch still waits for the caller
+        assert engine.batches == []
+        release.set()
+        assert fast.result(10) == ["<fast>"] and slow.result(10) == ["<slow>"]
+    assert engine.batches == [["fast", "slow"]]
+    assert batcher.mean_batch_size == 2
+
+
+def test_a_batch_waits_no_longer_than_the_bound_for_a_caller_still_preparing(
+    engine: EchoEngine, make_batcher
+) -> None:
+    batcher = make_batcher(max_batch_size=8, max_wait_ms=50)
+    preparing, release = threading.Event(), threading.Event()
+    prepare = engine.prepare
+
+    def slow_prepare(request: GenerationRequest) -> Prepared:
+        if request.text == "slow":
+            preparing.set()
+            assert release.wait(10)
+        return prepare(request)
+
+    engine.prepare = slow_prepare  # type: ignore[method-assign]
+    with ThreadPoolExecutor(2) as pool:
+        slow = pool.submit(batcher.generate, [GenerationRequest("slow", SHORT)])
+        assert preparing.wait(5)
+        # the caller preparing never finishes in time: the queued prompt runs at the bound
+        assert batcher.generate([GenerationRequest("fast", SHORT)]) == ["<fast>"]
+        release.set()
+        assert slow.result(10) == ["<slow>"]
+    assert engine.batches == [["fast"], ["slow"]]
+    assert batcher.mean_batch_size == 1
+
+
+def test_prompts_arriving_together_share_a_batch_by_settings(
+    engine: EchoEngine, make_batcher
+) -> None:
+    # Eight callers, each a short and a long prompt, arriving while the engine is busy:
+    # two full batches (one per generation settings), not many small ones.
+    batcher = make_batcher(max_batch_size=8, max_wait_ms=50)
+    _hold(engine, batcher)
+    with ThreadPoolExecutor(8) as pool:
+        calls = [pool.submit(batcher.generate, [GenerationRequest(f"s{n}", SHORT),
+                                                GenerationRequest(f"l{n}", LONG)])
+                 for n in range(8)]
+        deadline = time.monotonic() + 5
+        while batcher.waiting < 16 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        engine.gate.set()
+        assert [c.result(10) for c in calls] == [[f"<s{n}>", f"<l{n}>"] for n in range(8)]
+    assert sorted(len(b) for b in engine.batches[1:]) == [8, 8]
+    assert batcher.mean_batch_size == 17 / 3
 
 
 def test_items_of_a_gone_caller_are_dropped(engine: EchoEngine, make_batcher) -> None:
@@ -369,3 +448,4 @@ def test_the_api_counts_batches_and_a_full_generation_queue_in_metrics(
     assert sum(sizes) == 4  # a long prompt, then a short one from it, per briefing
     assert f"briefing_batch_size_count {float(len(sizes))}" in after
     assert f"briefing_batch_size_sum {float(sum(sizes))}" in after
+    assert f"briefing_batch_size_mean {sum(sizes) / len(sizes)}" in after

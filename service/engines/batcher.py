@@ -9,11 +9,15 @@ less than eight single runs (the weights are read once per step for the whole ba
 1. prepare runs in the caller's thread (request threads are many), so tokenizing the next
    requests overlaps the batch being generated. A request that fails to prepare fails alone,
    before it is queued.
-2. The generate thread takes the oldest waiting item, waits up to ``max_wait_ms`` for company,
-   and runs a batch of items with the same generation settings: at most ``max_batch_size``
-   of them and ``max_batch_tokens`` padded input tokens × beams (which bounds memory), chosen
-   among the waiting ones by input length around the oldest (little padding; the oldest is
-   always in, so nothing starves). Items whose caller has gone are dropped.
+2. The generate thread takes the oldest waiting item and lets its batch gather while callers
+   are still arriving: it runs as soon as the batch is full, or no caller is preparing and
+   none arrived for ``_QUIET_S`` (1 ms), or at the latest ``max_wait_ms`` after the oldest
+   arrived (the bound). A lone request runs at once (after its 1 ms of quiet); eight
+   callers arriving together are decoded together. A batch holds items with the same
+   generation settings: at most ``max_batch_size`` of them and ``max_batch_tokens`` padded
+   input tokens × beams (which bounds memory: bench/batch_memory.py), chosen among the
+   waiting ones by input length around the oldest (little padding; the oldest is always in,
+   so nothing starves). Items whose caller has gone are dropped.
 3. The decode thread turns ids into text and resolves each caller's future.
 
 A batch that fails is retried item by item, so a failing item fails only its own request. A
@@ -49,6 +53,9 @@ log = logging.getLogger(__name__)
 
 # How many batches' worth of waiting items the length sort looks at.
 _SORT_WINDOW_BATCHES = 4
+# A batch runs once no prompt arrived for this long and no caller is preparing one (within
+# ``max_wait_ms`` of its oldest prompt's arrival, whichever comes first).
+_QUIET_S = 0.001
 
 
 @dataclass
@@ -88,6 +95,10 @@ class MicroBatcher:
         self._decode: queue.Queue[list[_Item] | None] = queue.Queue(maxsize=2)
         self._closing = False
         self._threads: list[threading.Thread] = []
+        self._preparing = 0  # callers rendering and tokenizing: prompts about to arrive
+        self._last_arrival = 0.0  # time.monotonic() of the latest prompt queued
+        self._batches_total = 0  # all batches run, and the prompts in them (the mean)
+        self._prompts_total = 0
         self.batches_run = 0  # for tests and metrics: how many engine runs
         self.batch_sizes: list[int] = []  # the size of each run batch, newest last (bounded)
 
@@ -98,7 +109,14 @@ class MicroBatcher:
         return [item.future for item in self._enqueue(requests)]
 
     def _enqueue(self, requests: Sequence[GenerationRequest]) -> list[_Item]:
-        prepared = [self.engine.prepare(r) for r in requests]  # 1. prepare, in this thread
+        with self._cond:
+            self._preparing += 1  # a batch gathering now waits for these prompts
+        try:
+            prepared = [self.engine.prepare(r) for r in requests]  # 1. prepare, here
+        finally:
+            with self._cond:
+                self._preparing -= 1
+                self._cond.notify_all()
         now = time.monotonic()
         with self._cond:
             if self._closing:
@@ -113,6 +131,7 @@ class MicroBatcher:
                 )
             items = [_Item(p, Future(), now, next(self._order)) for p in prepared]
             self._waiting.extend(items)
+            self._last_arrival = now
             self._start()
             self._cond.notify_all()
         return items
@@ -168,6 +187,12 @@ class MicroBatcher:
                     log.exception("the batcher's on_cancelled observer failed")
 
     @property
+    def mean_batch_size(self) -> float:
+        """Prompts per batch run, over every batch so far (0 before the first)."""
+        with self._cond:
+            return self._prompts_total / self._batches_total if self._batches_total else 0.0
+
+    @property
     def waiting(self) -> int:
         """Prompts queued and not yet in a batch."""
         with self._cond:
@@ -205,14 +230,19 @@ class MicroBatcher:
                 oldest = min(self._waiting, key=lambda i: i.order)
                 settings = oldest.prepared.settings
                 peers = [i for i in self._waiting if i.prepared.settings == settings]
-                due = oldest.arrived + self.max_wait_s
-                remaining = due - time.monotonic()
-                if len(peers) >= self.max_batch_size or remaining <= 0 or self._closing:
+                now = time.monotonic()
+                remaining = oldest.arrived + self.max_wait_s - now  # the bound
+                quiet = self._last_arrival + min(_QUIET_S, self.max_wait_s) - now
+                settled = self._preparing == 0 and quiet <= 0  # nobody is arriving
+                if (len(peers) >= self.max_batch_size or remaining <= 0 or settled
+                        or self._closing):
                     batch = self._pick(oldest, peers)
                     chosen = {id(i) for i in batch}
                     self._waiting = [i for i in self._waiting if id(i) not in chosen]
                     return batch
-                self._cond.wait(remaining)
+                # woken by each arrival and each prepare that ends; else at the quiet gap's
+                # end or the bound, whichever is first
+                self._cond.wait(remaining if self._preparing else min(remaining, quiet))
 
     def _pick(self, oldest: _Item, peers: list[_Item]) -> list[_Item]:
         """Peers of similar length, the oldest always among them, within both limits:
@@ -268,6 +298,9 @@ class MicroBatcher:
         """2. generate; on failure retry one by one, so only failing items fail."""
         self.batches_run += 1
         self.batch_sizes = [*self.batch_sizes[-999:], len(batch)]
+        with self._cond:
+            self._batches_total += 1
+            self._prompts_total += len(batch)
         try:
             outputs = self.engine.run(
                 [i.prepared for i in batch],
