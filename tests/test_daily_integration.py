@@ -497,7 +497,8 @@ def test_the_digest_page_names_each_storys_sources(
                  {"text": BATTERY, "title": "Battery factory for Moss",
                   "url": "https://www.business.example/voltara"}):
         assert client.post("/v1/briefings", json=body).status_code == 200
-    page = client.get("/digests")  # today's, built now
+    today = datetime.now(ZoneInfo(client.app.state.settings.timezone)).date()
+    page = client.get(f"/digests/{today.isoformat()}")  # today's, built now
     assert page.status_code == 200
     text = " ".join(page.text.split())
     cards = text.split('<article class="card">')[1:]

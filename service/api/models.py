@@ -405,11 +405,11 @@ class DigestSpecShown(_Model):
     exclude: list[str]
     feeds: list[str]
     languages: list[str]
-    max_stories: int
-    max_per_source: int
+    max_stories: int | None = Field(description="null: every story")
+    max_per_source: int | None = Field(description="null: no cap per publisher")
     destinations: list[DigestDestination]
     alerts: bool
-    alert_max_per_hour: int
+    alert_max_per_hour: int | None = None
 
 
 class DigestList(_Model):
