@@ -112,3 +112,24 @@ def redis_url_and_prefix() -> Iterator[tuple[str, str]]:
     """The test Redis and a key prefix of this test's own."""
     with redis_prefix() as found:
         yield found
+
+
+@pytest.fixture
+def fake() -> Iterator[Any]:
+    """A scripted OpenAI-compatible chat server on loopback (tests/chat_fake.py)."""
+    from tests.chat_fake import fake_chat_server
+
+    with fake_chat_server() as server:
+        yield server
+
+
+@pytest.fixture
+def llm_client(make_client: Callable[..., TestClient], fake: Any) -> Callable[..., TestClient]:
+    """Clients of apps on the llm engine, served by ``fake``."""
+
+    def make(**overrides: object) -> TestClient:
+        values: dict[str, object] = {"engine": "llm", "llm_base_url": fake.base_url,
+                                     "llm_model": "fake-model", **overrides}
+        return make_client(**values)
+
+    return make

@@ -27,18 +27,12 @@ from service.engines.llm_output import clean, strip_thinking
 from service.errors import EngineUnavailable, ModelUnavailable
 from service.metrics import Metrics
 from service.prompts import DEFAULT_PROMPTS, KINDS, load_prompts
-from tests.chat_fake import Answer, FakeChatServer, fake_chat_server
+from tests.chat_fake import Answer, FakeChatServer
 from tests.chat_model import free_port
 
 LLM_PROMPTS = load_prompts(family="llm")
 ARTICLE = ("The city council of Drammel voted on Tuesday to turn the old tram depot on Dock "
            "Street into a covered market with sixty stalls. Construction starts in June.")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeChatServer]:
-    with fake_chat_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -6,13 +6,12 @@ says whether the server answers."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 from fastapi.testclient import TestClient
 
 from service.prompts import load_prompts
-from tests.chat_fake import Answer, FakeChatServer, fake_chat_server
+from tests.chat_fake import Answer, FakeChatServer
 from tests.chat_model import free_port
 
 ARTICLE = {
@@ -21,24 +20,6 @@ ARTICLE = {
             "Street into a covered market with sixty stalls. Construction starts in June and "
             "is expected to cost 12 million euros, the mayor said.",
 }
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeChatServer]:
-    with fake_chat_server() as server:
-        yield server
-
-
-@pytest.fixture
-def llm_client(
-    make_client: Callable[..., TestClient], fake: FakeChatServer
-) -> Callable[..., TestClient]:
-    def make(**overrides: object) -> TestClient:
-        values: dict[str, object] = {"engine": "llm", "llm_base_url": fake.base_url,
-                                     "llm_model": "fake-model", **overrides}
-        return make_client(**values)
-
-    return make
 
 
 def metric(client: TestClient, line_start: str) -> float:

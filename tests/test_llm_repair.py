@@ -6,7 +6,7 @@ engine that cannot write the language asked for answers 422 ``language_not_suppo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from service.checks.repair import closest_sentence, repair_text
 from service.errors import LanguageNotSupported
 from service.output_language import choose, parse_language
 from service.prompts import load_prompts
-from tests.chat_fake import Answer, FakeChatServer, fake_chat_server
+from tests.chat_fake import Answer, FakeChatServer
 
 ARTICLE = {
     "title": "Tram depot becomes a market",
@@ -33,24 +33,6 @@ INVENTED = ("The council of Drammel voted on Tuesday to turn the old tram depot 
 KEEPS_INVENTING = ("The council of Drammel voted to turn the old tram depot on Dock Street into "
                    "a covered market. The mayor said it is expected to cost 40 million euros. "
                    "Critics in Valdora called it a waste.")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeChatServer]:
-    with fake_chat_server() as server:
-        yield server
-
-
-@pytest.fixture
-def llm_client(
-    make_client: Callable[..., TestClient], fake: FakeChatServer
-) -> Callable[..., TestClient]:
-    def make(**overrides: object) -> TestClient:
-        values: dict[str, object] = {"engine": "llm", "llm_base_url": fake.base_url,
-                                     "llm_model": "fake-model", **overrides}
-        return make_client(**values)
-
-    return make
 
 
 def asked_again(body: dict[str, Any]) -> bool:
