@@ -85,7 +85,7 @@ def main() -> None:
     from latency import DEFAULT_ARTICLES, build_model
 
     from service.engines import ctranslate2_runtime
-    from service.engines.seq2seq import directory_fingerprint
+    from service.engines.seq2seq import directory_revision
 
     print(f"{args.tokens}-token prompts, {args.beams} beams, {args.decode} output tokens, "
           f"{args.quantization}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
@@ -93,7 +93,7 @@ def main() -> None:
     for shape in args.shapes.split(","):
         model = build_model(shape, args.workdir / f"flan-t5-{shape}-random", DEFAULT_ARTICLES)
         target = ctranslate2_runtime.converted_dir(
-            args.workdir / f"data-{shape}", directory_fingerprint(model), args.quantization)
+            args.workdir / f"data-{shape}", directory_revision(model), args.quantization)
         ctranslate2_runtime.ensure_converted(model, target, args.quantization, timeout_s=1800)
         print(f"\n{shape}: {'batch':>5} {'tokens x beams':>15} {'over model MB':>14} "
               f"{'MB per prompt':>14} {'s per batch':>12} {'s per prompt':>13}")

@@ -86,7 +86,7 @@ def main() -> None:
     from service.app import create_app
     from service.config import Settings
     from service.engines.ctranslate2_runtime import CTranslate2Runtime, converted_dir
-    from service.engines.seq2seq import directory_fingerprint
+    from service.engines.seq2seq import directory_revision
     from service.prompts import load_prompts
 
     articles_file = eval_dir() / "summ_refs_news.jsonl"
@@ -114,7 +114,7 @@ def main() -> None:
         thousand = [a for a in articles if 900 <= count(a) <= 1_150][: args.pairs]
         cuts = [cut_to(a, 400, count) for a in thousand]
         wide = CTranslate2Runtime(
-            converted_dir(settings.data_dir, directory_fingerprint(model), "int8"),
+            converted_dir(settings.data_dir, directory_revision(model), "int8"),
             quantization="int8", threads=args.threads, max_input_length=1_280,
         )
         long_prompt = load_prompts(prompts_dir)["long"]

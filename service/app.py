@@ -62,6 +62,7 @@ def create_app(
 
     def publish(opened: Opened) -> None:
         app.state.service = opened.service
+        app.state.articles = opened.articles
         app.state.daily = opened.daily
         app.state.rate_limiter = opened.rate_limiter
         app.state.ingest = opened.ingest
@@ -71,6 +72,7 @@ def create_app(
         app.state.rate_limiter = None
         app.state.daily = None
         app.state.service = None
+        app.state.articles = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -107,6 +109,7 @@ def create_app(
     app.state.settings = settings
     app.state.startup = Startup(settings, metrics)  # until the lifespan starts one
     app.state.service = None
+    app.state.articles = None
     app.state.daily = None
     app.state.rate_limiter = None
     app.state.ingest = None

@@ -1,6 +1,6 @@
 """The articles of a day (or since a moment): one listing for the API and the pages.
 
-``GET /v1/articles?date=`` and the web pages call :func:`list_articles`; each article comes
+``GET /v1/articles?date=`` and the web pages read :class:`ArticleListing`; each article comes
 with its metadata and its short briefing (from the cache, when it was briefed).
 """
 
@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
 
 from service.config import Settings
 from service.digest.window import day_window, parse_day
 from service.errors import InvalidDate, StorageError, ValidationFailed
+from service.results import ArticleList, ListedArticle
 from service.storage.articles import ArticleStore, ArticleSummary
 from service.storage.hot_cache import BriefingCache
 
-__all__ = ["list_articles", "parse_since"]
+__all__ = ["MAX_LISTED", "ArticleListing", "parse_since"]
 
 MAX_LISTED = 1000
 
@@ -32,27 +32,39 @@ def parse_since(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def list_articles(
-    settings: Settings, store: ArticleStore, cache: BriefingCache, *,
-    date: str | None = None, since: str | None = None, limit: int = MAX_LISTED,
-) -> dict[str, Any]:
-    """``date`` (YYYY-MM-DD, a local day in BRIEFING_TIMEZONE) or ``since`` (ISO time):
-    ``{"date"|"since", "timezone", "count", "articles": [...]}``, oldest first."""
-    if (date is None) == (since is None):
-        raise ValidationFailed("give either date=YYYY-MM-DD or since=<ISO 8601 time>")
-    if date is not None:
-        start, end = day_window(parse_day(date), settings.zone)
-        scope: dict[str, Any] = {"date": date}
-    else:
-        start, end = parse_since(since or ""), None
-        scope = {"since": start.isoformat()}
-    rows = store.summaries(start, end, limit=limit)
-    articles = [_listed(row, cache) for row in rows]
-    return {**scope, "timezone": settings.timezone, "count": len(articles),
-            "articles": articles}
+class ArticleListing:
+    """The stored articles as the API and the pages read them (opened by the wiring)."""
+
+    def __init__(self, settings: Settings, store: ArticleStore, cache: BriefingCache) -> None:
+        self.settings = settings
+        self.store = store
+        self.cache = cache
+
+    def listed(self, *, date: str | None = None, since: str | None = None,
+               limit: int = MAX_LISTED) -> ArticleList:
+        """``date`` (YYYY-MM-DD, a local day in BRIEFING_TIMEZONE) or ``since`` (ISO time):
+        ``{"date"|"since", "timezone", "count", "articles": [...]}``, oldest first."""
+        if (date is None) == (since is None):
+            raise ValidationFailed("give either date=YYYY-MM-DD or since=<ISO 8601 time>")
+        if date is not None:
+            start, end = day_window(parse_day(date), self.settings.zone)
+            listing: ArticleList = {"date": date, "timezone": self.settings.timezone,
+                                    "count": 0, "articles": []}
+        else:
+            start, end = parse_since(since or ""), None
+            listing = {"since": start.isoformat(), "timezone": self.settings.timezone,
+                       "count": 0, "articles": []}
+        rows = self.store.summaries(start, end, limit=limit)
+        listing["articles"] = [_listed(row, self.cache) for row in rows]
+        listing["count"] = len(listing["articles"])
+        return listing
+
+    def of_briefing(self, briefing_id: str) -> ArticleSummary | None:
+        """The latest article linked to a briefing (the one it was written for)."""
+        return self.store.latest_with_briefing(briefing_id)
 
 
-def _listed(row: ArticleSummary, cache: BriefingCache) -> dict[str, Any]:
+def _listed(row: ArticleSummary, cache: BriefingCache) -> ListedArticle:
     """The article's metadata, and its short briefing when the cache has it."""
     short = None
     if row.briefing_id:
@@ -61,4 +73,6 @@ def _listed(row: ArticleSummary, cache: BriefingCache) -> dict[str, Any]:
         except StorageError:  # the listing still shows the article
             cached = None
         short = cached.get("short") if cached else None
-    return {**asdict(row), "received_at": row.received_at.isoformat(), "short": short}
+    listed: ListedArticle = {**asdict(row), "received_at": row.received_at.isoformat(),
+                             "short": short}
+    return listed

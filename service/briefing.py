@@ -46,6 +46,7 @@ from service.checks.repair import repair_text
 from service.config import Settings
 from service.engines import EngineChoice, GenerationRequest
 from service.engines.extractive import ExtractiveEngine, select_within
+from service.engines.llm import LlmEngine
 from service.errors import (
     BriefingError,
     EmptyText,
@@ -66,6 +67,13 @@ from service.preprocess.minimum import count_words
 from service.preprocess.prose import MIN_PROSE_SHARE, ProseVerdict
 from service.preprocess.prose import assess as assess_prose
 from service.prompts import PromptSet
+from service.results import (
+    Briefing,
+    Extraction,
+    Ready,
+    RepairedSentence,
+    UnsupportedSentence,
+)
 from service.storage.articles import Article, ArticleStore
 from service.storage.cache import cache_key
 from service.storage.flight import ReplicaFlight
@@ -106,10 +114,10 @@ class RecentAnswers:
     def __init__(self, capacity: int, ttl_s: float = 300.0) -> None:
         self.capacity = capacity
         self.ttl_s = ttl_s
-        self._entries: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[float, Briefing]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, alias: str) -> dict[str, Any] | None:
+    def get(self, alias: str) -> Briefing | None:
         with self._lock:
             found = self._entries.get(alias)
             if found is None:
@@ -120,7 +128,7 @@ class RecentAnswers:
             self._entries.move_to_end(alias)
             return found[1]
 
-    def put(self, alias: str, result: dict[str, Any]) -> None:
+    def put(self, alias: str, result: Briefing) -> None:
         if self.capacity <= 0:
             return
         with self._lock:
@@ -180,7 +188,7 @@ class BriefingService:
         deadline: float | None = None, on_stored: Callable[[int], None] | None = None,
         cancellation: Cancellation | None = None, min_words: int = 0, store: bool = True,
         language: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Briefing:
         """Briefings of one article (see the module docstring for the stages).
 
         ``cancellation`` ends the work when the request ends (the API cancels it at its
@@ -211,7 +219,7 @@ class BriefingService:
         self, article: Article, article_id: int | None, lengths: Sequence[str] = LENGTHS, *,
         deadline: float | None = None, cancellation: Cancellation | None = None,
         language: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Briefing:
         """Briefings of an article the store already holds (the digest's): it is not stored
         again, and the result is linked to ``article_id`` so the next digest finds it cached.
         ``article_id=None`` is text that is no article (the digest's overview): only cached.
@@ -230,7 +238,7 @@ class BriefingService:
         self, article: Article, lengths: Sequence[str], cancellation: Cancellation,
         stored: Callable[[str | None], int | None], *, min_words: int = 0,
         language: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Briefing:
         """``stored(briefing_id)`` stores the article (or knows it stored) and links it to
         ``briefing_id`` when that is known already (a cache hit: one write)."""
         lengths = tuple(k for k in LENGTHS if k in set(lengths)) or LENGTHS
@@ -305,11 +313,11 @@ class BriefingService:
         self, key: str, alias: str, doc: Document, lengths: Sequence[str],
         cancellation: Cancellation, notes: Sequence[str] = (),
         out: OutputLanguage | None = None,
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[Briefing, bool]:
         """(result, computed by another replica): with Redis, one replica computes a key at a
         time and the others wait for its result (service.storage.flight)."""
 
-        def compute() -> dict[str, Any]:
+        def compute() -> Briefing:
             return self.admission.run(
                 lambda: self._compute(key, alias, doc, lengths, cancellation, notes, out)
             )
@@ -326,7 +334,7 @@ class BriefingService:
         self, key: str, alias: str | None, doc: Document, lengths: Sequence[str],
         cancellation: Cancellation, notes: Sequence[str] = (),
         out: OutputLanguage | None = None,
-    ) -> dict[str, Any]:
+    ) -> Briefing:
         """The briefings of ``doc``; ``notes``: warnings about the input, for the answer;
         ``out``: the output language (None: the article's)."""
         budget = PassBudget(self.settings.max_model_passes)
@@ -359,7 +367,7 @@ class BriefingService:
     def _fall_back(
         self, error: EngineUnavailable, doc: Document, lengths: Sequence[str],
         cancellation: Cancellation, notes: Sequence[str], out: OutputLanguage,
-    ) -> dict[str, Any]:
+    ) -> Briefing:
         """This request's briefings by the fallback engine, saying why (``fallback_reason``).
         Cached under that engine's key only: the next request asks the server again. It
         writes in the article's language, whatever was asked (and says so)."""
@@ -411,7 +419,28 @@ class BriefingService:
         self._key(doc.text, LENGTHS, language=out.code)
         return time.perf_counter() - started
 
-    def get(self, briefing_id: str) -> dict[str, Any]:
+    def readiness(self) -> Ready:
+        """``/readyz`` once started: the engine and model that serve, and why if it is a
+        fallback; with the llm engine, whether its server answers (asked now, bounded:
+        ``LlmEngine.probe``) and ``unavailable`` when it does not and nothing falls back."""
+        engine = self.engine
+        ready: Ready = {"status": "ready", "engine": engine.name, "model": engine.model_id}
+        for field, value in (("model_family", getattr(engine, "family", None)),
+                             ("runtime", getattr(engine, "runtime_name", None)),
+                             ("window_tokens", getattr(engine, "window", None))):
+            if value is not None:
+                ready[field] = value  # type: ignore[literal-required]
+        ready["fallback_reason"] = self.choice.fallback_reason
+        ready["prompt_version"] = self.prompts.version
+        if isinstance(engine, LlmEngine):
+            server = engine.probe()
+            fallback = self.choice.fallback is not None
+            ready["llm"] = {**server.as_dict(), "fallback": fallback}
+            if not server.reachable and not fallback:
+                ready["status"] = "unavailable"
+        return ready
+
+    def get(self, briefing_id: str) -> Briefing:
         """A stored result by id; NotFound when unknown."""
         stored = self.cache.get(briefing_id)
         if stored is None:
@@ -421,8 +450,8 @@ class BriefingService:
     # -- stages -----------------------------------------------------------------------
 
     def _cached(
-        self, lookup: Callable[[str], dict[str, Any] | None], key: str
-    ) -> dict[str, Any] | None:
+        self, lookup: Callable[[str], Briefing | None], key: str
+    ) -> Briefing | None:
         """A cache lookup that treats an unreadable cache as a miss (it is only a cache)."""
         try:
             return lookup(key)
@@ -430,7 +459,7 @@ class BriefingService:
             log.warning("cache unreadable, generating instead: %s", exc.message)
             return None
 
-    def _from_cache(self, hit: dict[str, Any]) -> dict[str, Any]:
+    def _from_cache(self, hit: Briefing) -> Briefing:
         self.metrics.cache_hits.inc()
         return {**hit, "cached": True}
 
@@ -660,7 +689,7 @@ class BriefingService:
         asked: dict[str, GenerationRequest] | None = None, translated: bool = False,
         language: str = "en", cancellation: Cancellation | None = None,
         budget: PassBudget | None = None,
-    ) -> tuple[dict[str, str | None], list[dict[str, Any]], list[dict[str, Any]]]:
+    ) -> tuple[dict[str, str | None], list[UnsupportedSentence], list[RepairedSentence]]:
         """Length rules, then facts: each briefing's claims must be in the source article
         (the short one's too, even when it was written from the long one: a sentence the
         article says word for word is supported, whatever the long one left out).
@@ -686,12 +715,12 @@ class BriefingService:
         fitted = {k: fit_length(outputs[k], **limits[k]) for k in ("long", "short")
                   if k in outputs}
         found = {k: check(text) for k, text in fitted.items()}
-        repaired: list[dict[str, Any]] = []
+        repaired: list[RepairedSentence] = []
         if mode == "repair" and asked and cancellation is not None and budget is not None:
             self._ask_again(fitted, found, asked, check, limits, cancellation, budget,
                             repaired)
         shaped: dict[str, str | None] = {"short": None, "long": None}
-        reported: list[dict[str, Any]] = []
+        reported: list[UnsupportedSentence] = []
         for kind in ("long", "short"):  # long first: an emptied short one falls back to it
             if kind not in fitted:
                 continue
@@ -723,7 +752,7 @@ class BriefingService:
         self, fitted: dict[str, str], found: dict[str, list[Unsupported]],
         asked: dict[str, GenerationRequest], check: Callable[[str], list[Unsupported]],
         limits: dict[str, dict[str, Any]], cancellation: Cancellation, budget: PassBudget,
-        repaired: list[dict[str, Any]],
+        repaired: list[RepairedSentence],
     ) -> None:
         """The llm engine asked once more for each briefing with unsupported facts, naming
         them (one batch; within the pass budget); the new answer is kept when it has fewer
@@ -764,7 +793,7 @@ class BriefingService:
         budget: PassBudget, notes: Sequence[str] = (), out: OutputLanguage | None = None,
         *, asked: dict[str, GenerationRequest] | None = None,
         cancellation: Cancellation | None = None,
-    ) -> dict[str, Any]:
+    ) -> Briefing:
         language = detect_language(doc.text)
         out = out or OutputLanguage(language.code)
         translated = (language.known and out.code != "und"
@@ -774,7 +803,7 @@ class BriefingService:
             translated=translated, language=language.code if language.known else "en",
             cancellation=cancellation, budget=budget,
         )
-        result: dict[str, Any] = {
+        result: Briefing = {
             "id": key,
             **shaped,
             "engine": self.engine.name,
@@ -852,7 +881,7 @@ _LANGUAGE_NAMES = {
 }
 
 
-def _extraction(doc: Document) -> dict[str, Any]:
+def _extraction(doc: Document) -> Extraction:
     """``input.extraction``: how much of a page's visible text its main text kept, and how."""
     found = doc.extraction
     assert found is not None

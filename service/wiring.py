@@ -26,6 +26,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any, TypeVar
 
+from service.articles import ArticleListing
 from service.briefing import BriefingService
 from service.config import Settings
 from service.digest.compose import StoryBriefer
@@ -119,6 +120,11 @@ class Wiring:
     def articles(self) -> ArticleStore:
         """Accepted articles and built digests; fingerprints are the digest's."""
         return ArticleStore(self.database, ARTICLES)
+
+    @cached_property
+    def listing(self) -> ArticleListing:
+        """The stored articles with their short briefings, as the API and pages list them."""
+        return ArticleListing(self.settings, self.articles, self.cache)
 
     @cached_property
     def feeds(self) -> FeedStore:
@@ -246,6 +252,6 @@ class Wiring:
             choice.engine.close()
         while self._closers:
             self._closers.pop()()
-        for part in ("briefing", "cache", "articles", "feeds", "leases", "replica_flight",
-                     "redis", "database"):
+        for part in ("briefing", "cache", "listing", "articles", "feeds", "leases",
+                     "replica_flight", "redis", "database"):
             self.__dict__.pop(part, None)

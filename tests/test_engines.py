@@ -11,7 +11,7 @@ import pytest
 from service.config import Settings
 from service.engines import GenerationRequest, select_engine
 from service.engines.extractive import rank_sentences
-from service.engines.seq2seq import directory_fingerprint
+from service.engines.seq2seq import directory_revision
 from service.errors import ModelUnavailable
 from service.prompts import load_prompts
 
@@ -24,7 +24,7 @@ def test_seq2seq_loads_the_tiny_model_and_generates(
     choice = select_engine(make_settings(engine="seq2seq", model=str(tiny_model_dir)), PROMPTS)
     engine = choice.engine
     assert engine.name == "seq2seq" and choice.fallback_reason is None
-    assert engine.model_revision == directory_fingerprint(tiny_model_dir)
+    assert engine.model_revision == directory_revision(tiny_model_dir)
     assert 16 <= engine.max_input_tokens < 512
     outputs = engine.generate([
         GenerationRequest("The council approved the budget on Tuesday.", PROMPTS["short"]),

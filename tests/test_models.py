@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import typing_extensions
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
 
 from service.api.models import Briefing, DigestState, ErrorBody, Ready
 from tests.conftest import SEED_ARTICLE
@@ -20,22 +20,27 @@ from tests.digest_support import FERRY_A, FERRY_B, LIBRARY, fake_slack, run_dige
 from tests.test_briefing import story
 
 
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+def _is_shape(annotation: Any) -> bool:
+    return isinstance(annotation, type) and typing_extensions.is_typeddict(annotation)
+
+
+def _shapes_in(annotation: Any) -> list[type]:
+    if _is_shape(annotation):
         return [annotation]
-    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    return [m for arg in typing.get_args(annotation) for m in _shapes_in(arg)]
 
 
-def undeclared(data: Any, model: type[BaseModel], where: str = "") -> list[str]:
-    """Keys of ``data`` (recursively) that ``model`` does not declare."""
+def undeclared(data: Any, shape: type, where: str = "") -> list[str]:
+    """Keys of ``data`` (recursively) that ``shape`` (a result TypedDict) does not declare."""
     found = []
+    declared = typing.get_type_hints(shape)
     for key, value in data.items():
-        field = model.model_fields.get(key)
-        if field is None:
+        annotation = declared.get(key)
+        if annotation is None:
             found.append(where + key)
             continue
         items = value if isinstance(value, list) else [value]
-        for sub in _models_in(field.annotation):
+        for sub in _shapes_in(annotation):
             for item in items:
                 if isinstance(item, dict):
                     found += undeclared(item, sub, f"{where}{key}.")

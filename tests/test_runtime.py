@@ -24,7 +24,7 @@ import pytest
 from service.config import Settings
 from service.engines import ctranslate2_runtime
 from service.engines.base import GenerationRequest
-from service.engines.seq2seq import Seq2SeqEngine, directory_fingerprint, load_seq2seq
+from service.engines.seq2seq import Seq2SeqEngine, directory_revision, load_seq2seq
 from service.engines.text_tokenizer import FastTokenizer
 from service.errors import ModelUnavailable
 from service.prompts import GenerationSettings, Prompt, load_prompts
@@ -189,7 +189,7 @@ def test_conversion_is_cached_by_fingerprint(
     settings = make_settings(engine="seq2seq", model=str(tiny_model_dir), runtime="ctranslate2")
     engine = _engine(settings)
     target = ctranslate2_runtime.converted_dir(
-        settings.data_dir, directory_fingerprint(tiny_model_dir), "int8"
+        settings.data_dir, directory_revision(tiny_model_dir), "int8"
     )
     assert engine.runtime.directory == target
     assert (target / ctranslate2_runtime.MARKER).is_file()

@@ -16,6 +16,7 @@ from service.cancellation import Cancellation, client_left, serve_within
 from service.config import Settings
 from service.ingest.runtime import Ingest, UrlRequest
 from service.preprocess.minimum import MIN_WORDS
+from service.results import Briefing
 from service.storage.articles import Article
 
 __all__ = ["brief_url_within_timeout", "brief_within_timeout"]
@@ -25,7 +26,7 @@ async def brief_within_timeout(
     service: BriefingService, article: Article, lengths: list[str] | None, timeout: float,
     receive: Callable[[], Awaitable[dict[str, Any]]] | None = None, *,
     language: str | None = None,
-) -> dict[str, Any]:
+) -> Briefing:
     """``service.brief`` off the event loop, answered 503 ``timeout`` after ``timeout`` s
     (the API's route and the page's form both brief through here); a text shorter than
     ``MIN_WORDS`` words is refused (422 ``too_short``). ``receive`` (the ASGI request's)
@@ -44,7 +45,7 @@ async def brief_url_within_timeout(
     ingest: Ingest, request: UrlRequest, lengths: list[str] | None, settings: Settings,
     receive: Callable[[], Awaitable[dict[str, Any]]] | None = None, *,
     language: str | None = None,
-) -> dict[str, Any]:
+) -> Briefing:
     """The page at a URL fetched (bounded by BRIEFING_FETCH_TIMEOUT_S) and briefed (bounded
     by BRIEFING_REQUEST_TIMEOUT_S), off the event loop; with ``receive``, the briefing's
     work ends as soon as the client goes away (the page stays stored)."""
@@ -58,9 +59,9 @@ async def brief_url_within_timeout(
 
 
 async def _within(
-    call: Callable[[Cancellation], dict[str, Any]], timeout: float,
+    call: Callable[[Cancellation], Briefing], timeout: float,
     receive: Callable[[], Awaitable[dict[str, Any]]] | None = None,
-) -> dict[str, Any]:
+) -> Briefing:
     # The work ends with the request: at the timeout, or when the client goes away.
     cancellation = Cancellation(deadline=time.monotonic() + timeout)
     work = run_in_threadpool(call, cancellation)

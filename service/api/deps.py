@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.api.startup import Startup
+from service.articles import ArticleListing
 from service.briefing import BriefingService
 from service.config import Settings
 from service.digest.scheduler import DailyRuntime
@@ -39,6 +40,11 @@ def _service(request: Request) -> BriefingService:
     return service
 
 
+def _articles(request: Request) -> ArticleListing:
+    articles: ArticleListing = _started(request, "articles")
+    return articles
+
+
 def _daily(request: Request) -> DailyRuntime:
     daily: DailyRuntime = _started(request, "daily")
     return daily
@@ -52,6 +58,7 @@ def _ingest(request: Request) -> Ingest:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 IngestDep = Annotated[Ingest, Depends(_ingest)]
 ServiceDep = Annotated[BriefingService, Depends(_service)]
+ArticlesDep = Annotated[ArticleListing, Depends(_articles)]
 DailyDep = Annotated[DailyRuntime, Depends(_daily)]
 
 

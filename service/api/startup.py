@@ -16,8 +16,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
+from service.articles import ArticleListing
 from service.briefing import BriefingService
 from service.config import Settings
 from service.digest.scheduler import DailyRuntime
@@ -25,6 +26,7 @@ from service.errors import BriefingError, ServiceError, Starting
 from service.ingest.runtime import Ingest
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter
+from service.results import Ready
 from service.storage.retention import RetentionJob
 from service.wiring import Wiring
 
@@ -46,6 +48,7 @@ class Opened:
 
     wiring: Wiring | None = None
     service: BriefingService | None = None
+    articles: ArticleListing | None = None
     daily: DailyRuntime | None = None
     rate_limiter: RateLimiter | None = None
     retention: RetentionJob | None = None
@@ -94,7 +97,7 @@ class Startup:
     def elapsed_s(self) -> float:
         return time.monotonic() - self._began
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> Ready:
         """``/readyz`` while not ready: the status, and the stage and time, or the error."""
         if self.status == "starting":
             return {"status": "starting", "stage": self.stage,
@@ -198,6 +201,7 @@ class Startup:
                         f"{settings.model_load_timeout_s:g}s), then opening storage")
         opened.wiring = wiring = Wiring.open(settings, metrics)
         opened.service = wiring.briefing
+        opened.articles = wiring.listing
         # What loads on first use (language identification, splitter rules, check patterns)
         # loads now: the first request after ready costs what the next ones do.
         self._stage("warming the request path")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime
-from typing import Any
 
 from service.config import Settings
 from service.digest.compose import StoryBriefer, compose_story
@@ -25,6 +24,7 @@ from service.digest.fingerprint import FINGERPRINT_VERSION
 from service.digest.ranking import rank
 from service.digest.stories import cluster
 from service.digest.window import day_window
+from service.results import Digest
 from service.storage.articles import ArticleStore
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def build_digest(
     day: date,
     *,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> Digest:
     """The digest of ``day`` (see the module docstring for the stages); stored, and returned."""
     zone = settings.zone
     now = now or datetime.now(UTC)

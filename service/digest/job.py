@@ -29,6 +29,7 @@ from service.digest.slack_webhook import (
 )
 from service.digest.window import day_window
 from service.errors import DeliveryBusy, DeliveryFailed, InvalidDate, WebhookNotAllowed
+from service.results import Delivery, Digest, DigestState
 from service.storage.articles import ArticleStore
 from service.storage.schema import articles
 
@@ -50,13 +51,12 @@ def make_webhook(settings: Settings) -> SlackWebhook | None:
         ) from None
 
 
-class DailyJob:
-    """Build a day's digest and deliver it to Slack exactly once.
-
-    ``on_delivery`` is told how each run ended (the delivery status, or ``busy``, ``failed``
-    or ``error`` when it raised); ``on_message`` is called for each message Slack accepted.
-    The server counts both in its metrics; the CLI passes neither.
-    """
+class DeliveringJob:
+    """What a digest job is built over (the daily one and each named one): the article
+    store, the briefer, the delivery ledger, a clock, and the hooks the server counts
+    with: ``on_delivery`` is told how each run ended (the delivery status, or ``busy``,
+    ``failed`` or ``error`` when it raised); ``on_message`` is called for each message a
+    destination accepted. The CLI passes neither."""
 
     def __init__(
         self,
@@ -79,6 +79,11 @@ class DailyJob:
         self._on_delivery = on_delivery
         self._on_message = on_message
 
+
+class DailyJob(DeliveringJob):
+    """Build a day's digest and deliver it to Slack exactly once (the hooks: see
+    :class:`DeliveringJob`)."""
+
     def _key(self, day: date) -> DeliveryKey | None:
         url = self.settings.slack_webhook_url
         if url is None or not url.get_secret_value().strip():
@@ -86,22 +91,22 @@ class DailyJob:
         return DeliveryKey(day.isoformat(), self.settings.timezone,
                            webhook_id(url.get_secret_value().strip()))
 
-    def build(self, day: date) -> dict[str, Any]:
+    def build(self, day: date) -> Digest:
         return build_digest(self.settings, self.store, self.briefer, day, now=self.clock())
 
-    def messages(self, digest: dict[str, Any]) -> list[dict[str, Any]]:
+    def messages(self, digest: Digest) -> list[dict[str, Any]]:
         """The Slack messages (webhook payloads) that deliver ``digest``; none for an empty
         day when ``BRIEFING_DIGEST_POST_EMPTY`` is off."""
         if self._skips(digest):
             return []
         return plan_messages(message_input(digest, public_url=self.settings.public_url))
 
-    def _skips(self, digest: dict[str, Any] | None) -> bool:
+    def _skips(self, digest: Digest | None) -> bool:
         """A digest that is not posted: no stories, and ``BRIEFING_DIGEST_POST_EMPTY`` off."""
         return (digest is not None and not digest["stories"]
                 and not self.settings.digest_post_empty)
 
-    def _skipped(self, digest: dict[str, Any]) -> dict[str, Any]:
+    def _skipped(self, digest: Digest) -> Delivery:
         day = date.fromisoformat(digest["date"])
         when = f"on {day_words(day)}" if digest.get("complete") else "so far today"
         return {"status": "skipped",
@@ -128,7 +133,7 @@ class DailyJob:
             return row is not None and row.status == "delivered"
         return bool(stored and stored.get("complete"))
 
-    def status(self, day: date) -> dict[str, Any]:
+    def status(self, day: date) -> Delivery:
         """The delivery state of ``day`` as the API shows it (never the URL)."""
         key = self._key(day)
         if key is None:
@@ -146,7 +151,7 @@ class DailyJob:
                 "delivered_at": row.delivered_at, "last_error": row.last_error,
                 "webhook": shown, "webhook_id": key.webhook_id}
 
-    def run(self, day: date, *, send: bool = True, force: bool = False) -> dict[str, Any]:
+    def run(self, day: date, *, send: bool = True, force: bool = False) -> DigestState:
         """Build ``day``'s digest and deliver it; returns {"digest": …, "delivery": …}.
 
         Without a webhook (or with ``send=False``) the digest is built and stored only.
@@ -186,7 +191,7 @@ class DailyJob:
             if webhook is not None:
                 webhook.close()
 
-    def _run(self, day: date, *, send: bool, force: bool) -> dict[str, Any]:
+    def _run(self, day: date, *, send: bool, force: bool) -> DigestState:
         now = self.clock()
         start, end = day_window(day, self.settings.zone)
         if start > now:
@@ -214,7 +219,7 @@ class DailyJob:
                                             and row.status != "delivered"):
                     digest = self.build(day)
                     return {"digest": digest, "delivery": self._skipped(digest)}
-            built: dict[str, dict[str, Any]] = {}
+            built: dict[str, Digest] = {}
 
             def plan() -> list[dict[str, Any]]:
                 built["digest"] = digest = self.build(day)

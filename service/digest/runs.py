@@ -39,6 +39,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import Connection, and_, select, update
 
 from service.errors import BriefingError, ClientError, StorageError
+from service.results import DigestRun
 from service.storage.database import Database
 from service.storage.leases import DatabaseLeases, Lease, new_owner
 from service.storage.schema import digest_runs, leases
@@ -137,7 +138,7 @@ class DigestRuns:
 
     # -- the API ---------------------------------------------------------------------------
 
-    def start(self, day: date, *, send: bool, force: bool) -> dict[str, Any]:
+    def start(self, day: date, *, send: bool, force: bool) -> DigestRun:
         """Queue a run of ``day`` (or find the one queued or running in any replica); its
         status. Raises :class:`DigestRunInProgress` for ``force`` while an unforced run
         runs."""
@@ -155,7 +156,7 @@ class DigestRuns:
             raise StorageError(f"could not start the digest run of {day}: its lease is busy")
         return found
 
-    def status(self, day: date) -> dict[str, Any] | None:
+    def status(self, day: date) -> DigestRun | None:
         """The latest run of ``day`` (None: never started); a queued or running run whose
         owner is gone shows as failed (``run_lost``)."""
         with self.database.read("could not read the digest run") as conn:

@@ -33,9 +33,11 @@ from service.digest.compose import StoryBriefer
 from service.digest.job import DailyJob, make_webhook
 from service.digest.ledger import DeliveryLedger
 from service.digest.runs import DAILY, DigestRuns
+from service.digest.specs import default_digest
 from service.digest.window import parse_day
 from service.errors import BriefingError, DeliveryBusy, DigestNotFound
 from service.metrics import Metrics
+from service.results import DigestList, DigestSpecShown, DigestState, NamedDigestState
 from service.storage import Database
 from service.storage.articles import ArticleStore
 
@@ -192,13 +194,27 @@ def _counting(metrics: Metrics | None) -> dict[str, Any]:
     return {"on_delivery": on_delivery, "on_message": messages.inc}
 
 
+class NamedDigests(Protocol):
+    """The digests of ``BRIEFING_DIGESTS_FILE`` as the runtime serves them
+    (:class:`service.digest.team.TeamRuntime`)."""
+
+    def list(self) -> list[DigestSpecShown]: ...
+
+    def show(self, name: str, day_text: str) -> NamedDigestState: ...
+
+    def start(self, name: str, day_text: str, *, send: bool = True,
+              force: bool = False) -> NamedDigestState: ...
+
+    def close(self) -> None: ...
+
+
 class DailyRuntime:
     """What ``briefing serve`` runs beside the API: the daily job, its ledger, the scheduler,
     and the runs the API starts (:class:`DigestRuns`, their state in the database: a run
     whose process stopped is taken over after ``BRIEFING_DELIVERY_LEASE_S``)."""
 
     def __init__(self, settings: Settings, job: DailyJob, ledger: DeliveryLedger,
-                 scheduler: DailyScheduler | None, team: Any = None) -> None:
+                 scheduler: DailyScheduler | None, team: NamedDigests | None = None) -> None:
         self.settings = settings
         self.job = job
         self.ledger = ledger
@@ -213,7 +229,7 @@ class DailyRuntime:
     def open(
         cls, settings: Settings, store: ArticleStore, database: Database,
         briefer: StoryBriefer, *, schedule: bool = True, metrics: Metrics | None = None,
-        team: Any = None,
+        team: NamedDigests | None = None,
     ) -> DailyRuntime:
         """Open the ledger in ``database``, make the job over the article ``store`` and
         ``briefer``, and start the scheduler (if a cron).
@@ -243,29 +259,24 @@ class DailyRuntime:
 
     # -- several digests (BRIEFING_DIGESTS_FILE); without it, the one `daily` -------------
 
-    def digests(self) -> list[dict[str, Any]]:
+    def digests(self) -> DigestList:
         """``GET /v1/digests``: each digest, its destinations redacted."""
         if self.team is not None:
-            listed: list[dict[str, Any]] = self.team.list()
-            return listed
-        from service.digest.specs import default_digest
+            return {"digests": self.team.list()}
+        return {"digests": [default_digest(self.settings).public()]}
 
-        return [default_digest(self.settings).public()]
-
-    def show_named(self, name: str, day_text: str) -> dict[str, Any]:
+    def show_named(self, name: str, day_text: str) -> NamedDigestState:
         """``GET /v1/digests/{name}/{date}``."""
         if self.team is not None:
-            shown: dict[str, Any] = self.team.show(name, day_text)
-            return shown
+            return self.team.show(name, day_text)
         self._only_daily(name)
         return self.show(day_text)
 
     def start_named(self, name: str, day_text: str, *, send: bool = True,
-                    force: bool = False) -> dict[str, Any]:
+                    force: bool = False) -> NamedDigestState:
         """``POST /v1/digests/{name}/{date}``."""
         if self.team is not None:
-            started: dict[str, Any] = self.team.start(name, day_text, send=send, force=force)
-            return started
+            return self.team.start(name, day_text, send=send, force=force)
         self._only_daily(name)
         return self.start(day_text, send=send, force=force)
 
@@ -275,7 +286,7 @@ class DailyRuntime:
             raise DigestNotFound(f"no digest named {name!r}: without BRIEFING_DIGESTS_FILE "
                                  "the one digest is `daily`")
 
-    def show(self, day_text: str) -> dict[str, Any]:
+    def show(self, day_text: str) -> DigestState:
         """``GET /v1/digests/{date}``: the stored digest, its delivery state, the day's latest
         run (started by any replica)."""
         if self.team is not None:
@@ -290,7 +301,7 @@ class DailyRuntime:
             )
         return {"digest": digest, "delivery": self.job.status(day), "run": run}
 
-    def start(self, day_text: str, *, send: bool = True, force: bool = False) -> dict[str, Any]:
+    def start(self, day_text: str, *, send: bool = True, force: bool = False) -> DigestState:
         """``POST /v1/digests/{date}``: queue a run (build, and deliver when a webhook is
         configured) and answer at once with what ``show`` answers; a day whose run is queued
         or running in any replica gets that run (409 ``digest_run_in_progress`` for ``force``

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from service.config import Settings
 from service.digest.destinations import Destination, DestinationNotAllowed, parse_destination
 from service.digest.select import Selection, TermError
+from service.results import DigestSpecShown
 
 DAILY = "daily"
 Period = Literal["day", "week", "since_last"]
@@ -75,7 +76,7 @@ class DigestSpec:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def public(self) -> dict[str, Any]:
+    def public(self) -> DigestSpecShown:
         """The digest as the API and pages show it: destinations redacted."""
         return {
             "name": self.name, "title": self.title, "schedule": self.schedule or None,

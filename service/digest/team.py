@@ -52,6 +52,7 @@ from service.digest.destinations import (
     trial_payload,
 )
 from service.digest.fingerprint import FINGERPRINT_VERSION
+from service.digest.job import DeliveringJob
 from service.digest.ledger import DeliveryKey, DeliveryLedger, deliver
 from service.digest.ranking import cap, rank_scored
 from service.digest.runs import DigestRuns
@@ -66,6 +67,14 @@ from service.errors import (
     DigestNotFound,
     InvalidDate,
 )
+from service.results import (
+    DestinationDelivery,
+    Digest,
+    DigestSpecShown,
+    NamedDelivery,
+    NamedDigestState,
+)
+from service.storage import Database
 from service.storage.articles import ArticleStore, StoredArticle
 from service.storage.schema import alert_marks, articles
 
@@ -97,7 +106,7 @@ class DigestUnknown(DigestNotFound):
     """A digest name that is not configured."""
 
 
-class NamedJob:
+class NamedJob(DeliveringJob):
     """One digest of the file: build a period, deliver it to each destination once."""
 
     def __init__(
@@ -108,15 +117,9 @@ class NamedJob:
         on_message: Callable[[], None] | None = None,
         on_destination: Callable[[str, str, str], None] | None = None,
     ) -> None:
+        super().__init__(settings, store, briefer, ledger, clock=clock, sleep=sleep,
+                         on_delivery=on_delivery, on_message=on_message)
         self.spec = spec
-        self.settings = settings
-        self.store = store
-        self.briefer = briefer
-        self.ledger = ledger
-        self.clock = clock
-        self._sleep = sleep
-        self._on_delivery = on_delivery
-        self._on_message = on_message
         # told (digest, destination kind, outcome) for each destination a run delivered to
         # ("delivered"), failed ("failed") or did not post to ("skipped"): the metrics
         self._on_destination = on_destination
@@ -153,7 +156,7 @@ class NamedJob:
 
     # -- building --------------------------------------------------------------------------
 
-    def build(self, day: date) -> dict[str, Any]:
+    def build(self, day: date) -> Digest:
         return self.build_period(self.period(day))
 
     EARLIER_PERIODS = 7  # a story sent in one of the digest's last 7 periods is not news
@@ -196,7 +199,7 @@ class NamedJob:
                         return story
         return None
 
-    def build_period(self, period: Period) -> dict[str, Any]:
+    def build_period(self, period: Period) -> Digest:
         """The digest of ``period``: selected, clustered, earlier stories left out (or marked
         updates), ranked, capped, composed; stored and returned."""
         spec, settings, now = self.spec, self.settings, self.clock()
@@ -264,7 +267,7 @@ class NamedJob:
         if start > self.clock():
             raise InvalidDate(f"{day} has not begun in {self.spec.timezone}")
 
-    def run(self, day: date, *, send: bool = True, force: bool = False) -> dict[str, Any]:
+    def run(self, day: date, *, send: bool = True, force: bool = False) -> NamedDigestState:
         self.check(day)
         return self.run_period(self.period(day), send=send, force=force)
 
@@ -276,7 +279,7 @@ class NamedJob:
             self._on_destination(self.spec.name, destination.kind, outcome)
 
     def run_period(self, period: Period, *, send: bool = True,
-                   force: bool = False) -> dict[str, Any]:
+                   force: bool = False) -> NamedDigestState:
         """Build the period's digest and deliver it to each destination once; returns
         {"digest": …, "delivery": {"status", "detail", "destinations": [...]}}."""
         spec, now = self.spec, self.clock()
@@ -289,9 +292,9 @@ class NamedJob:
                 "detail": f"{spec.name} {period.key} ends at "
                           f"{period.end.astimezone(spec.zone).isoformat()}; it is delivered "
                           "after that (force delivers now)"}}
-        built: dict[str, dict[str, Any]] = {}
+        built: dict[str, Digest] = {}
 
-        def digest() -> dict[str, Any]:
+        def digest() -> Digest:
             if "digest" not in built:
                 built["digest"] = self.build_period(period)
             return built["digest"]
@@ -379,7 +382,7 @@ class NamedJob:
             return complete
         return all(self._delivered(period, d) for d in self.spec.destinations)
 
-    def status(self, day: date) -> dict[str, Any]:
+    def status(self, day: date) -> NamedDelivery:
         """Each destination's delivery state for ``day``'s period (URLs redacted)."""
         period = self.period(day)
         if not self.spec.destinations:
@@ -387,7 +390,7 @@ class NamedJob:
         shown = []
         for destination in self.spec.destinations:
             row = self.ledger.get(self._key(period, destination))
-            entry: dict[str, Any] = {**destination.public(),
+            entry: DestinationDelivery = {**destination.public(),
                                      "status": row.status if row else "not_delivered"}
             if row is not None:
                 entry.update(messages=len(row.payloads or []), sent=row.sent,
@@ -656,7 +659,7 @@ class TeamRuntime:
     """The digests of ``BRIEFING_DIGESTS_FILE`` in ``briefing serve``: their jobs, runs,
     scheduler and alerts."""
 
-    def __init__(self, jobs: list[NamedJob], database: Any, *, lease_s: float,
+    def __init__(self, jobs: list[NamedJob], database: Database, *, lease_s: float,
                  schedule: bool = True, alerts_in_background: bool = True,
                  on_alert: Callable[[str, str, str], None] | None = None,
                  alert_scan_s: float = ALERT_SCAN_S) -> None:
@@ -677,10 +680,10 @@ class TeamRuntime:
             raise DigestUnknown(f"no digest named {name!r}: the digests are "
                                 f"{', '.join(self.jobs) or 'none'}") from None
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> list[DigestSpecShown]:
         return [job.spec.public() for job in self.jobs.values()]
 
-    def show(self, name: str, day_text: str) -> dict[str, Any]:
+    def show(self, name: str, day_text: str) -> NamedDigestState:
         job = self.job(name)
         day = parse_day(day_text)
         period = job.period(day)
@@ -693,7 +696,7 @@ class TeamRuntime:
         return {"digest": digest, "delivery": job.status(day), "run": run}
 
     def start(self, name: str, day_text: str, *, send: bool = True,
-              force: bool = False) -> dict[str, Any]:
+              force: bool = False) -> NamedDigestState:
         self.job(name)
         self.runs[name].start(parse_day(day_text), send=send, force=force)
         return self.show(name, day_text)

@@ -7,9 +7,9 @@ third of the memory, and a server that uses it never imports torch (2.5 s and ~2
    transformers). A process that has not imported them converts in a child process, so neither
    their import time nor the conversion's peak memory (the fp32 weights) stays with the
    server; a process that has (tests, the CLI after a torch run) converts in process.
-2. Cache under ``<data dir>/ctranslate2/<fingerprint>-<quantization>-ct2-<version>/``: the
-   source directory's fingerprint is the key, so a different model converts again, and a
-   finished conversion is renamed into place in one step, so a crash leaves no half model.
+2. Cache under ``<data dir>/ctranslate2/<revision>-<quantization>-ct2-<version>/``: the
+   source directory's revision (``seq2seq.directory_revision``) is the key, so a different
+   model converts again, and a finished conversion is renamed into place in one step, so a crash leaves no half model.
    The tokenizer is saved next to the weights, so serving needs only ``tokenizers``.
 3. Run. Every length is passed explicitly, because CTranslate2's defaults differ from the
    prompt's settings and one of them loses text silently: ``max_input_length=1024`` truncates
@@ -53,10 +53,10 @@ def available() -> bool:
     return find_spec("ctranslate2") is not None
 
 
-def converted_dir(data_dir: Path, fingerprint: str, quantization: str) -> Path:
-    """Where the conversion of a model with ``fingerprint`` is cached."""
+def converted_dir(data_dir: Path, revision: str, quantization: str) -> Path:
+    """Where the conversion of a model at ``revision`` is cached."""
     version = metadata.version("ctranslate2")
-    return data_dir / "ctranslate2" / f"{fingerprint}-{quantization}-ct2-{version}"
+    return data_dir / "ctranslate2" / f"{revision}-{quantization}-ct2-{version}"
 
 
 def ensure_converted(
@@ -176,11 +176,11 @@ class CTranslate2Runtime:
 
 
 def load(
-    source: Path, fingerprint: str, *, data_dir: Path, quantization: str, threads: int,
+    source: Path, revision: str, *, data_dir: Path, quantization: str, threads: int,
     window: int, timeout_s: float,
 ) -> tuple[FastTokenizer, CTranslate2Runtime]:
     """Tokenizer and runtime of the cached conversion of ``source`` (converted when missing)."""
-    target = converted_dir(data_dir, fingerprint, quantization)
+    target = converted_dir(data_dir, revision, quantization)
     ensure_converted(source, target, quantization, timeout_s=timeout_s)
     tokenizer = FastTokenizer.from_dir(target)
     window = min(window, tokenizer.model_max_length)

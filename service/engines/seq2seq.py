@@ -48,7 +48,7 @@ def local_model_dir(settings: Settings, model_id: str | None = None) -> Path:
     return settings.models_dir / (model_id or settings.model).replace("/", "--")
 
 
-def directory_fingerprint(directory: Path) -> str:
+def directory_revision(directory: Path) -> str:
     """Cheap revision of a model directory: config contents plus each file's name and size.
 
     Hashing gigabytes of weights at every start would cost seconds; sizes and the config are
@@ -85,10 +85,10 @@ def resolve_model_source(settings: Settings) -> tuple[str, str]:
     """(what to pass to ``from_pretrained``, revision) — local copies first, the hub last."""
     as_path = Path(settings.model).expanduser()
     if as_path.is_dir():
-        return str(as_path), directory_fingerprint(as_path)
+        return str(as_path), directory_revision(as_path)
     pulled = local_model_dir(settings)
     if pulled.is_dir():
-        return str(pulled), directory_fingerprint(pulled)
+        return str(pulled), directory_revision(pulled)
     if not settings.model_hub:  # nothing leaves the machine unless asked to
         raise ModelUnavailable(
             f"model {settings.model!r} is neither a local directory nor in {pulled}. Run "
@@ -331,7 +331,7 @@ def _load_ctranslate2(
             repo_id=source, revision=settings.model_revision,
             allow_patterns=["*.json", "*.model", "*.safetensors", "*.txt"],
         ))
-        revision = directory_fingerprint(directory)
+        revision = directory_revision(directory)
     config = read_config(directory)
     family = detect_family(config, directory)  # before converting: a clear refusal
     window = model_window(config, tokenizer_max_length(directory), family,

@@ -23,6 +23,7 @@ from service.ingest.opml import Subscription
 from service.ingest.page import article_from_page
 from service.ingest.poller import Clock, FeedPoller, PollerThread
 from service.metrics import Metrics
+from service.results import Briefing, FeedList
 from service.storage.feeds import FeedStore
 from service.storage.leases import LeaseStore
 
@@ -124,7 +125,7 @@ class Ingest:
         self, request: UrlRequest, lengths: Sequence[str] = LENGTHS, *,
         deadline: float | None = None, cancellation: Cancellation | None = None,
         min_words: int = 0, store: bool = True, language: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Briefing:
         """Fetch the page behind the address guard, brief it, and say what the page is.
 
         The answer is the briefing with ``article``: the URL asked for, the URL fetched
@@ -149,7 +150,7 @@ class Ingest:
 
     # -- feeds ---------------------------------------------------------------------------
 
-    def feed_list(self) -> dict[str, Any]:
+    def feed_list(self) -> FeedList:
         """Every followed feed with its state (``GET /v1/feeds``)."""
         feeds = [state.as_dict() for state in self.feeds.all()]
         return {"count": len(feeds), "poll_interval_s": self.settings.feeds_poll_s,

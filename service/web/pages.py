@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.api.bodies import article_request, body_limits, read_body
 from service.api.calls import brief_url_within_timeout, brief_within_timeout
 from service.api.deps import (
+    ArticlesDep,
     DailyDep,
     IngestDep,
     ServiceDep,
@@ -36,7 +37,7 @@ from service.api.deps import (
     require_api_key,
 )
 from service.api.deps import _bearer as bearer
-from service.articles import list_articles
+from service.articles import ArticleListing
 from service.briefing import BriefingService
 from service.config import Settings
 from service.digest.scheduler import DailyRuntime
@@ -217,13 +218,14 @@ async def brief(request: Request, service: ServiceDep, ingest: IngestDep) -> Res
 
 
 @router.get("/briefings/{briefing_id}", response_class=HTMLResponse, dependencies=KEY)
-async def show_briefing(request: Request, briefing_id: str, service: ServiceDep) -> Response:
+async def show_briefing(request: Request, briefing_id: str, service: ServiceDep,
+                        listing: ArticlesDep) -> Response:
     """A briefing written earlier (what ``GET /v1/briefings/{id}`` answers)."""
     pages = _pages(request)
     result = await run_in_threadpool(service.get, briefing_id)
     # Headed by the article it was written for (the latest one linked to it), as when it
     # was first shown: its title, and where it came from.
-    stored = await run_in_threadpool(service.store.latest_with_briefing, briefing_id)
+    stored = await run_in_threadpool(listing.of_briefing, briefing_id)
     if stored is not None and not result.get("article"):
         result = {**result, "article": {
             "url": stored.url, "canonical_url": stored.canonical_url,
@@ -234,10 +236,10 @@ async def show_briefing(request: Request, briefing_id: str, service: ServiceDep)
                         title=stored.title if stored is not None else None)
 
 
-def _day_articles(service: BriefingService, day: date) -> list[dict[str, Any]]:
+def _day_articles(listing: ArticleListing, day: date) -> list[dict[str, Any]]:
     """A local day's articles as ``GET /v1/articles`` lists them, newest first."""
-    listed = list_articles(service.settings, service.store, service.cache,
-                           date=day.isoformat())["articles"]
+    listed: list[dict[str, Any]] = [dict(item) for item in
+                                    listing.listed(date=day.isoformat())["articles"]]
     for item in listed:
         link = safe_link(item.get("canonical_url")) or safe_link(item.get("url"))
         item["source"] = (item.get("source") or item.get("site_name")
@@ -247,11 +249,11 @@ def _day_articles(service: BriefingService, day: date) -> list[dict[str, Any]]:
 
 
 @router.get("/articles", response_class=HTMLResponse, dependencies=KEY)
-async def articles(request: Request, service: ServiceDep, date: str | None = None) -> Response:
+async def articles(request: Request, listing: ArticlesDep, date: str | None = None) -> Response:
     """A day's articles (default: today in BRIEFING_TIMEZONE), each opening its briefing."""
     pages = _pages(request)
     day = parse_day(date) if date else pages.today()
-    listed = [] if day > pages.today() else await run_in_threadpool(_day_articles, service, day)
+    listed = [] if day > pages.today() else await run_in_threadpool(_day_articles, listing, day)
     return pages.render(request, "articles.html", active="articles",
                         nav=day_nav(day, pages.today()), articles=listed)
 
@@ -273,7 +275,7 @@ async def pick_digest(
     require_api_key(request, credentials)
     pages = _pages(request)
     daily: DailyRuntime = _daily(request)
-    listed = await run_in_threadpool(daily.digests)
+    listed = (await run_in_threadpool(daily.digests))["digests"]
     for item in listed:
         today = datetime.now(ZoneInfo(item["timezone"])).date().isoformat()
         item["href"] = (f"/digests/{item['name']}/{today}" if daily.team is not None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +22,7 @@ router = APIRouter(prefix="/v1/briefings", tags=["briefings"])
 )
 async def create_briefing(
     request: Request, service: ServiceDep, settings: SettingsDep, ingest: IngestDep
-) -> dict[str, Any]:
+) -> Briefing:
     """Write a short and a long briefing of an article (JSON, text/plain or text/html), or
     of the page at a URL (JSON `{"url": ...}`, fetched behind the address guard)."""
     article, lengths, language = await parse_article(request, body_limits(settings))
@@ -55,6 +53,6 @@ async def list_briefings() -> JSONResponse:
     "/{briefing_id}", response_model=Briefing, response_model_exclude_unset=True,
     responses=error_responses(401, 404, 429, 503),
 )
-async def get_briefing(briefing_id: str, service: ServiceDep) -> dict[str, Any]:
+async def get_briefing(briefing_id: str, service: ServiceDep) -> Briefing:
     """A briefing written earlier, by its id."""
     return await run_in_threadpool(service.get, briefing_id)

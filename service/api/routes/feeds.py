@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
@@ -14,6 +12,6 @@ router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
 
 
 @router.get("", response_model=FeedList, responses=error_responses(401, 422, 503))
-async def list_feeds(ingest: IngestDep) -> dict[str, Any]:
+async def list_feeds(ingest: IngestDep) -> FeedList:
     """Each feed with its title, last poll, status, validators, entries seen and last error."""
     return await run_in_threadpool(ingest.feed_list)

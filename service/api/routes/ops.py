@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
@@ -11,14 +9,13 @@ from starlette.concurrency import run_in_threadpool
 from service.api.models import Health, Ready
 from service.api.startup import Startup
 from service.briefing import BriefingService
-from service.engines.llm import LlmEngine
 from service.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz", response_model=Health)
-async def healthz() -> dict[str, str]:
+async def healthz() -> Health:
     """The process is alive."""
     return {"status": "ok"}
 
@@ -30,7 +27,7 @@ async def healthz() -> dict[str, str]:
                      "unavailable (the LLM server does not answer and BRIEFING_LLM_FALLBACK "
                      "is false)"}},
 )
-async def readyz(request: Request) -> Any:
+async def readyz(request: Request) -> Ready | JSONResponse:
     """Ready to brief: says which engine and model serve, and why if it is a fallback.
     Until then 503 with ``starting`` and what the start is doing (loading the model,
     opening storage, starting feeds), or ``failed`` and why. With the llm engine, whether
@@ -39,25 +36,9 @@ async def readyz(request: Request) -> Any:
     service: BriefingService | None = request.app.state.service
     if startup.status != "ready" or service is None:
         return JSONResponse(startup.describe(), status_code=503)
-    engine = service.engine
-    ready = {
-        "status": "ready",
-        "engine": engine.name,
-        "model": engine.model_id,
-        **{field: value for field, value in (
-            ("model_family", getattr(engine, "family", None)),
-            ("runtime", getattr(engine, "runtime_name", None)),
-            ("window_tokens", getattr(engine, "window", None)),
-        ) if value is not None},
-        "fallback_reason": service.choice.fallback_reason,
-        "prompt_version": service.prompts.version,
-    }
-    if isinstance(engine, LlmEngine):
-        server = await run_in_threadpool(engine.probe)
-        fallback = service.choice.fallback is not None
-        ready["llm"] = {**server.as_dict(), "fallback": fallback}
-        if not server.reachable and not fallback:
-            return JSONResponse({**ready, "status": "unavailable"}, status_code=503)
+    ready = await run_in_threadpool(service.readiness)
+    if ready["status"] != "ready":
+        return JSONResponse(ready, status_code=503)
     return ready
 
 
