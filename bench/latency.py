@@ -2,7 +2,7 @@
 
 Run by hand, not in CI:
 
-    .venv/bin/python bench/latency.py                      # small and base shapes, ~10 min
+    .venv/bin/python bench/latency.py                      # small and base shapes, ~15 min
     .venv/bin/python bench/latency.py --shapes small --articles 4 --short-tokens 24 \\
         --long-tokens 48                                    # a quick look, ~2 min
 
@@ -12,12 +12,18 @@ What it does:
    sentencepiece tokenizer trained on the articles: no download. Cached in --workdir.
 2. Reads articles from ../shared/eval/summ_refs_news.jsonl at run time (never copied here);
    the first --articles with at least 380 words, so each input fills the 512-token window.
-3. Runs each variant in a fresh subprocess (so peak RSS and cold start are its own):
-     A  plain transformers: tokenize → generate() → decode, one article at a time;
+3. Runs each variant in a fresh subprocess (so peak RSS and cold start are its own), and
+   each variant's two phases in two fresh subprocesses, because peak RSS only grows within
+   a process: one caller (the first briefing, then the latency) and 8 callers (one warm-up
+   briefing, then the throughput):
+     A  plain transformers: tokenize → generate() → decode, one article at a time (a plain
+        loop has no concurrency: it serves 8 callers one after another);
      B  this service's engine: select_engine() → micro-batcher → runtime (BRIEFING_RUNTIME,
         default auto = CTranslate2 int8), 8 callers at once for the throughput;
      B' (--short-from-long) B, but the short briefing is written from the long one;
-     S  the service itself: create_app() to ready, and the cache-hit latency of brief().
+     S  the service itself: create_app() to /readyz, the first briefing after ready against
+        the next ones (the first-request cost, HTTP POSTs of distinct articles), then the
+        cache-hit latency of brief().
    Output lengths are forced (min = max new tokens), with the prompts' beam settings, so A
    and B do the same work whatever the random weights say.
 4. Prints one table per shape with B/A ratios and the issue's targets.
@@ -49,7 +55,9 @@ SHAPES: dict[str, dict[str, int]] = {
     "base": {"d_model": 768, "d_ff": 2048, "num_heads": 12, "num_layers": 12},
 }
 MIN_WORDS = 380
-TARGETS = {"throughput": 5.0, "latency": 0.4, "rss": 0.4, "ready_s": 5.0, "hit_ms": 5.0}
+TARGETS = {"throughput": 5.0, "latency": 0.4, "rss": 0.4, "ready_s": 5.0, "hit_ms": 5.0,
+           "rss_1": 0.3, "first_ratio": 1.5}
+PHASES = ("one", "eight")  # one caller, 8 callers: each in a fresh child (peak RSS)
 
 
 def load_articles(path: Path, count: int) -> list[str]:
@@ -125,10 +133,14 @@ def rewrite_prompts(directory: Path, settings: Any) -> Path:
     return directory
 
 
-def fast_prompts(directory: Path) -> Path:
-    """The production prompts with tiny outputs: the cache-hit run needs one quick miss."""
-    return rewrite_prompts(directory, lambda kind: {
-        "max_new_tokens": 4, "min_new_tokens": 1, "num_beams": 1})
+def forced_prompts(directory: Path, args: argparse.Namespace) -> Path:
+    """The production prompts with A's and B's forced lengths (the reduce prompt gets the
+    long one's) and beams, so the service's briefings do the work B's do."""
+    def settings(kind: str) -> dict[str, int]:
+        tokens = args.short_tokens if kind == "short" else args.long_tokens
+        return {"max_new_tokens": tokens, "min_new_tokens": tokens, "num_beams": args.beams}
+
+    return rewrite_prompts(directory, settings)
 
 
 # -- 3. the variants, each in its own process ----------------------------------------------
@@ -156,7 +168,7 @@ def peak_rss_mb() -> float:
 
 
 def child_a(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
-    """A: plain transformers, one article at a time."""
+    """A: plain transformers, one article at a time (phase ``one`` or ``eight``)."""
     import torch
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
@@ -185,25 +197,32 @@ def child_a(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
         return outputs
 
     articles = load_articles(Path(args.articles_file), args.articles)
+    t = time.perf_counter()
     brief(articles[0])
+    first_brief = time.perf_counter() - t
     first = time.time() - spawned
-    # A plain loop has no concurrency: its throughput at any concurrency is 1 / its mean
-    # latency, so it runs the first --latency-articles only (all with --a-all).
-    articles = articles if args.a_all else articles[: args.latency_articles]
+    if args.phase == "eight":
+        # A plain loop has no concurrency: it serves the 8 callers one after another, so
+        # its throughput is that of the loop over all --articles.
+        started = time.perf_counter()
+        for article in articles:
+            brief(article)
+        total = time.perf_counter() - started
+        return {"throughput": len(articles) / total, "rss_8_mb": peak_rss_mb(),
+                "torch_imported": "torch" in sys.modules}
     latencies = []
-    started = time.perf_counter()
-    for article in articles:
+    for article in articles if args.a_all else articles[: args.latency_articles]:
         t = time.perf_counter()
         brief(article)
         latencies.append(time.perf_counter() - t)
-    total = time.perf_counter() - started
-    return {"ready_s": ready, "first_s": first, "latency_s": statistics.median(latencies),
-            "throughput": len(articles) / total, "rss_mb": peak_rss_mb(),
+    return {"ready_s": ready, "first_s": first, "first_brief_s": first_brief,
+            "latency_s": statistics.median(latencies), "rss_1_mb": peak_rss_mb(),
             "torch_imported": "torch" in sys.modules}
 
 
 def child_b(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
-    """B: the service's engine (select_engine → batcher → runtime); 8 callers at once."""
+    """B: the service's engine (select_engine → batcher → runtime): one caller (phase
+    ``one``) or 8 callers at once (phase ``eight``)."""
     from service.config import Settings
     from service.engines import GenerationRequest, select_engine
     from service.prompts import load_prompts
@@ -224,13 +243,21 @@ def child_b(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
                                 GenerationRequest(article, long)])
 
     articles = load_articles(Path(args.articles_file), args.articles)
+    t = time.perf_counter()
     brief(articles[0])
+    first_brief = time.perf_counter() - t
     first = time.time() - spawned
-    latencies = []
-    for article in articles[: args.latency_articles]:
-        t = time.perf_counter()
-        brief(article)
-        latencies.append(time.perf_counter() - t)
+    runtime = engine.inner.runtime.name  # type: ignore[attr-defined]
+    if args.phase == "one":
+        latencies = []
+        for article in articles[: args.latency_articles]:
+            t = time.perf_counter()
+            brief(article)
+            latencies.append(time.perf_counter() - t)
+        engine.close()  # type: ignore[attr-defined]
+        return {"ready_s": ready, "first_s": first, "first_brief_s": first_brief,
+                "latency_s": statistics.median(latencies), "rss_1_mb": peak_rss_mb(),
+                "torch_imported": "torch" in sys.modules, "runtime": runtime}
     threads = [threading.Thread(target=brief, args=(a,)) for a in articles]
     batcher = engine.batcher  # type: ignore[attr-defined]
     ran_before = len(batcher.batch_sizes)
@@ -241,17 +268,17 @@ def child_b(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
         thread.join()
     total = time.perf_counter() - started
     concurrent = batcher.batch_sizes[ran_before:]  # the batches of the callers at once
-    runtime = engine.inner.runtime.name  # type: ignore[attr-defined]
     engine.close()  # type: ignore[attr-defined]
-    return {"ready_s": ready, "first_s": first, "latency_s": statistics.median(latencies),
-            "throughput": len(articles) / total, "rss_mb": peak_rss_mb(),
+    return {"throughput": len(articles) / total, "rss_8_mb": peak_rss_mb(),
             "torch_imported": "torch" in sys.modules, "runtime": runtime,
             "batch_sizes": concurrent,
             "batch_mean": sum(concurrent) / max(1, len(concurrent))}
 
 
 def child_service(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
-    """S: the app factory to ready (lifespan done), then cache hits of brief() in process."""
+    """S: the app factory to /readyz (lifespan done); the first briefing after ready and the
+    next ones (HTTP POSTs of distinct articles, cache misses, the forced lengths); then cache
+    hits of brief() in process and over HTTP."""
     from fastapi.testclient import TestClient
 
     from service.app import create_app
@@ -261,13 +288,20 @@ def child_service(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
     settings = Settings(engine="seq2seq", model=args.model, data_dir=Path(args.data_dir),
                         runtime=args.runtime, quantization=args.quantization,
                         torch_threads=args.threads,
-                        prompts_dir=fast_prompts(Path(args.data_dir) / "fast-prompts"))
+                        prompts_dir=forced_prompts(Path(args.data_dir) / "forced-prompts", args))
+    articles = load_articles(Path(args.articles_file), args.latency_articles + 1)
     with TestClient(create_app(settings)) as client:
         assert client.get("/readyz").status_code == 200
         ready = time.time() - spawned
+        misses = []
+        for text in articles:  # the first after ready, then the steady ones
+            t = time.perf_counter()
+            answer = client.post("/v1/briefings", json={"text": text})
+            misses.append(time.perf_counter() - t)
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["cached"] is False and answer.json()["engine"] == "seq2seq"
         service = client.app.state.service  # type: ignore[attr-defined]
-        article = Article(text=load_articles(Path(args.articles_file), 1)[0])
-        assert service.brief(article)["cached"] is False
+        article = Article(text=articles[0])
         hits = []
         for _ in range(args.hits):
             t = time.perf_counter()
@@ -278,7 +312,10 @@ def child_service(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
             t = time.perf_counter()
             assert client.post("/v1/briefings", json={"text": article.text}).status_code == 200
             http.append(time.perf_counter() - t)
-    return {"ready_s": ready, "hit_ms": statistics.median(hits) * 1000,
+    steady = statistics.median(misses[1:])
+    return {"ready_s": ready, "first_brief_s": misses[0], "steady_s": steady,
+            "first_ratio": misses[0] / steady,
+            "hit_ms": statistics.median(hits) * 1000,
             "hit_http_ms": statistics.median(http) * 1000, "rss_mb": peak_rss_mb(),
             "torch_imported": "torch" in sys.modules}
 
@@ -287,12 +324,12 @@ def child_convert(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
     """The one-time CTranslate2 conversion, outside the measured processes."""
     from service.config import Settings
     from service.engines import ctranslate2_runtime
-    from service.engines.seq2seq import directory_fingerprint
+    from service.engines.seq2seq import directory_revision
 
     settings = Settings(engine="seq2seq", model=args.model, data_dir=Path(args.data_dir),
                         quantization=args.quantization)
     target = ctranslate2_runtime.converted_dir(
-        settings.data_dir, directory_fingerprint(Path(args.model)), args.quantization
+        settings.data_dir, directory_revision(Path(args.model)), args.quantization
     )
     cached = (target / ctranslate2_runtime.MARKER).is_file()
     t = time.perf_counter()
@@ -327,6 +364,17 @@ def run_child(role: str, args: argparse.Namespace, model: Path, data_dir: Path,
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def run_phases(role: str, args: argparse.Namespace, model: Path, data_dir: Path,
+               *extra: str) -> dict[str, Any]:
+    """One run of A or B: one caller and 8 callers, each in a fresh child (peak RSS only
+    grows within a process), merged; ``rss_mb`` is the larger peak (the run's peak, as when
+    both phases ran in one process)."""
+    one, eight = (run_child(role, args, model, data_dir, "--phase", phase, *extra)
+                  for phase in PHASES)
+    return {**eight, **one, "rss_mb": max(one["rss_1_mb"], eight["rss_8_mb"]),
+            "torch_imported": one["torch_imported"] or eight["torch_imported"]}
+
+
 def _ratio(b: float, a: float) -> str:
     return f"{b / a:.2f}x" if a else "-"
 
@@ -340,14 +388,25 @@ def print_table(shape: str, m: dict[str, dict[str, Any]], conversion: dict[str, 
         ("throughput @8 (articles/s)", "throughput", f">= {t['throughput']:g}x",
          lambda r: r >= t["throughput"], "{:.3f}"),
         ("peak RSS (MB)", "rss_mb", f"<= {t['rss']}x", lambda r: r <= t["rss"], "{:.0f}"),
+        ("peak RSS, 1 caller (MB)", "rss_1_mb", f"<= {t['rss_1']}x",
+         lambda r: r <= t["rss_1"], "{:.0f}"),
+        (f"peak RSS, {args.articles} callers (MB)", "rss_8_mb",
+         f"B <= A at 1 caller ({a['rss_1_mb']:.0f} MB; B is "
+         f"{b['rss_8_mb'] / a['rss_1_mb']:.2f}x)",
+         lambda _: b["rss_8_mb"] <= a["rss_1_mb"], "{:.0f}"),
         ("cold start to first briefing (s)", "first_s", "", None, "{:.2f}"),
+        ("first briefing after ready (s)", "first_brief_s",
+         f"first/steady p50: A {a['first_brief_s'] / a['latency_s']:.2f}x, "
+         f"B {b['first_brief_s'] / b['latency_s']:.2f}x", None, "{:.2f}"),
         ("engine ready after start (s)", "ready_s", "", None, "{:.2f}"),
     ]
     print(f"\n== flan-t5-{shape} shape (random weights): {args.articles} articles x (short "
           f"{args.short_tokens} + long {args.long_tokens} tokens, forced), {args.beams} beams; "
           f"B = {b['runtime']}; threads {args.threads or 'all'}; medians of {len(a['runs'])} "
           "interleaved runs")
-    print(f"{'metric':<34}{'A transformers':>15}{'B service':>12}{'B/A':>8}  target")
+    print(f"{'metric':<34}{'A transformers':>15}{'B service':>12}{'B/A':>8}  target"
+          "   (phases: 1 caller and 8 callers, each in a fresh process; A serves the 8 "
+          "callers one after another)")
     for name, key, target, check, fmt in rows:
         ratio = b[key] / a[key]
         mark = "" if check is None else ("  met" if check(ratio) else "  MISSED")
@@ -357,6 +416,13 @@ def print_table(shape: str, m: dict[str, dict[str, Any]], conversion: dict[str, 
     ok = s["ready_s"] <= t["ready_s"]
     print(f"{'service start to /readyz (s)':<34}{'':>15}{s['ready_s']:>12.2f}{'':>8}  "
           f"<= {t['ready_s']:g} s{'  met' if ok else '  MISSED'}")
+    print(f"{'first briefing after /readyz (s)':<34}{'':>15}{s['first_brief_s']:>12.2f}"
+          f"{'':>8}  (service, HTTP; steady p50 {s['steady_s']:.2f} s: the next "
+          f"{args.latency_articles} articles)")
+    ok = s["first_ratio"] <= t["first_ratio"]
+    spread = ", ".join(f"{r['first_ratio']:.2f}" for r in s["runs"])
+    print(f"{'first-request cost (first/steady)':<34}{'':>15}{s['first_ratio']:>11.2f}x"
+          f"{'':>8}  <= {t['first_ratio']:g}x{'  met' if ok else '  MISSED'}  (runs: {spread})")
     ok = s["hit_ms"] <= t["hit_ms"]
     print(f"{'cache hit p50, brief() (ms)':<34}{'':>15}{s['hit_ms']:>12.2f}{'':>8}  "
           f"<= {t['hit_ms']:g} ms{'  met' if ok else '  MISSED'}")
@@ -394,12 +460,14 @@ def main() -> None:
                              "cores). On a shared machine use the cores that are free: "
                              "oversubscribed threads make both sides many times slower")
     parser.add_argument("--a-all", action="store_true",
-                        help="run A on all --articles, not only the latency ones")
+                        help="A's latency over all --articles, not only the latency ones (its "
+                             "8-caller run always briefs all --articles)")
     parser.add_argument("--repeats", type=int, default=3, help="fresh runs of each variant")
     parser.add_argument("--articles-file", type=Path, default=DEFAULT_ARTICLES)
     parser.add_argument("--workdir", type=Path,
                         default=Path(tempfile.gettempdir()) / "briefing-bench")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=PHASES, default="one", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -408,16 +476,17 @@ def main() -> None:
         print(json.dumps(CHILDREN[args.child](args, spawned)))
         return
     load_articles(args.articles_file, 1)  # fail early without the file
+    load_start = os.getloadavg()
     for shape in args.shapes.split(","):
         model = build_model(shape, args.workdir / f"flan-t5-{shape}-random", args.articles_file)
         data_dir = args.workdir / f"data-{shape}"
         conversion = run_child("convert", args, model, data_dir)
         runs: dict[str, list[dict[str, Any]]] = {"A": [], "B": [], "B'": [], "S": []}
         for _ in range(args.repeats):  # interleaved, so a burst of load hits both sides
-            runs["A"].append(run_child("A", args, model, data_dir))
-            runs["B"].append(run_child("B", args, model, data_dir))
+            runs["A"].append(run_phases("A", args, model, data_dir))
+            runs["B"].append(run_phases("B", args, model, data_dir))
             if args.short_from_long:
-                runs["B'"].append(run_child("B", args, model, data_dir, "--short-from-long"))
+                runs["B'"].append(run_phases("B", args, model, data_dir, "--short-from-long"))
             service_dir = data_dir / "service"  # a fresh cache, the same converted model
             shutil.rmtree(service_dir, ignore_errors=True)
             service_dir.mkdir(parents=True)
@@ -425,6 +494,12 @@ def main() -> None:
             (service_dir / "ctranslate2").symlink_to(data_dir / "ctranslate2")
             runs["S"].append(run_child("S", args, model, service_dir))
         print_table(shape, {k: _medians(v) for k, v in runs.items() if v}, conversion, args)
+    print(f"\nload average (1, 5, 15 min) at start {_loads(load_start)}, at end "
+          f"{_loads(os.getloadavg())}, on {os.cpu_count()} CPUs")
+
+
+def _loads(loads: tuple[float, float, float]) -> str:
+    return " ".join(f"{x:.2f}" for x in loads)
 
 
 def _medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
