@@ -1,5 +1,9 @@
 """Route dependencies: what a route needs from the running app, as type aliases, and the
-API key check (a FastAPI security dependency, so OpenAPI shows the bearer scheme)."""
+API key check (a FastAPI security dependency, so OpenAPI shows the bearer scheme).
+
+Each is ``async``: FastAPI runs a plain ``def`` dependency on the thread pool, and a hop
+there and back for each attribute read cost a cache hit more than the lookup itself; what
+may block (the shared rate limit's Redis call) goes to the pool explicitly."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from service.api.startup import Startup
 from service.articles import ArticleListing
@@ -19,7 +24,7 @@ from service.ingest.runtime import Ingest
 from service.ratelimit import RateLimiter, caller_identity
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -35,22 +40,22 @@ def _started(request: Request, name: str) -> Any:
     return opened
 
 
-def _service(request: Request) -> BriefingService:
+async def _service(request: Request) -> BriefingService:
     service: BriefingService = _started(request, "service")
     return service
 
 
-def _articles(request: Request) -> ArticleListing:
+async def _articles(request: Request) -> ArticleListing:
     articles: ArticleListing = _started(request, "articles")
     return articles
 
 
-def _daily(request: Request) -> DailyRuntime:
+async def _daily(request: Request) -> DailyRuntime:
     daily: DailyRuntime = _started(request, "daily")
     return daily
 
 
-def _ingest(request: Request) -> Ingest:
+async def _ingest(request: Request) -> Ingest:
     ingest: Ingest = _started(request, "ingest")
     return ingest
 
@@ -77,7 +82,7 @@ _bearer = HTTPBearer(
 )
 
 
-def require_api_key(
+async def require_api_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
@@ -92,4 +97,5 @@ def require_api_key(
     limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:  # BRIEFING_RATE_LIMIT, per key (per address when the API is open)
         address = request.client.host if request.client else None
-        limiter.check(caller_identity(token if keys else None, address))
+        await run_in_threadpool(limiter.check,  # Redis, when shared: off the event loop
+                                caller_identity(token if keys else None, address))

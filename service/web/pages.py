@@ -272,9 +272,9 @@ async def pick_digest(
         if digest and _NAME.fullmatch(digest):
             return RedirectResponse(f"/digests/{digest}/{day.isoformat()}", status_code=303)
         return RedirectResponse(f"/digests/{day.isoformat()}", status_code=303)
-    require_api_key(request, credentials)
+    await require_api_key(request, credentials)
     pages = _pages(request)
-    daily: DailyRuntime = _daily(request)
+    daily: DailyRuntime = await _daily(request)
     listed = (await run_in_threadpool(daily.digests))["digests"]
     for item in listed:
         today = datetime.now(ZoneInfo(item["timezone"])).date().isoformat()
