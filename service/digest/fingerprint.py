@@ -24,7 +24,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from datasketch import MinHash
 
 from service.preprocess.html import extract_text, looks_like_html
 from service.words import WORD
@@ -103,6 +102,10 @@ def fingerprint(
     Only the first ``MAX_WORDS`` words count: a story is recognisable long before that, and
     it bounds the work the request path spends here on a megabyte-sized body.
     """
+    # Imported here, not with the module: datasketch's package imports scipy (~0.3 s of every
+    # start, before /readyz), and only the digest reads fingerprints.
+    from datasketch import MinHash
+
     grams = sorted(shingles(text, shingle_words))
     minhash = MinHash(num_perm=num_perm, seed=_SEED)
     # update_batch builds a (shingles x permutations) array: feed it in slices.

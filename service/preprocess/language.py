@@ -15,7 +15,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["UNDETERMINED", "Language", "detect_language", "stop_words"]
+__all__ = ["UNDETERMINED", "Language", "detect_language", "load_identifier", "stop_words"]
 
 # ISO 639 "undetermined": too little text, or no language clearly ahead.
 UNDETERMINED = "und"
@@ -44,6 +44,12 @@ def _identifier() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def load_identifier() -> None:
+    """Load the detector's model now (a start does, on a thread beside the seq2seq model:
+    most of its ~0.4 s is decompression, which lets other threads run)."""
+    _identifier()
 
 
 def detect_language(text: str) -> Language:
