@@ -363,6 +363,65 @@ def test_close_finishes_queued_work_then_refuses(engine: EchoEngine, make_batche
         batcher.submit([GenerationRequest("late", SHORT)])
 
 
+class TwoAtOnceEngine(EchoEngine):
+    """An echo engine that runs two batches at the same time and records the most that ran
+    together (CTranslate2 with inter_threads=2)."""
+
+    parallel = 2
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most_at_once = 0
+        self.both = threading.Barrier(2, timeout=5)
+
+    def run(self, batch: Sequence[Prepared], should_stop=None) -> list[list[int]]:
+        with self.lock:
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            if len(batch) > 1:
+                self.both.wait()  # the two halves run side by side, or this times out
+            return super().run(batch, should_stop)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+def test_prompts_due_together_are_split_between_parallel_batches() -> None:
+    # Eight prompts queued at once with two generate threads idle: two batches of four
+    # that run at the same time (not one of eight and an idle thread).
+    engine = TwoAtOnceEngine()
+    batcher = MicroBatcher(engine, max_batch_size=8, max_wait_ms=50,  # type: ignore[arg-type]
+                           parallel_batches=2)
+    try:
+        requests = [GenerationRequest(f"prompt {n}", SHORT) for n in range(8)]
+        assert batcher.generate(requests) == [f"<prompt {n}>" for n in range(8)]
+        assert sorted(len(b) for b in engine.batches) == [4, 4]
+        assert engine.most_at_once == 2
+        # A lone prompt is one batch of one, at once.
+        assert batcher.generate([GenerationRequest("alone", SHORT)]) == ["<alone>"]
+        assert engine.batches[-1] == ["alone"]
+    finally:
+        batcher.close(timeout_s=5)
+
+
+def test_close_waits_for_every_parallel_batch() -> None:
+    engine = TwoAtOnceEngine()
+    batcher = MicroBatcher(engine, max_batch_size=8, max_wait_ms=0,  # type: ignore[arg-type]
+                           parallel_batches=2)
+    engine.gate.clear()
+    queued = batcher.submit([GenerationRequest(f"q{n}", SHORT) for n in range(4)])
+    closer = threading.Thread(target=batcher.close)
+    closer.start()
+    engine.gate.set()
+    closer.join(5)
+    assert not closer.is_alive()
+    assert [f.result(0) for f in queued] == ["<q0>", "<q1>", "<q2>", "<q3>"]
+    assert all(not t.is_alive() for t in batcher._threads)
+
+
 # -- the real engine ---------------------------------------------------------------------
 
 
@@ -410,8 +469,9 @@ def test_the_api_answers_429_when_the_generation_queue_is_full(
 def test_the_api_counts_batches_and_a_full_generation_queue_in_metrics(
     make_settings: Callable[..., Settings], tiny_model_dir: Path, monkeypatch
 ) -> None:
+    # One batch at a time (parallel_batches=1), so a second prompt waits in the queue.
     settings = make_settings(engine="seq2seq", model=str(tiny_model_dir), batch_max_queue=1,
-                             max_wait_ms=0)
+                             max_wait_ms=0, parallel_batches=1)
     with TestClient(create_app(settings)) as client:
         batcher = client.app.state.service.engine.batcher  # type: ignore[attr-defined]
         inner = batcher.engine

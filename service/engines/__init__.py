@@ -94,6 +94,6 @@ def select_engine(
     batcher = MicroBatcher(
         engine, max_batch_size=settings.max_batch_size, max_wait_ms=settings.max_wait_ms,
         max_queue=settings.batch_max_queue, max_batch_tokens=settings.max_batch_tokens,
-        on_batch=on_batch, on_cancelled=on_cancelled,
+        on_batch=on_batch, on_cancelled=on_cancelled, parallel_batches=engine.parallel,
     )
     return EngineChoice(BatchedEngine(engine, batcher))

@@ -79,9 +79,13 @@ class MicroBatcher:
         self, engine: BatchableEngine, *, max_batch_size: int = 8, max_wait_ms: float = 5.0,
         max_queue: int = 256, max_batch_tokens: int | None = None, retry_after_s: int = 1,
         on_batch: Callable[[int], None] | None = None,
-        on_cancelled: Callable[[str, int], None] | None = None,
+        on_cancelled: Callable[[str, int], None] | None = None, parallel_batches: int = 1,
     ) -> None:
         self.engine = engine
+        # Batches the engine runs at the same time (CTranslate2's inter_threads): one
+        # generate thread each; prompts due together are split between the idle ones.
+        self.parallel_batches = max(1, parallel_batches)
+        self._running = 0  # batches being generated now
         self.on_batch = on_batch  # called with each batch's size, on the generate thread
         self.on_cancelled = on_cancelled  # ("queued" | "running", how many prompts)
         self.max_batch_size = max_batch_size
@@ -211,8 +215,9 @@ class MicroBatcher:
     def _start(self) -> None:
         if self._threads:
             return
-        for name, target in (("batcher-generate", self._generate_loop),
-                             ("batcher-decode", self._decode_loop)):
+        workers = [(f"batcher-generate-{n}", self._generate_loop)
+                   for n in range(self.parallel_batches)]
+        for name, target in (*workers, ("batcher-decode", self._decode_loop)):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -236,25 +241,33 @@ class MicroBatcher:
                 settled = self._preparing == 0 and quiet <= 0  # nobody is arriving
                 if (len(peers) >= self.max_batch_size or remaining <= 0 or settled
                         or self._closing):
-                    batch = self._pick(oldest, peers)
+                    # Prompts due together are shared between the generate threads that are
+                    # idle (this one among them): 8 with two idle make two batches of 4.
+                    idle = self.parallel_batches - self._running
+                    batch = self._pick(oldest, peers, limit=-(-len(peers) // max(1, idle)))
                     chosen = {id(i) for i in batch}
                     self._waiting = [i for i in self._waiting if id(i) not in chosen]
+                    self._running += 1
+                    if self._waiting:  # what is left may be due for another idle thread
+                        self._cond.notify_all()
                     return batch
                 # woken by each arrival and each prepare that ends; else at the quiet gap's
                 # end or the bound, whichever is first
                 self._cond.wait(remaining if self._preparing else min(remaining, quiet))
 
-    def _pick(self, oldest: _Item, peers: list[_Item]) -> list[_Item]:
-        """Peers of similar length, the oldest always among them, within both limits:
-        ``max_batch_size`` items and ``max_batch_tokens`` padded input tokens × beams (what
-        the runtime keeps in memory for cross-attention grows with that product)."""
-        window = sorted(peers, key=lambda i: i.order)[: self.max_batch_size * _SORT_WINDOW_BATCHES]
+    def _pick(self, oldest: _Item, peers: list[_Item], limit: int | None = None) -> list[_Item]:
+        """Peers of similar length, the oldest always among them, within the limits:
+        ``max_batch_size`` items (and ``limit``) and ``max_batch_tokens`` padded input
+        tokens × beams (what the runtime keeps in memory for cross-attention grows with
+        that product)."""
+        most = min(self.max_batch_size, limit or self.max_batch_size)
+        window = sorted(peers, key=lambda i: i.order)[: most * _SORT_WINDOW_BATCHES]
         if oldest not in window:
             window[-1] = oldest
         window.sort(key=lambda i: (i.length, i.order))
         at = window.index(oldest)
         beams = max(1, oldest.prepared.settings.num_beams)
-        for size in range(min(self.max_batch_size, len(window)), 0, -1):
+        for size in range(min(most, len(window)), 0, -1):
             # The run of `size` neighbours in length order that holds the oldest and spans
             # the smallest range of lengths: the least padding.
             starts = range(max(0, at - size + 1), min(at, len(window) - size) + 1)
@@ -272,17 +285,22 @@ class MicroBatcher:
             if batch is None:
                 self._decode.put(None)
                 return
-            live = [i for i in batch if i.future.set_running_or_notify_cancel()]
-            if not live:
-                continue
-            self._observe(len(live))
             try:
-                self._run(live)
-            except BaseException as exc:  # a bug here must not leave callers waiting forever
-                log.exception("the batcher's generate step failed")
-                for item in live:
-                    if not item.future.done():
-                        item.future.set_exception(exc)
+                live = [i for i in batch if i.future.set_running_or_notify_cancel()]
+                if not live:
+                    continue
+                self._observe(len(live))
+                try:
+                    self._run(live)
+                except BaseException as exc:  # a bug must not leave callers waiting forever
+                    log.exception("the batcher's generate step failed")
+                    for item in live:
+                        if not item.future.done():
+                            item.future.set_exception(exc)
+            finally:
+                with self._cond:
+                    self._running -= 1
+                    self._cond.notify_all()
             self._decode.put(live)
 
     def _observe(self, size: int) -> None:
@@ -320,10 +338,14 @@ class MicroBatcher:
             item.outputs = ids
 
     def _decode_loop(self) -> None:
+        generating = self.parallel_batches  # each generate thread ends with a None
         while True:
             batch = self._decode.get()
             if batch is None:
-                return
+                generating -= 1
+                if generating == 0:
+                    return
+                continue
             for item in batch:
                 if item.abandoned and not item.future.done():
                     item.future.set_exception(RequestCancelled("its caller has gone"))

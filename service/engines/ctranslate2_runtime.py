@@ -9,7 +9,8 @@ third of the memory, and a server that uses it never imports torch (2.5 s and ~2
    server; a process that has (tests, the CLI after a torch run) converts in process.
 2. Cache under ``<data dir>/ctranslate2/<revision>-<quantization>-ct2-<version>/``: the
    source directory's revision (``seq2seq.directory_revision``) is the key, so a different
-   model converts again, and a finished conversion is renamed into place in one step, so a crash leaves no half model.
+   model converts again, and a finished conversion is renamed into place in one step, so a
+   crash leaves no half model.
    The tokenizer is saved next to the weights, so serving needs only ``tokenizers``.
 3. Run. Every length is passed explicitly, because CTranslate2's defaults differ from the
    prompt's settings and one of them loses text silently: ``max_input_length=1024`` truncates
@@ -131,15 +132,18 @@ class CTranslate2Runtime:
     """``generate_ids`` on a converted model; one translate call per batch."""
 
     def __init__(self, directory: Path, *, quantization: str, threads: int,
-                 max_input_length: int) -> None:
+                 max_input_length: int, parallel: int = 1) -> None:
         import ctranslate2
 
         self.name = f"ctranslate2-{quantization}"
         self.directory = directory
         self.max_input_length = max_input_length
+        # Batches run at the same time, each on its share of the threads (one copy of the
+        # weights): see Settings.parallel_batches.
+        self.parallel = max(1, parallel)
         self.translator = ctranslate2.Translator(
             str(directory), device="cpu", compute_type=quantization,
-            intra_threads=threads, inter_threads=1,
+            intra_threads=max(1, threads // self.parallel), inter_threads=self.parallel,
         )
         vocabulary = json.loads((directory / "shared_vocabulary.json").read_text("utf-8"))
         self._tokens: list[str] = vocabulary
@@ -177,7 +181,7 @@ class CTranslate2Runtime:
 
 def load(
     source: Path, revision: str, *, data_dir: Path, quantization: str, threads: int,
-    window: int, timeout_s: float,
+    window: int, timeout_s: float, parallel: int = 1,
 ) -> tuple[FastTokenizer, CTranslate2Runtime]:
     """Tokenizer and runtime of the cached conversion of ``source`` (converted when missing)."""
     target = converted_dir(data_dir, revision, quantization)
@@ -185,7 +189,7 @@ def load(
     tokenizer = FastTokenizer.from_dir(target)
     window = min(window, tokenizer.model_max_length)
     runtime = CTranslate2Runtime(target, quantization=quantization, threads=threads,
-                                 max_input_length=window)
+                                 max_input_length=window, parallel=parallel)
     return tokenizer, runtime
 
 

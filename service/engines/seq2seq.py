@@ -201,8 +201,10 @@ class Seq2SeqEngine:
         # included (</s> for T5; <s> and </s> for BART).
         overhead = max(len(self.tokenizer.encode(p.render(""))) for p in prompts.prompts.values())
         self.max_input_tokens = max(16, window - overhead)
-        # One batch at a time: the runtime already uses every core for one batch.
-        self._lock = threading.Lock()
+        # As many batches at a time as the runtime runs side by side (CTranslate2's
+        # inter_threads, Settings.parallel_batches); torch uses every core for one batch.
+        self.parallel = getattr(runtime, "parallel", 1)
+        self._slots = threading.BoundedSemaphore(self.parallel)
 
     def close(self) -> None:
         """Nothing held beyond memory: the micro-batcher that serves it owns the threads."""
@@ -228,7 +230,7 @@ class Seq2SeqEngine:
         if any(p.settings != settings for p in batch):
             raise ValueError("one batch must share one generation settings")
         try:
-            with self._lock:
+            with self._slots:
                 return self.runtime.generate_ids([p.ids for p in batch], settings, should_stop)
         except (RuntimeError, ValueError, MemoryError) as exc:
             raise EngineError(f"generation failed: {type(exc).__name__}: {exc}") from exc
@@ -251,6 +253,18 @@ class Seq2SeqEngine:
             for (index, _), output in zip(group, outputs, strict=True):
                 results[index] = output
         return results
+
+
+def parallel_batches(settings: Settings) -> int:
+    """Batches CTranslate2 runs at the same time: BRIEFING_PARALLEL_BATCHES, or (0) two
+    where there are two or more cores. Measured on 2 cores (bench/ct2_options.py, the
+    flan-t5-base shape): 8 articles as two batches of 4 side by side, one thread each, took
+    0.77x the time of one batch of 8 on both threads, and one article alone no longer
+    (decoding reads the weights for every step, and a second thread on one batch mostly
+    waits for memory)."""
+    if settings.parallel_batches:
+        return settings.parallel_batches
+    return 2 if (settings.torch_threads or usable_cores()) >= 2 else 1
 
 
 def usable_cores() -> int:
@@ -339,7 +353,7 @@ def _load_ctranslate2(
     tokenizer, runtime = ctranslate2_runtime.load(
         directory, revision, data_dir=settings.data_dir, quantization=settings.quantization,
         threads=settings.torch_threads or usable_cores(), window=window,
-        timeout_s=timeout_s,
+        timeout_s=timeout_s, parallel=parallel_batches(settings),
     )
     return tokenizer, runtime, config
 
