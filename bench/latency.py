@@ -21,9 +21,11 @@ What it does:
      B  this service's engine: select_engine() → micro-batcher → runtime (BRIEFING_RUNTIME,
         default auto = CTranslate2 int8), 8 callers at once for the throughput;
      B' (--short-from-long) B, but the short briefing is written from the long one;
-     S  the service itself: create_app() to /readyz, the first briefing after ready against
-        the next ones (the first-request cost, HTTP POSTs of distinct articles), then the
-        cache-hit latency of brief().
+     S  the service itself, served as `briefing serve` serves it (uvicorn on loopback, the
+        start on a thread): process start to the first 200 of /readyz, the first briefing
+        after ready against the same article once warm (the first-request cost, a miss
+        each time), then cache hits of brief() and of HTTP POSTs (one keep-alive
+        connection).
    Output lengths are forced (min = max new tokens), with the prompts' beam settings, so A
    and B do the same work whatever the random weights say.
 4. Prints one table per shape with B/A ratios and the issue's targets.
@@ -55,8 +57,9 @@ SHAPES: dict[str, dict[str, int]] = {
     "base": {"d_model": 768, "d_ff": 2048, "num_heads": 12, "num_layers": 12},
 }
 MIN_WORDS = 380
-TARGETS = {"throughput": 5.0, "latency": 0.4, "rss": 0.4, "ready_s": 5.0, "hit_ms": 5.0,
-           "rss_1": 0.3, "first_ratio": 1.5}
+# Issue 25's goals (the flan-t5-base shape on this 2-core machine).
+TARGETS = {"throughput": 10.0, "latency": 0.15, "rss": 0.3, "ready_s": 1.0, "hit_ms": 1.0,
+           "hit_http_ms": 3.0, "rss_1": 0.3, "first_ratio": 1.5}
 PHASES = ("one", "eight")  # one caller, 8 callers: each in a fresh child (peak RSS)
 
 
@@ -276,10 +279,14 @@ def child_b(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
 
 
 def child_service(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
-    """S: the app factory to /readyz (lifespan done); the first briefing after ready and the
-    next ones (HTTP POSTs of distinct articles, cache misses, the forced lengths); then cache
-    hits of brief() in process and over HTTP."""
-    from fastapi.testclient import TestClient
+    """S: ``briefing serve``'s way: the port bound at once and the start on a thread, served
+    by uvicorn on loopback; ready = process spawn to the first 200 of /readyz. Then, over one
+    keep-alive HTTP connection: the first briefing after ready against the same article
+    briefed again once warm (its cache emptied each time, so each is a miss: the same work;
+    other articles in between), and cache hits of brief() in process and of POSTs."""
+    import http.client
+
+    from cache_hit import forget_briefings, serve_on_loopback
 
     from service.app import create_app
     from service.config import Settings
@@ -287,36 +294,57 @@ def child_service(args: argparse.Namespace, spawned: float) -> dict[str, Any]:
 
     settings = Settings(engine="seq2seq", model=args.model, data_dir=Path(args.data_dir),
                         runtime=args.runtime, quantization=args.quantization,
-                        torch_threads=args.threads,
+                        torch_threads=args.threads, daily_cron="", feeds_poll_s=0,
                         prompts_dir=forced_prompts(Path(args.data_dir) / "forced-prompts", args))
     articles = load_articles(Path(args.articles_file), args.latency_articles + 1)
-    with TestClient(create_app(settings)) as client:
-        assert client.get("/readyz").status_code == 200
-        ready = time.time() - spawned
-        misses = []
-        for text in articles:  # the first after ready, then the steady ones
-            t = time.perf_counter()
-            answer = client.post("/v1/briefings", json={"text": text})
-            misses.append(time.perf_counter() - t)
-            assert answer.status_code == 200, answer.text
-            assert answer.json()["cached"] is False and answer.json()["engine"] == "seq2seq"
-        service = client.app.state.service  # type: ignore[attr-defined]
-        article = Article(text=articles[0])
-        hits = []
-        for _ in range(args.hits):
-            t = time.perf_counter()
-            assert service.brief(article)["cached"] is True
-            hits.append(time.perf_counter() - t)
-        http = []
-        for _ in range(args.hits // 4):
-            t = time.perf_counter()
-            assert client.post("/v1/briefings", json={"text": article.text}).status_code == 200
-            http.append(time.perf_counter() - t)
-    steady = statistics.median(misses[1:])
-    return {"ready_s": ready, "first_brief_s": misses[0], "steady_s": steady,
-            "first_ratio": misses[0] / steady,
+    app = create_app(settings, open_in_background=True)
+    server, port = serve_on_loopback(app)
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    headers = {"Content-Type": "application/json"}
+
+    def request(method: str, path: str, body: str | None = None) -> tuple[int, bytes, float]:
+        t = time.perf_counter()
+        conn.request(method, path, body, headers)
+        response = conn.getresponse()
+        payload = response.read()
+        return response.status, payload, time.perf_counter() - t
+
+    while request("GET", "/readyz")[0] != 200:
+        time.sleep(0.005)
+    ready = time.time() - spawned
+
+    def miss(text: str) -> float:
+        status, payload, elapsed = request("POST", "/v1/briefings", json.dumps({"text": text}))
+        answer = json.loads(payload)
+        assert status == 200 and answer["cached"] is False and answer["engine"] == "seq2seq", \
+            payload[:300]
+        return elapsed
+
+    service = app.state.service
+    firsts = [miss(articles[0])]
+    for other in articles[1:]:
+        miss(other)
+    for _ in range(args.latency_articles):
+        forget_briefings(service)
+        firsts.append(miss(articles[0]))
+    article = Article(text=articles[0])
+    hits = []
+    for _ in range(args.hits):
+        t = time.perf_counter()
+        assert service.brief(article)["cached"] is True
+        hits.append(time.perf_counter() - t)
+    body = json.dumps({"text": article.text})
+    http_hits = []
+    for _ in range(args.hits):
+        status, _payload, elapsed = request("POST", "/v1/briefings", body)
+        assert status == 200
+        http_hits.append(elapsed)
+    server.should_exit = True
+    steady = statistics.median(firsts[1:])
+    return {"ready_s": ready, "first_brief_s": firsts[0], "steady_s": steady,
+            "first_ratio": firsts[0] / steady,
             "hit_ms": statistics.median(hits) * 1000,
-            "hit_http_ms": statistics.median(http) * 1000, "rss_mb": peak_rss_mb(),
+            "hit_http_ms": statistics.median(http_hits) * 1000, "rss_mb": peak_rss_mb(),
             "torch_imported": "torch" in sys.modules}
 
 
@@ -414,11 +442,12 @@ def print_table(shape: str, m: dict[str, dict[str, Any]], conversion: dict[str, 
         print(f"{name:<34}{fmt.format(a[key]):>15}{fmt.format(b[key]):>12}{ratio:>7.2f}x  "
               f"{target}{mark}  (runs: {', '.join(f'{x:.2f}' for x in spread)})")
     ok = s["ready_s"] <= t["ready_s"]
-    print(f"{'service start to /readyz (s)':<34}{'':>15}{s['ready_s']:>12.2f}{'':>8}  "
-          f"<= {t['ready_s']:g} s{'  met' if ok else '  MISSED'}")
+    print(f"{'process start to /readyz 200 (s)':<34}{'':>15}{s['ready_s']:>12.2f}{'':>8}  "
+          f"<= {t['ready_s']:g} s{'  met' if ok else '  MISSED'}  (uvicorn on loopback, the "
+          "start on a thread as `briefing serve` does)")
     print(f"{'first briefing after /readyz (s)':<34}{'':>15}{s['first_brief_s']:>12.2f}"
-          f"{'':>8}  (service, HTTP; steady p50 {s['steady_s']:.2f} s: the next "
-          f"{args.latency_articles} articles)")
+          f"{'':>8}  (HTTP; the same article once warm, a miss again: p50 "
+          f"{s['steady_s']:.2f} s)")
     ok = s["first_ratio"] <= t["first_ratio"]
     spread = ", ".join(f"{r['first_ratio']:.2f}" for r in s["runs"])
     print(f"{'first-request cost (first/steady)':<34}{'':>15}{s['first_ratio']:>11.2f}x"
@@ -426,7 +455,10 @@ def print_table(shape: str, m: dict[str, dict[str, Any]], conversion: dict[str, 
     ok = s["hit_ms"] <= t["hit_ms"]
     print(f"{'cache hit p50, brief() (ms)':<34}{'':>15}{s['hit_ms']:>12.2f}{'':>8}  "
           f"<= {t['hit_ms']:g} ms{'  met' if ok else '  MISSED'}")
-    print(f"{'cache hit p50, HTTP POST (ms)':<34}{'':>15}{s['hit_http_ms']:>12.2f}")
+    ok = s["hit_http_ms"] <= t["hit_http_ms"]
+    print(f"{'cache hit p50, HTTP POST (ms)':<34}{'':>15}{s['hit_http_ms']:>12.2f}{'':>8}  "
+          f"<= {t['hit_http_ms']:g} ms{'  met' if ok else '  MISSED'}  (one keep-alive "
+          "connection)")
     if "B'" in m:
         b2 = m["B'"]
         print(f"short from long (B'): latency {b2['latency_s']:.2f} s "
