@@ -132,9 +132,9 @@ class Settings(BaseSettings):
     )
     max_batch_size: int = Field(8, ge=1, description="Most prompts generated in one batch")
     parallel_batches: int = Field(
-        0, ge=0, description="Batches CTranslate2 generates at the same time, the threads "
-        "shared between them (prompts due together are split between them); 0 = auto: 2 "
-        "on 2 or more cores. torch runs one batch at a time"
+        1, ge=1, description="Batches CTranslate2 generates at the same time, the threads "
+        "shared between them (prompts due together are split between them). torch runs "
+        "one batch at a time"
     )
     # 16,384 = 8 prompts of 512 tokens at 4 beams. Measured (bench/batch_memory.py, int8):
     # a 512-token prompt at 4 beams costs ~48 MB over the model with the flan-t5-base shape

@@ -469,9 +469,8 @@ def test_the_api_answers_429_when_the_generation_queue_is_full(
 def test_the_api_counts_batches_and_a_full_generation_queue_in_metrics(
     make_settings: Callable[..., Settings], tiny_model_dir: Path, monkeypatch
 ) -> None:
-    # One batch at a time (parallel_batches=1), so a second prompt waits in the queue.
     settings = make_settings(engine="seq2seq", model=str(tiny_model_dir), batch_max_queue=1,
-                             max_wait_ms=0, parallel_batches=1)
+                             max_wait_ms=0)
     with TestClient(create_app(settings)) as client:
         batcher = client.app.state.service.engine.batcher  # type: ignore[attr-defined]
         inner = batcher.engine

@@ -262,16 +262,16 @@ def test_ctranslate2_runs_parallel_batches_on_shares_of_the_threads(
     make_settings: Callable[..., Settings], tiny_model_dir: Path
 ) -> None:
     two = _engine(make_settings(engine="seq2seq", model=str(tiny_model_dir),
-                                runtime="ctranslate2", torch_threads=2))
-    assert two.parallel == 2 and two.runtime.translator.num_translators == 2  # auto
+                                runtime="ctranslate2", torch_threads=2, parallel_batches=2))
+    assert two.parallel == 2 and two.runtime.translator.num_translators == 2
     one = _engine(make_settings(engine="seq2seq", model=str(tiny_model_dir),
-                                runtime="ctranslate2", torch_threads=2, parallel_batches=1))
-    assert one.parallel == 1 and one.runtime.translator.num_translators == 1
+                                runtime="ctranslate2", torch_threads=2))
+    assert one.parallel == 1 and one.runtime.translator.num_translators == 1  # the default
     alone = _engine(make_settings(engine="seq2seq", model=str(tiny_model_dir),
-                                  runtime="ctranslate2", torch_threads=1))
-    assert alone.parallel == 1  # one core: one batch at a time
+                                  runtime="ctranslate2", torch_threads=1, parallel_batches=2))
+    assert alone.parallel == 1  # one thread: one batch at a time
     torch = _engine(make_settings(engine="seq2seq", model=str(tiny_model_dir),
-                                  runtime="torch", torch_threads=2))
+                                  runtime="torch", torch_threads=2, parallel_batches=2))
     assert torch.parallel == 1
     request = GenerationRequest("Rain fell in Oslo on Monday.", PROMPTS["short"])
     assert two.generate([request]) == one.generate([request])  # the same output

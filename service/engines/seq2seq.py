@@ -256,15 +256,13 @@ class Seq2SeqEngine:
 
 
 def parallel_batches(settings: Settings) -> int:
-    """Batches CTranslate2 runs at the same time: BRIEFING_PARALLEL_BATCHES, or (0) two
-    where there are two or more cores. Measured on 2 cores (bench/ct2_options.py, the
-    flan-t5-base shape): 8 articles as two batches of 4 side by side, one thread each, took
-    0.77x the time of one batch of 8 on both threads, and one article alone no longer
-    (decoding reads the weights for every step, and a second thread on one batch mostly
-    waits for memory)."""
-    if settings.parallel_batches:
-        return settings.parallel_batches
-    return 2 if (settings.torch_threads or usable_cores()) >= 2 else 1
+    """Batches CTranslate2 runs at the same time (BRIEFING_PARALLEL_BATCHES), at most one
+    per thread. Measured on 2 cores with the flan-t5-base shape: 8 articles handed over at
+    once as two batches of 4 side by side, one thread each, took 0.77x the time of one batch
+    of 8 on both threads (bench/ct2_options.py); but 8 callers arriving as requests do
+    (bench/latency.py) gathered smaller, uneven batches and gained nothing (0.98x the
+    throughput), so one batch at a time stays the default."""
+    return max(1, min(settings.parallel_batches, settings.torch_threads or usable_cores()))
 
 
 def usable_cores() -> int:
