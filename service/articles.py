@@ -46,18 +46,19 @@ class ArticleListing:
         ``{"date"|"since", "timezone", "count", "articles": [...]}``, oldest first."""
         if (date is None) == (since is None):
             raise ValidationFailed("give either date=YYYY-MM-DD or since=<ISO 8601 time>")
+        zone = self.settings.timezone
         if date is not None:
             start, end = day_window(parse_day(date), self.settings.zone)
-            listing: ArticleList = {"date": date, "timezone": self.settings.timezone,
-                                    "count": 0, "articles": []}
-        else:
-            start, end = parse_since(since or ""), None
-            listing = {"since": start.isoformat(), "timezone": self.settings.timezone,
-                       "count": 0, "articles": []}
-        rows = self.store.summaries(start, end, limit=limit)
-        listing["articles"] = [_listed(row, self.cache) for row in rows]
-        listing["count"] = len(listing["articles"])
-        return listing
+            articles = self._articles(start, end, limit)
+            return {"date": date, "timezone": zone, "count": len(articles),
+                    "articles": articles}
+        moment = parse_since(since or "")
+        articles = self._articles(moment, None, limit)
+        return {"since": moment.isoformat(), "timezone": zone, "count": len(articles),
+                "articles": articles}
+
+    def _articles(self, start: datetime, end: datetime | None, limit: int) -> list[ListedArticle]:
+        return [_listed(row, self.cache) for row in self.store.summaries(start, end, limit=limit)]
 
     def of_briefing(self, briefing_id: str) -> ArticleSummary | None:
         """The latest article linked to a briefing (the one it was written for)."""

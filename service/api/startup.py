@@ -219,8 +219,9 @@ class Startup:
             if self.prepare_routes is not None:
                 self.prepare_routes()
             routes_s = time.perf_counter() - began
+            path_s = wiring.briefing.warm()
             log.info("request path warmed in %.0f ms (the routes %.0f ms)",
-                     (routes_s + wiring.briefing.warm()) * 1000, routes_s * 1000)
+                     (routes_s + path_s) * 1000, routes_s * 1000)
         except Exception:  # only a warm-up: the first request then pays for what it loads
             log.warning("warming the request path failed", exc_info=True)
         # The daily digest job (and its scheduler when BRIEFING_DAILY_CRON is set).
